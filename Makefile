@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mmrace: the user's vocabulary. The kernel module itself is described by
+# Kbuild (built against the test kernel by scripts/build-module.sh).
+#
+#   make demo     boot the test kernel, load mmrace.ko, show what it does
+#   make check    the whole test suite (host tests + kselftests in the guest)
+#   make setup    only install the toolchain (apt + bindgen-cli)
+#   make kernel   only build (or find in the cache) the test kernel
+#   make module   only build mmrace.ko
+#   make clean    remove build products from the tree (the cache stays)
+#
+# KDIR=<dir> uses your own Rust-enabled kernel build instead of the cached one.
+
+SHELL := /bin/bash
+export KDIR
+
+.PHONY: all demo check setup kernel module clean
+
+all: module
+
+demo:
+	@scripts/demo.sh
+
+check:
+	@scripts/check.sh
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+	@scripts/build-kernel.sh
+
+module: setup
+	@scripts/build-module.sh "$$(scripts/build-kernel.sh)"
+
+clean:
+	rm -rf build
+	find src \( -name '*.o' -o -name '.*.cmd' -o -name '*.d' \
+		-o -name '*.rmeta' -o -name 'shim_generated.rs' \) -delete
+	rm -f mmrace.ko mmrace.mod mmrace.mod.c mmrace.mod.o mmrace.o \
+		.mmrace* modules.order Module.symvers .modules.order.cmd \
+		.Module.symvers.cmd

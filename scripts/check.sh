@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: install what is missing, build (or reuse) the kernel, build the
+# module and the kselftests, run the host tests, boot the guest and run the
+# kselftests there, scan the kernel log for splats. Prints KTAP and ends with
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -eu
+. "$(dirname "$0")/env.sh"
+build=$MMRACE_TOP/build
+out=$build/check
+mkdir -p "$build"
+
+"$MMRACE_TOP/scripts/setup.sh"
+kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
+"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
+"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload"
+rm -rf "$out"
+mkdir -p "$out"
+"$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
+
+pass=0 fail=0 skip=0 n=0
+result() { # STATUS NAME [COMMENT]
+	n=$((n + 1))
+	case $1 in
+	pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
+	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP${3:+ $3}" ;;
+	*) fail=$((fail + 1)); echo "not ok $n $2${3:+ # $3}" ;;
+	esac
+}
+
+echo "TAP version 13"
+# Host tests: each prints KTAP and exits 0 (pass), 4 (skip) or else (fail).
+for t in "$MMRACE_TOP"/selftests/host/*_test.sh; do
+	name=host:$(basename "$t" .sh)
+	echo "# $name"
+	set +e
+	KDIR=$kdir "$t" 2>&1 | sed 's/^/# /'
+	rc=${PIPESTATUS[0]}
+	set -e
+	case $rc in 0) result pass "$name" ;; 4) result skip "$name" ;;
+	*) result fail "$name" "exit=$rc" ;; esac
+done
+
+# Guest tests.
+echo "# guest: booting $(basename "$kdir") (logs in ${out#"$MMRACE_TOP"/})"
+set +e
+"$MMRACE_TOP/scripts/run-vm.sh" "$kdir/arch/x86/boot/bzImage" \
+	"$out/initrd.gz" "$out" check
+vm=$?
+"$MMRACE_TOP/scripts/scan-log.sh" "$out/console.log" >"$out/splats"
+set -e
+tr -d '\r' <"$out/results.log" | sed 's/^/# /'
+while read -r t; do
+	line=$(tr -d '\r' <"$out/results.log" |
+		grep -E "^(not )?ok [0-9]+ selftests: mmrace: $t( |$)" || true)
+	splat=$(awk -F'\t' -v t="$t" '$1 == t { print $2; exit }' "$out/splats")
+	if [ -n "$splat" ]; then
+		result fail "guest:$t" "kernel log: ${splat#*] }"
+	elif [ -z "$line" ]; then
+		result fail "guest:$t" "did not complete (guest died or hung)"
+	elif [ "${line#not ok}" != "$line" ]; then
+		result fail "guest:$t" "${line#*# }"
+	elif [ "${line%# SKIP*}" != "$line" ]; then
+		result skip "guest:$t" "${line#*# SKIP}"
+	else
+		result pass "guest:$t"
+	fi
+done <"$build/payload/tests"
+splat=$(awk -F'\t' '$1 == "-" { print $2; exit }' "$out/splats")
+if [ -n "$splat" ]; then
+	result fail "guest:kernel-log" "outside any test: ${splat#*] }"
+elif [ "$vm" = 2 ]; then
+	result fail "guest:kernel-log" "guest died or hung, see ${out#"$MMRACE_TOP"/}/console.log"
+else
+	result pass "guest:kernel-log"
+fi
+
+echo "1..$n"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot KERNEL with INITRD under QEMU and run the guest job JOB (check or
+# demo). The kernel console goes to OUTDIR/console.log, the job's output to
+# OUTDIR/results.log. Exit status: 0 if the guest reported success through
+# isa-debug-exit (QEMU exit 33), 1 if it reported failures (35), 2 if it
+# died or hung (a panic exits 0 with panic=-1, the host timeout 124).
+#
+# Environment: MMRACE_SMP (vCPUs, default 2), MMRACE_MEM (default 2G),
+# MMRACE_TIMEOUT (seconds, default 900), MMRACE_KVM=1 to try KVM (it hangs
+# on nested-virtualization hosts; TCG is the default), MMRACE_APPEND (extra
+# kernel arguments).
+#
+# Usage: run-vm.sh KERNEL INITRD OUTDIR JOB
+set -eu
+kernel=$1
+initrd=$2
+outdir=$3
+job=$4
+mkdir -p "$outdir"
+: >"$outdir/console.log"
+: >"$outdir/results.log"
+
+accel="tcg,thread=multi"
+[ "${MMRACE_KVM:-0}" = 1 ] && accel=kvm
+append="console=ttyS0 loglevel=7 panic=-1 oops=panic panic_on_warn=1
+softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
+${MMRACE_APPEND:-}"
+
+set +e
+timeout "${MMRACE_TIMEOUT:-900}" qemu-system-x86_64 \
+	-accel "$accel" -smp "${MMRACE_SMP:-2}" -m "${MMRACE_MEM:-2G}" \
+	-kernel "$kernel" -initrd "$initrd" -append "$(echo $append)" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+rc=$?
+set -e
+case $rc in
+33) exit 0 ;;
+35) exit 1 ;;
+124) echo "run-vm: guest hung: killed after ${MMRACE_TIMEOUT:-900}s" >&2 ;;
+0) echo "run-vm: guest died (panic or reboot) before reporting" >&2 ;;
+*) echo "run-vm: qemu exited $rc" >&2 ;;
+esac
+exit 2

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Style gates, as KTAP: the Rust code is rustfmt-clean (the kernel's
+# .rustfmt.toml), the module built without a single warning under CLIPPY=1
+# (build/module.log, written by scripts/build-module.sh), and the C shim and
+# the C selftests pass checkpatch.pl --no-tree.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ksrc=$KDIR/source
+[ -d "$ksrc/scripts" ] || ksrc=$KDIR
+failed=0
+n=0
+check() { # DESCRIPTION COMMAND...
+	local desc=$1 out
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n $desc"
+	else
+		printf '%s\n' "$out" | head -n 40 | sed 's/^/# /'
+		echo "not ok $n $desc"
+		failed=1
+	fi
+}
+no_warnings() {
+	[ -s "$1" ] || { echo "no build log at $1"; return 1; }
+	! grep -iE '(^|[^a-z])(warning|error)(\[|:)' "$1"
+}
+
+echo "TAP version 13"
+echo "1..3"
+check "rustfmt --check (kernel .rustfmt.toml)" \
+	/usr/bin/rustfmt --check --color never --edition 2021 \
+	--config-path "$ksrc/.rustfmt.toml" "$top/src/mmrace_main.rs"
+check "module builds with CLIPPY=1 and no warnings" \
+	no_warnings "$top/build/module.log"
+check "checkpatch.pl --no-tree -f on the C code" \
+	perl "$ksrc/scripts/checkpatch.pl" --no-tree --quiet --strict \
+	--ignore FILE_PATH_CHANGES -f \
+	"$top"/src/bindings/*.[ch] "$top"/selftests/*.[ch]
+exit $failed

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Debugfs directories and attribute files.
+//!
+//! Shaped after mainline's `rust/kernel/debugfs.rs` (6.18+), which 6.12 lacks,
+//! reduced to what mmrace needs: a [`Dir`] owns a tree and removes it when
+//! dropped; [`SubDir`]s borrow it; each file is backed by a `'static`
+//! [`Attr`] whose [`AttrOps`] render reads and parse writes.
+//!
+//! The C side (`shim.c`) buffers a read through `seq_file` (so a reader with
+//! a tiny buffer sees one consistent snapshot), takes each write as one
+//! command at offset 0 of at most `MMRACE_ATTR_MAX_WRITE` bytes, and prints
+//! the reason for a rejected write with `pr_warn_ratelimited`. This layer
+//! rejects NULs, control characters and non-ASCII bytes before
+//! [`AttrOps::store`] sees the input, trimmed of surrounding whitespace.
+
+use crate::bindings;
+use core::{fmt, marker::PhantomData, ptr::NonNull};
+use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*};
+
+/// Writes into a fixed byte buffer; fails (without writing) past its end.
+pub(crate) struct Buffer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Buffer<'a> {
+    /// Creates an empty writer over `buf`.
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    /// Returns the bytes written so far.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl fmt::Write for Buffer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Where a rejected write explains itself; the C side prints it.
+pub(crate) type Why<'a> = Buffer<'a>;
+
+/// Writes the reason into `why` and returns `EINVAL`: the one way a store
+/// rejects its input.
+pub(crate) fn reject(why: &mut Why<'_>, reason: fmt::Arguments<'_>) -> Result {
+    // A reason longer than the buffer is cut; the error stands regardless.
+    let _ = fmt::Write::write_fmt(why, reason);
+    Err(EINVAL)
+}
+
+/// What a debugfs attribute file does when read and written.
+pub(crate) trait AttrOps: Sync {
+    /// Renders the file's contents.
+    fn show(&self, out: &mut Buffer<'_>) -> fmt::Result;
+
+    /// Parses one write, `input` trimmed of surrounding ASCII whitespace.
+    ///
+    /// Either applies it completely or changes nothing and returns an error
+    /// (with [`reject`] for bad input). Read-only files keep the default.
+    fn store(&self, input: &str, why: &mut Why<'_>) -> Result {
+        let _ = input;
+        reject(why, format_args!("read-only file"))
+    }
+}
+
+/// A debugfs attribute: the C-visible callbacks followed by their state.
+///
+/// Created in a `static` with [`Attr::new`] and handed to
+/// [`Parent::attr`].
+#[repr(C)]
+pub(crate) struct Attr<T: AttrOps> {
+    // INVARIANT: first field, and its callbacks are `show_callback::<T>` and
+    // `store_callback::<T>`, so a pointer to it is a pointer to this
+    // `Attr<T>`.
+    raw: bindings::mmrace_attr,
+    ops: T,
+}
+
+impl<T: AttrOps> Attr<T> {
+    /// Wraps `ops` as a debugfs attribute.
+    pub(crate) const fn new(ops: T) -> Self {
+        // INVARIANT: the callbacks are instantiated for this `T`.
+        Self {
+            raw: bindings::mmrace_attr {
+                show: Some(show_callback::<T>),
+                store: Some(store_callback::<T>),
+            },
+            ops,
+        }
+    }
+}
+
+impl<T: AttrOps> core::ops::Deref for Attr<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.ops
+    }
+}
+
+/// # Safety
+///
+/// `raw` must point to the `raw` field of a live `Attr<T>`; `buf` must be
+/// valid for writes of `len` bytes and not accessed by anyone else during
+/// the call.
+unsafe extern "C" fn show_callback<T: AttrOps>(
+    raw: *const bindings::mmrace_attr,
+    buf: *mut ffi::c_char,
+    len: usize,
+) -> isize {
+    // SAFETY: by the type invariant of `Attr<T>`, `raw` points to the first
+    // field of a live `Attr<T>`, which is `repr(C)`.
+    let attr = unsafe { &*raw.cast::<Attr<T>>() };
+    // SAFETY: the caller gives us `buf` for `len` bytes, exclusively.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) };
+    let mut out = Buffer::new(out);
+    match attr.ops.show(&mut out) {
+        // A slice never exceeds `isize::MAX` bytes.
+        Ok(()) => out.as_bytes().len() as isize,
+        Err(fmt::Error) => ENOSPC.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// `raw` must point to the `raw` field of a live `Attr<T>`; `buf` must be
+/// valid for reads of `len` bytes; `why` must be valid for writes of
+/// `why_len` bytes and not accessed by anyone else during the call.
+unsafe extern "C" fn store_callback<T: AttrOps>(
+    raw: *const bindings::mmrace_attr,
+    buf: *const ffi::c_char,
+    len: usize,
+    why: *mut ffi::c_char,
+    why_len: usize,
+) -> ffi::c_int {
+    // SAFETY: as in `show_callback`.
+    let attr = unsafe { &*raw.cast::<Attr<T>>() };
+    // SAFETY: the caller gives us `buf` for `len` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
+    // SAFETY: the caller gives us `why` for `why_len` bytes, exclusively.
+    let why = unsafe { core::slice::from_raw_parts_mut(why.cast::<u8>(), why_len) };
+    // Keep the last byte for the terminating NUL the C side prints up to.
+    let Some(room) = why_len.checked_sub(1) else {
+        return EINVAL.to_errno();
+    };
+    let mut reason = Buffer::new(&mut why[..room]);
+    let result = parse_input(input, &mut reason).and_then(|s| attr.ops.store(s, &mut reason));
+    let end = reason.as_bytes().len();
+    why[end] = 0;
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Checks that a write is printable ASCII and returns it trimmed.
+fn parse_input<'a>(input: &'a [u8], why: &mut Why<'_>) -> Result<&'a str> {
+    if let Some(b) = input
+        .iter()
+        .find(|b| !(b.is_ascii_graphic() || b.is_ascii_whitespace()))
+    {
+        reject(
+            why,
+            format_args!("byte {:#04x} in input: printable ASCII only", b),
+        )?;
+    }
+    // Only ASCII from here on, so the conversion cannot fail.
+    core::str::from_utf8(input)
+        .map(str::trim)
+        .map_err(|_| EINVAL)
+}
+
+/// Something files and directories can be created in.
+pub(crate) trait Parent {
+    /// The directory's dentry.
+    fn dentry(&self) -> NonNull<bindings::dentry>;
+
+    /// Creates a subdirectory, removed with the tree.
+    #[expect(dead_code, reason = "the window engine's per-window directories")]
+    fn subdir(&self, name: &CStr) -> Result<SubDir<'_>> {
+        // SAFETY: `name` is NUL-terminated; `self.dentry()` is a live debugfs
+        // directory (invariant of `Dir` and `SubDir`).
+        let ptr = from_err_ptr(unsafe {
+            bindings::debugfs_create_dir(name.as_char_ptr(), self.dentry().as_ptr())
+        })?;
+        let dentry = NonNull::new(ptr).ok_or(ENOMEM)?;
+        // INVARIANT: just created below a live directory that outlives `'_`.
+        Ok(SubDir {
+            dentry,
+            _parent: PhantomData,
+        })
+    }
+
+    /// Creates a file backed by `attr` with permissions `mode` (at most
+    /// `0o777`).
+    fn attr<T: AttrOps>(&self, name: &CStr, mode: u16, attr: &'static Attr<T>) -> Result {
+        if mode & !0o777 != 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `name` is NUL-terminated; the parent is live (invariant of
+        // `Dir` and `SubDir`); `attr.raw` is the first field of an `Attr<T>`
+        // that lives forever, with callbacks for `T` (invariant of `Attr`).
+        to_result(unsafe {
+            bindings::mmrace_debugfs_create_attr(
+                name.as_char_ptr(),
+                mode,
+                self.dentry().as_ptr(),
+                &attr.raw,
+            )
+        })
+    }
+}
+
+/// A top-level debugfs directory, removed with everything below it on drop.
+///
+/// Removal waits for reads and writes in progress, so no callback runs once
+/// `drop` returns.
+pub(crate) struct Dir {
+    // INVARIANT: a directory created by `Dir::new` and not yet removed.
+    dentry: NonNull<bindings::dentry>,
+}
+
+// SAFETY: a debugfs dentry may be used and removed from any thread.
+unsafe impl Send for Dir {}
+// SAFETY: `Dir`'s methods take `&self` and debugfs serialises them itself.
+unsafe impl Sync for Dir {}
+
+impl Dir {
+    /// Creates `/sys/kernel/debug/<name>/`.
+    pub(crate) fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; a null parent means the root.
+        let ptr = from_err_ptr(unsafe {
+            bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut())
+        })?;
+        // INVARIANT: just created.
+        Ok(Self {
+            dentry: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
+    }
+}
+
+impl Parent for Dir {
+    fn dentry(&self) -> NonNull<bindings::dentry> {
+        self.dentry
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the directory is live and ours; it is
+        // not used again.
+        unsafe { bindings::debugfs_remove(self.dentry.as_ptr()) };
+    }
+}
+
+/// A directory inside a [`Dir`]'s tree, removed with it.
+pub(crate) struct SubDir<'a> {
+    // INVARIANT: a live directory below the `Dir` borrowed for `'a`.
+    dentry: NonNull<bindings::dentry>,
+    _parent: PhantomData<&'a Dir>,
+}
+
+impl Parent for SubDir<'_> {
+    fn dentry(&self) -> NonNull<bindings::dentry> {
+        self.dentry
+    }
+}

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstractions over the C shim and the kernel APIs mmrace uses.
+//!
+//! Every `unsafe` block of the module lives below this directory, each with
+//! its `// SAFETY:` argument; the windows, scenarios and debugfs commands
+//! above it are safe Rust (the crate root denies `unsafe_code` for them).
+
+pub(crate) mod debugfs;

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mmrace: forced race windows for Linux memory-management testing.
+//!
+//! Layers, bottom up: `bindings` (the C shim and bindgen's view of it),
+//! `abstractions` (safe wrappers; all of the module's `unsafe` is there),
+//! and the safe code on top (`control`, and the windows and scenarios).
+
+use kernel::prelude::*;
+
+mod abstractions;
+mod bindings;
+#[deny(unsafe_code)]
+mod control;
+
+module! {
+    type: MmRace,
+    name: "mmrace",
+    author: "mmrace developers",
+    description: "Forced race windows for memory-management testing",
+    license: "GPL",
+}
+
+struct MmRace {
+    _control: control::Control,
+}
+
+impl kernel::Module for MmRace {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let control = control::Control::new()?;
+        pr_info!("version {} loaded\n", control::VERSION);
+        Ok(Self { _control: control })
+    }
+}
+
+impl Drop for MmRace {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}
