@@ -48,33 +48,12 @@ set +e
 "$MMRACE_TOP/scripts/run-vm.sh" "$kdir/arch/x86/boot/bzImage" \
 	"$out/initrd.gz" "$out" check
 vm=$?
-"$MMRACE_TOP/scripts/scan-log.sh" "$out/console.log" >"$out/splats"
 set -e
 tr -d '\r' <"$out/results.log" | sed 's/^/# /'
-while read -r t; do
-	line=$(tr -d '\r' <"$out/results.log" |
-		grep -E "^(not )?ok [0-9]+ selftests: mmrace: $t( |$)" || true)
-	splat=$(awk -F'\t' -v t="$t" '$1 == t { print $2; exit }' "$out/splats")
-	if [ -n "$splat" ]; then
-		result fail "guest:$t" "kernel log: ${splat#*] }"
-	elif [ -z "$line" ]; then
-		result fail "guest:$t" "did not complete (guest died or hung)"
-	elif [ "${line#not ok}" != "$line" ]; then
-		result fail "guest:$t" "${line#*# }"
-	elif [ "${line%# SKIP*}" != "$line" ]; then
-		result skip "guest:$t" "${line#*# SKIP}"
-	else
-		result pass "guest:$t"
-	fi
-done <"$build/payload/tests"
-splat=$(awk -F'\t' '$1 == "-" { print $2; exit }' "$out/splats")
-if [ -n "$splat" ]; then
-	result fail "guest:kernel-log" "outside any test: ${splat#*] }"
-elif [ "$vm" = 2 ]; then
-	result fail "guest:kernel-log" "guest died or hung, see ${out#"$MMRACE_TOP"/}/console.log"
-else
-	result pass "guest:kernel-log"
-fi
+while IFS=$'\t' read -r status name comment; do
+	result "$status" "guest:$name" "$comment"
+done < <("$MMRACE_TOP/scripts/guest-results.sh" "$out" \
+	"$build/payload/tests" "$vm")
 
 echo "1..$n"
 echo "$pass passed, $fail failed, $skip skipped"
