@@ -4,7 +4,8 @@
 //!
 //! Layers, bottom up: `bindings` (the C shim and bindgen's view of it),
 //! `abstractions` (safe wrappers; all of the module's `unsafe` is there),
-//! and the safe code on top (`control`, and the windows and scenarios).
+//! and the safe code on top (`control`, the `window` engine and its
+//! windows).
 
 use kernel::prelude::*;
 
@@ -12,6 +13,8 @@ mod abstractions;
 mod bindings;
 #[deny(unsafe_code)]
 mod control;
+#[deny(unsafe_code)]
+mod window;
 
 module! {
     type: MmRace,
@@ -35,6 +38,10 @@ impl kernel::Module for MmRace {
 
 impl Drop for MmRace {
     fn drop(&mut self) {
+        // Close open windows at once and unregister every probe (waiting
+        // for running handlers); the debugfs tree goes when `_control` is
+        // dropped, right after.
+        window::shutdown();
         pr_info!("unloading\n");
     }
 }

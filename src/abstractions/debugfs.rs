@@ -187,7 +187,6 @@ pub(crate) trait Parent {
     fn dentry(&self) -> NonNull<bindings::dentry>;
 
     /// Creates a subdirectory, removed with the tree.
-    #[expect(dead_code, reason = "the window engine's per-window directories")]
     fn subdir(&self, name: &CStr) -> Result<SubDir<'_>> {
         // SAFETY: `name` is NUL-terminated; `self.dentry()` is a live debugfs
         // directory (invariant of `Dir` and `SubDir`).

@@ -6,4 +6,9 @@
 //! its `// SAFETY:` argument; the windows, scenarios and debugfs commands
 //! above it are safe Rust (the crate root denies `unsafe_code` for them).
 
+pub(crate) mod context;
 pub(crate) mod debugfs;
+pub(crate) mod mm;
+pub(crate) mod probe;
+pub(crate) mod sites;
+pub(crate) mod sync;

@@ -8,10 +8,22 @@
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/page_ref.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
+#ifdef CONFIG_DEBUG_PAGE_REF
+#include <trace/events/page_ref.h>
+#endif
 
 #include "shim.h"
 
@@ -94,4 +106,330 @@ int mmrace_debugfs_create_attr(const char *name, umode_t mode,
 	dentry = debugfs_create_file(name, mode, parent, (void *)attr,
 				     &mmrace_attr_fops);
 	return PTR_ERR_OR_ZERO(dentry);
+}
+
+struct mmrace_probe {
+	struct kretprobe krp;	/* krp.kp alone for an entry probe */
+	enum mmrace_probe_kind kind;
+	unsigned int arg;
+	unsigned long caller_start;
+	unsigned long caller_end;
+	mmrace_probe_fn fn;
+	const void *ctx;
+};
+
+/* At a function's entry on x86-64 the return address is at the stack top. */
+static bool mmrace_probe_caller_ok(const struct mmrace_probe *probe,
+				   struct pt_regs *regs)
+{
+	unsigned long ret;
+
+	if (!probe->caller_end)
+		return true;
+	ret = *(unsigned long *)kernel_stack_pointer(regs);
+	return ret >= probe->caller_start && ret < probe->caller_end;
+}
+
+static int mmrace_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct mmrace_probe *probe =
+		container_of(kp, struct mmrace_probe, krp.kp);
+
+	if (mmrace_probe_caller_ok(probe, regs))
+		probe->fn(probe->ctx,
+			  regs_get_kernel_argument(regs, probe->arg));
+	return 0;
+}
+
+static int mmrace_kretprobe_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	struct mmrace_probe *probe =
+		container_of(get_kretprobe(ri), struct mmrace_probe, krp);
+
+	/* Non-zero: no return probe for this call. */
+	return !mmrace_probe_caller_ok(probe, regs);
+}
+
+static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct mmrace_probe *probe =
+		container_of(get_kretprobe(ri), struct mmrace_probe, krp);
+
+	probe->fn(probe->ctx, regs_return_value(regs));
+	return 0;
+}
+
+struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   enum mmrace_probe_kind kind,
+					   unsigned int arg,
+					   unsigned long caller_start,
+					   unsigned long caller_end,
+					   mmrace_probe_fn fn, const void *ctx)
+{
+	struct mmrace_probe *probe;
+	int ret;
+
+	probe = kzalloc(sizeof(*probe), GFP_KERNEL);
+	if (!probe)
+		return ERR_PTR(-ENOMEM);
+	probe->kind = kind;
+	probe->arg = arg;
+	probe->caller_start = caller_start;
+	probe->caller_end = caller_end;
+	probe->fn = fn;
+	probe->ctx = ctx;
+	probe->krp.kp.symbol_name = symbol;
+	if (kind == MMRACE_PROBE_RETURN) {
+		probe->krp.entry_handler = mmrace_kretprobe_entry;
+		probe->krp.handler = mmrace_kretprobe_ret;
+		probe->krp.maxactive = 4 * num_possible_cpus();
+		ret = register_kretprobe(&probe->krp);
+	} else {
+		probe->krp.kp.pre_handler = mmrace_kprobe_pre;
+		ret = register_kprobe(&probe->krp.kp);
+	}
+	if (ret) {
+		kfree(probe);
+		return ERR_PTR(ret);
+	}
+	return probe;
+}
+
+void mmrace_probe_unregister(struct mmrace_probe *probe)
+{
+	if (probe->kind == MMRACE_PROBE_RETURN)
+		unregister_kretprobe(&probe->krp);
+	else
+		unregister_kprobe(&probe->krp.kp);
+	kfree(probe);
+}
+
+/*
+ * kallsyms_lookup_name() is not exported: let kprobes resolve the name, then
+ * read the symbol's size back from "%pS"-style "name+off/size".
+ */
+int mmrace_symbol_range(const char *symbol, unsigned long *start,
+			unsigned long *end)
+{
+	struct kprobe kp = { .symbol_name = symbol };
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long addr, off, size;
+	char *p;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret)
+		return ret == -EINVAL ? -ENOENT : ret;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	sprint_symbol(buf, addr);
+	p = strrchr(buf, '+');
+	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
+		return -ENOENT;
+	*start = addr - off;
+	*end = *start + size;
+	return 0;
+}
+
+#ifdef CONFIG_DEBUG_PAGE_REF
+struct mmrace_tp_probe {
+	mmrace_probe_fn fn;
+	const void *ctx;
+};
+
+/* One registration per (tracepoint, fn, ctx): data identifies it. */
+static void mmrace_tp_on_success(void *data, struct page *page, int v,
+				 int ret)
+{
+	const struct mmrace_tp_probe *tp = data;
+
+	if (ret)
+		tp->fn(tp->ctx, (unsigned long)page);
+}
+
+#define MMRACE_TP_SLOTS 8
+static struct mmrace_tp_probe mmrace_tp_slots[2][MMRACE_TP_SLOTS];
+static DEFINE_MUTEX(mmrace_tp_lock);
+
+int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
+			       const void *ctx)
+{
+	struct mmrace_tp_probe *slot = NULL;
+	int i, ret;
+
+	mutex_lock(&mmrace_tp_lock);
+	for (i = 0; i < MMRACE_TP_SLOTS; i++) {
+		if (!mmrace_tp_slots[tp][i].fn) {
+			slot = &mmrace_tp_slots[tp][i];
+			break;
+		}
+	}
+	if (!slot) {
+		mutex_unlock(&mmrace_tp_lock);
+		return -ENOSPC;
+	}
+	slot->fn = fn;
+	slot->ctx = ctx;
+	if (tp == MMRACE_TP_REF_MOD_UNLESS)
+		ret = register_trace_page_ref_mod_unless(mmrace_tp_on_success,
+							 slot);
+	else
+		ret = register_trace_page_ref_freeze(mmrace_tp_on_success,
+						     slot);
+	if (ret)
+		slot->fn = NULL;
+	mutex_unlock(&mmrace_tp_lock);
+	return ret;
+}
+
+void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx)
+{
+	struct mmrace_tp_probe *slot;
+	int i;
+
+	mutex_lock(&mmrace_tp_lock);
+	for (i = 0; i < MMRACE_TP_SLOTS; i++) {
+		slot = &mmrace_tp_slots[tp][i];
+		if (slot->fn != fn || slot->ctx != ctx)
+			continue;
+		if (tp == MMRACE_TP_REF_MOD_UNLESS)
+			unregister_trace_page_ref_mod_unless(mmrace_tp_on_success,
+							     slot);
+		else
+			unregister_trace_page_ref_freeze(mmrace_tp_on_success,
+							 slot);
+		/* No probe may still be running when the slot is reused. */
+		tracepoint_synchronize_unregister();
+		slot->fn = NULL;
+		slot->ctx = NULL;
+	}
+	mutex_unlock(&mmrace_tp_lock);
+}
+#else
+int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
+			       const void *ctx)
+{
+	return -EOPNOTSUPP;
+}
+
+void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx)
+{
+}
+#endif
+
+bool mmrace_stack_has_caller(const unsigned long *ranges, unsigned int n,
+			     unsigned int depth)
+{
+#ifdef CONFIG_STACKTRACE
+	unsigned long entries[16];
+	unsigned int nr, i, j;
+
+	nr = stack_trace_save(entries, min_t(unsigned int, depth, 16), 0);
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < n; j++)
+			if (entries[i] >= ranges[2 * j] &&
+			    entries[i] < ranges[2 * j + 1])
+				return true;
+#endif
+	return false;
+}
+
+void mmrace_page_state(unsigned long page, struct mmrace_page_state *state)
+{
+	struct page *p = (struct page *)page;
+	struct folio *folio = page_folio(p);
+
+	state->pfn = page_to_pfn(p);
+	state->head_pfn = page_to_pfn(&folio->page);
+	state->folio = (unsigned long)folio;
+	state->flags = READ_ONCE(folio->flags);
+	state->mapping = (unsigned long)READ_ONCE(folio->mapping);
+	state->refcount = folio_ref_count(folio);
+	state->mapcount = atomic_read(&folio->_mapcount);
+}
+
+unsigned long mmrace_folio_page(unsigned long folio)
+{
+	return (unsigned long)&((struct folio *)folio)->page;
+}
+
+int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn)
+{
+	struct pid *spid = find_get_pid(pid);
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct page *page;
+	long got;
+
+
+	task = spid ? get_pid_task(spid, PIDTYPE_PID) : NULL;
+	put_pid(spid);
+	if (!task)
+		return -ESRCH;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	got = get_user_pages_remote(mm, addr, 1, FOLL_NOFAULT, &page, NULL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	*pfn = page_to_pfn(page);
+	put_page(page);
+	return 0;
+}
+
+static DEFINE_MUTEX(mmrace_control_mutex);
+
+void mmrace_control_lock(void)
+{
+	mutex_lock(&mmrace_control_mutex);
+}
+
+void mmrace_control_unlock(void)
+{
+	mutex_unlock(&mmrace_control_mutex);
+}
+
+u64 mmrace_now_ns(void)
+{
+	return ktime_get_mono_fast_ns();
+}
+
+void mmrace_cpu_relax(void)
+{
+	cpu_relax();
+}
+
+int mmrace_current_tgid(void)
+{
+	return task_tgid_nr(current);
+}
+
+/* Whether @pid is the current process or one of its ancestors. */
+bool mmrace_current_in_tree(int pid)
+{
+	struct task_struct *task;
+	bool found = false;
+
+	rcu_read_lock();
+	for (task = current; task->pid > 0; task = rcu_dereference(task->real_parent)) {
+		if (task_tgid_nr(task) == pid) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+u32 mmrace_random_below(u32 ceil)
+{
+	return get_random_u32_below(ceil);
 }

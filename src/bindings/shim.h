@@ -15,7 +15,7 @@
 /* Buffer a debugfs attribute renders its contents into. */
 #define MMRACE_ATTR_BUF_SIZE 4096
 /* Buffer a rejected write explains itself in. */
-#define MMRACE_ATTR_WHY_SIZE 128
+#define MMRACE_ATTR_WHY_SIZE 256
 
 /*
  * A debugfs attribute: embedded first in a Rust object that outlives the
@@ -32,5 +32,84 @@ struct mmrace_attr {
 int mmrace_debugfs_create_attr(const char *name, umode_t mode,
 			       struct dentry *parent,
 			       const struct mmrace_attr *attr);
+
+/* Where a probe fires: at a function's entry, or at its return. */
+enum mmrace_probe_kind {
+	MMRACE_PROBE_ENTRY,
+	MMRACE_PROBE_RETURN,
+};
+
+/*
+ * Called from a probe with preemption (and often interrupts) disabled.
+ * @ctx is what was given at registration; @arg is the function argument
+ * chosen at registration (entry probes) or the return value (return probes).
+ */
+typedef void (*mmrace_probe_fn)(const void *ctx, unsigned long arg);
+
+struct mmrace_probe;
+
+/*
+ * Register a kprobe (ENTRY) or kretprobe (RETURN) on @symbol. For ENTRY, @arg
+ * is the index of the argument handed to @fn. If @caller_end is non-zero,
+ * the probe only fires when called directly from [@caller_start,
+ * @caller_end). Returns the probe or an ERR_PTR.
+ */
+struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   enum mmrace_probe_kind kind,
+					   unsigned int arg,
+					   unsigned long caller_start,
+					   unsigned long caller_end,
+					   mmrace_probe_fn fn, const void *ctx);
+/* Unregister and free; waits for running handlers to return. */
+void mmrace_probe_unregister(struct mmrace_probe *probe);
+/* [start, end) of a kernel text symbol; 0 or -errno (-ENOENT: no symbol). */
+int mmrace_symbol_range(const char *symbol, unsigned long *start,
+			unsigned long *end);
+
+/* The page_ref tracepoints (CONFIG_DEBUG_PAGE_REF) a window can hook. */
+enum mmrace_tracepoint {
+	/* After a speculative reference attempt (page_ref_add_unless). */
+	MMRACE_TP_REF_MOD_UNLESS,
+	/* After a refcount freeze attempt (page_ref_freeze). */
+	MMRACE_TP_REF_FREEZE,
+};
+
+/* @arg is the struct page; @fn is called only when the operation succeeded. */
+int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
+			       const void *ctx);
+void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx);
+/* Whether one of the first @depth return addresses on the stack lies in
+ * one of the @n ranges (pairs of start, end).
+ */
+bool mmrace_stack_has_caller(const unsigned long *ranges, unsigned int n,
+			     unsigned int depth);
+
+/* A racy snapshot of the folio a struct page belongs to. */
+struct mmrace_page_state {
+	unsigned long pfn;
+	unsigned long head_pfn;
+	unsigned long folio;
+	unsigned long flags;
+	unsigned long mapping;
+	int refcount;
+	int mapcount;
+};
+
+void mmrace_page_state(unsigned long page, struct mmrace_page_state *state);
+/* The struct page of the folio pointer @folio. */
+unsigned long mmrace_folio_page(unsigned long folio);
+/* The pfn of the page mapped at @addr in process @pid (it must be present). */
+int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn);
+
+/* The module's one control mutex: arming and disarming windows. */
+void mmrace_control_lock(void);
+void mmrace_control_unlock(void);
+
+u64 mmrace_now_ns(void);
+void mmrace_cpu_relax(void);
+int mmrace_current_tgid(void);
+bool mmrace_current_in_tree(int pid);
+u32 mmrace_random_below(u32 ceil);
 
 #endif /* MMRACE_SHIM_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Driving races from user space for mmrace's tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gup_test.h"
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "race.h"
+
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE (1 << 1)
+#endif
+
+int win_set(const char *window, const char *file, const char *fmt, ...)
+{
+	char path[256], val[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/%s", window, file);
+	return mmrace_write(path, val);
+}
+
+int win_stats(const char *window, struct mmrace_stats *s)
+{
+	char path[256], buf[1024], *line, *save;
+	unsigned long long v;
+	char key[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/stats", window);
+	n = mmrace_read(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	memset(s, 0, sizeof(*s));
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63[^:]: %llu", key, &v) != 2)
+			return -EINVAL;
+#define FIELD(f) do { if (!strcmp(key, #f)) s->f = v; } while (0)
+		FIELD(entered);
+		FIELD(filtered_out);
+		FIELD(throttled);
+		FIELD(delayed);
+		FIELD(hits);
+		FIELD(rendezvous_met);
+		FIELD(rendezvous_timeout);
+		FIELD(total_delay_ns);
+		FIELD(max_delay_ns);
+#undef FIELD
+	}
+	return 0;
+}
+
+void win_print(const char *window, const char *label,
+	       const struct mmrace_stats *s)
+{
+	ksft_print_msg("%s %s: entered=%llu filtered_out=%llu throttled=%llu delayed=%llu hits=%llu rendezvous_met=%llu rendezvous_timeout=%llu total_delay_ns=%llu max_delay_ns=%llu\n",
+		       window, label,
+		       (unsigned long long)s->entered,
+		       (unsigned long long)s->filtered_out,
+		       (unsigned long long)s->throttled,
+		       (unsigned long long)s->delayed,
+		       (unsigned long long)s->hits,
+		       (unsigned long long)s->rendezvous_met,
+		       (unsigned long long)s->rendezvous_timeout,
+		       (unsigned long long)s->total_delay_ns,
+		       (unsigned long long)s->max_delay_ns);
+}
+
+int mmrace_control(const char *cmd)
+{
+	return mmrace_write(MMRACE_DEBUGFS "/control", cmd);
+}
+
+bool kprobe_listed(const char *symbol)
+{
+	static char buf[16384];
+	char needle[128];
+
+	if (mmrace_read("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)) < 0)
+		return false;
+	snprintf(needle, sizeof(needle), " %s+", symbol);
+	return strstr(buf, needle) != NULL;
+}
+
+static int race_page_init(struct race_page *p, int memfd)
+{
+	long size = sysconf(_SC_PAGESIZE);
+
+	p->memfd = memfd;
+	p->iters = 0;
+	p->addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       memfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
+		       memfd, 0);
+	if (p->addr == MAP_FAILED)
+		return -errno;
+	memset(p->addr, 0x5a, size);
+	p->gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	return 0;
+}
+
+int race_anon_page(struct race_page *p)
+{
+	return race_page_init(p, -1);
+}
+
+int race_memfd_page(struct race_page *p)
+{
+	int fd = memfd_create("mmrace", 0);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, sysconf(_SC_PAGESIZE))) {
+		close(fd);
+		return -errno;
+	}
+	return race_page_init(p, fd);
+}
+
+void race_page_free(struct race_page *p)
+{
+	munmap(p->addr, sysconf(_SC_PAGESIZE));
+	if (p->memfd >= 0)
+		close(p->memfd);
+	if (p->gup_fd >= 0)
+		close(p->gup_fd);
+}
+
+int race_nodes(void)
+{
+	char path[64];
+	int n = 0;
+
+	while (n < 64) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d", n);
+		if (access(path, F_OK))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static int gup(struct race_page *p, unsigned long cmd)
+{
+	struct gup_test gup = {
+		.addr = (unsigned long)p->addr,
+		.size = sysconf(_SC_PAGESIZE),
+		.nr_pages_per_call = 1,
+	};
+
+	if (p->gup_fd < 0)
+		return -ENODEV;
+	return ioctl(p->gup_fd, cmd, &gup) ? -errno : 0;
+}
+
+int side_gup_fast(struct race_page *p)
+{
+	return gup(p, GUP_FAST_BENCHMARK);
+}
+
+int side_pin_fast(struct race_page *p)
+{
+	return gup(p, PIN_FAST_BENCHMARK);
+}
+
+int side_migrate(struct race_page *p)
+{
+	void *pages[1] = { p->addr };
+	int status = -1, node;
+
+	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0))
+		return -errno;
+	node = status == 0 ? 1 : 0;
+	if (syscall(SYS_move_pages, 0, 1, pages, &node, &status, MPOL_MF_MOVE))
+		return -errno;
+	return status < 0 ? status : 0;
+}
+
+int side_read(struct race_page *p)
+{
+	char buf[64];
+
+	return pread(p->memfd, buf, sizeof(buf), 0) == sizeof(buf) ? 0 : -EIO;
+}
+
+int side_touch(struct race_page *p)
+{
+	return *(volatile char *)p->addr == 0x5a ? 0 : -EIO;
+}
+
+int side_compact(struct race_page *p)
+{
+	(void)p;
+	return mmrace_write("/proc/sys/vm/compact_memory", "1");
+}
+
+struct side {
+	struct race_page *page;
+	race_fn fn;
+	int cpu;
+	volatile int *stop;
+	unsigned long iters;
+};
+
+static void *side_thread(void *arg)
+{
+	struct side *s = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(s->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (!*s->stop) {
+		s->fn(s->page);
+		s->iters++;
+	}
+	return NULL;
+}
+
+void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
+	      unsigned long *iters_a, unsigned long *iters_b)
+{
+	volatile int stop = 0;
+	struct side sa = { p, a, 0, &stop, 0 }, sb = { p, b, 1, &stop, 0 };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	pthread_t ta, tb;
+
+	pthread_create(&ta, NULL, side_thread, &sa);
+	pthread_create(&tb, NULL, side_thread, &sb);
+	nanosleep(&ts, NULL);
+	stop = 1;
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	if (iters_a)
+		*iters_a = sa.iters;
+	if (iters_b)
+		*iters_b = sb.iters;
+}
+
+static bool needs_gup(const struct window_test *t)
+{
+	return t->side_a == side_gup_fast || t->side_b == side_gup_fast ||
+	       t->side_a == side_pin_fast || t->side_b == side_pin_fast;
+}
+
+static bool needs_nodes(const struct window_test *t)
+{
+	return t->side_a == side_migrate || t->side_b == side_migrate;
+}
+
+static void run_once(const struct window_test *t, struct race_page *p,
+		     unsigned int delay_us, struct mmrace_stats *s)
+{
+	unsigned long ia, ib;
+
+	win_set(t->window, "delay_us", "%u", delay_us);
+	win_set(t->window, "stats", "0");
+	race_run(p, t->side_a, t->side_b, t->ms ? t->ms : 1000, &ia, &ib);
+	win_stats(t->window, s);
+	ksft_print_msg("%s x %lu vs %s x %lu in %u ms\n", t->a_name, ia,
+		       t->b_name, ib, t->ms ? t->ms : 1000);
+}
+
+int window_test_main(const struct window_test *t)
+{
+	struct mmrace_stats natural, armed;
+	struct race_page p;
+	int loaded, ret;
+
+	ksft_print_header();
+	loaded = mmrace_get();
+	if (loaded < 0)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	if (needs_nodes(t) && race_nodes() < 2)
+		ksft_exit_skip("move_pages needs two NUMA nodes\n");
+	ret = t->memfd ? race_memfd_page(&p) : race_anon_page(&p);
+	if (ret)
+		ksft_exit_fail_msg("no page: %s\n", strerror(-ret));
+	if (needs_gup(t) && p.gup_fd < 0)
+		ksft_exit_skip("no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n");
+	ksft_set_plan(5);
+
+	mmrace_control("reset");
+	win_set(t->window, "pid", "%d", getpid());
+	if (t->phase)
+		win_set(t->window, "phase", "%s", t->phase);
+	ret = win_set(t->window, "enable", "1");
+	ksft_test_result(!ret, "arm %s%s%s for pid %d (%s)\n", t->window,
+			 t->phase ? " phase " : "", t->phase ? t->phase : "",
+			 getpid(), strerror(-ret));
+	if (t->probe_symbol)
+		ksft_test_result(kprobe_listed(t->probe_symbol),
+				 "probe on %s listed while armed\n",
+				 t->probe_symbol);
+	else
+		ksft_test_result_skip("tracepoint site: not in kprobes/list\n");
+
+	run_once(t, &p, 0, &natural);
+	win_print(t->window, "natural (delay_us=0)", &natural);
+	run_once(t, &p, t->delay_us, &armed);
+	win_print(t->window, "armed", &armed);
+
+	ksft_test_result(armed.entered > 0, "%s entered (%llu times)\n",
+			 t->window, (unsigned long long)armed.entered);
+	if (armed.hits)
+		ksft_test_result_pass("%s: %llu hits armed (delay_us=%u) vs %llu natural\n",
+				      t->window, (unsigned long long)armed.hits,
+				      t->delay_us,
+				      (unsigned long long)natural.hits);
+	else
+		ksft_test_result_skip("%s: no hits in %llu windows: the race was not observed\n",
+				      t->window,
+				      (unsigned long long)armed.delayed);
+
+	mmrace_control("reset");
+	ksft_test_result(!t->probe_symbol || !kprobe_listed(t->probe_symbol),
+			 "no probe left after reset\n");
+	race_page_free(&p);
+	if (loaded == 1)
+		mmrace_unload();
+	ksft_finished();
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Driving races from user space for mmrace's tests: pages to race on, the
+ * two sides (GUP-fast, migration, page-cache reads, faults, compaction),
+ * two threads on two CPUs, and the windows' debugfs files.
+ */
+#ifndef MMRACE_RACE_H
+#define MMRACE_RACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MMRACE_WINDOWS MMRACE_DEBUGFS "/windows"
+
+struct mmrace_stats {
+	uint64_t entered;
+	uint64_t filtered_out;
+	uint64_t throttled;
+	uint64_t delayed;
+	uint64_t hits;
+	uint64_t rendezvous_met;
+	uint64_t rendezvous_timeout;
+	uint64_t total_delay_ns;
+	uint64_t max_delay_ns;
+};
+
+/* Write a value to windows/<window>/<file>; 0 or -errno. */
+int win_set(const char *window, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Read windows/<window>/stats; 0 or -errno. */
+int win_stats(const char *window, struct mmrace_stats *s);
+/* Print a window's stats as one KTAP diagnostic line. */
+void win_print(const char *window, const char *label,
+	       const struct mmrace_stats *s);
+/* Write to the top-level control file ("reset", "disarm-all"). */
+int mmrace_control(const char *cmd);
+/* Whether a kprobe on @symbol is listed in debugfs kprobes/list. */
+bool kprobe_listed(const char *symbol);
+
+/* The page under test and the handles the sides need. */
+struct race_page {
+	char *addr;		/* one page, mapped and populated */
+	int memfd;		/* -1 for anonymous memory */
+	int gup_fd;		/* /sys/kernel/debug/gup_test, or -1 */
+	unsigned long iters;	/* a side's iteration counter, per side */
+};
+
+int race_anon_page(struct race_page *p);
+int race_memfd_page(struct race_page *p);
+void race_page_free(struct race_page *p);
+/* How many NUMA nodes have memory (move_pages needs two). */
+int race_nodes(void);
+
+/* One iteration of a side; each returns 0 or -errno (failures are counted). */
+typedef int (*race_fn)(struct race_page *p);
+int side_gup_fast(struct race_page *p);		/* GUP-fast get + put */
+int side_pin_fast(struct race_page *p);		/* GUP-fast pin + unpin */
+int side_migrate(struct race_page *p);		/* move_pages to the other node */
+int side_read(struct race_page *p);		/* pread(2) of the memfd page */
+int side_touch(struct race_page *p);		/* read the mapped page */
+int side_compact(struct race_page *p);		/* /proc/sys/vm/compact_memory */
+
+/*
+ * Run @a on CPU 0 and @b on CPU 1, each in a loop, for @ms milliseconds.
+ * @iters_a / @iters_b receive the iteration counts.
+ */
+void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
+	      unsigned long *iters_a, unsigned long *iters_b);
+
+/* A test of one window: side A runs into the window, side B is the other
+ * side of the race. The window is filtered to this process (both sides run
+ * here), first with delay_us=0 (the natural rate: one look at the page per
+ * event), then with @delay_us. It passes if the armed run has hits, and is
+ * a SKIP, with the reason, if it has none.
+ */
+struct window_test {
+	const char *window;
+	const char *phase;		/* NULL: the window's default */
+	const char *probe_symbol;	/* checked in kprobes/list; NULL: none */
+	bool memfd;			/* a shmem page instead of anonymous */
+	race_fn side_a, side_b;
+	const char *a_name, *b_name;
+	unsigned int delay_us;
+	unsigned int ms;		/* per run */
+};
+
+int window_test_main(const struct window_test *t);
+
+#endif /* MMRACE_RACE_H */

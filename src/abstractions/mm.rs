@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Observing pages: a handle on a `struct page` that can be read but not
+//! used to change anything, and racy snapshots of its folio's state.
+
+use crate::bindings;
+use kernel::{error::to_result, prelude::*};
+
+/// A `struct page` the module may read (its memmap entry), without holding
+/// a reference: the page may be freed or reused while it is observed, and
+/// every read is a racy snapshot. Nothing can be changed through it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Page {
+    // INVARIANT: the address of a `struct page` in the memmap. The memmap of
+    // online memory is never freed, so reading it is always valid.
+    ptr: usize,
+}
+
+/// A racy snapshot of a page's folio: what a window compares to see whether
+/// anything happened to it while it was open.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageState {
+    /// The page's pfn.
+    pub(crate) pfn: u64,
+    /// The pfn of the folio's head page.
+    pub(crate) head_pfn: u64,
+    /// The folio the page belonged to (its address, for identity only).
+    pub(crate) folio: usize,
+    /// The folio's flags word.
+    pub(crate) flags: u64,
+    /// The folio's `mapping` (address, for identity only).
+    pub(crate) mapping: usize,
+    /// The folio's reference count.
+    pub(crate) refcount: i32,
+    /// The folio's raw `_mapcount` (-1 when unmapped).
+    pub(crate) mapcount: i32,
+}
+
+impl Page {
+    /// Wraps a `struct page *` the kernel handed over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be zero or the address of a `struct page` in the memmap.
+    pub(crate) unsafe fn from_raw_page(ptr: usize) -> Option<Page> {
+        // INVARIANT: guaranteed by the caller.
+        (ptr != 0).then_some(Page { ptr })
+    }
+
+    /// Wraps a `struct folio *` the kernel handed over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be zero or the address of a `struct folio` in the memmap.
+    pub(crate) unsafe fn from_raw_folio(ptr: usize) -> Option<Page> {
+        if ptr == 0 {
+            return None;
+        }
+        // SAFETY: a folio's first page is the folio's address; the helper
+        // only computes it.
+        let ptr = unsafe { bindings::mmrace_folio_page(ptr) };
+        // INVARIANT: the head page of a folio in the memmap.
+        Some(Page { ptr })
+    }
+
+    /// Takes a racy snapshot of the page's folio.
+    pub(crate) fn state(&self) -> PageState {
+        let mut raw = bindings::mmrace_page_state::default();
+        // SAFETY: `self.ptr` is a struct page in the memmap (type
+        // invariant); the helper only reads it and writes `raw`.
+        unsafe { bindings::mmrace_page_state(self.ptr, &mut raw) };
+        PageState {
+            pfn: raw.pfn as u64,
+            head_pfn: raw.head_pfn as u64,
+            folio: raw.folio,
+            flags: raw.flags as u64,
+            mapping: raw.mapping,
+            refcount: raw.refcount,
+            mapcount: raw.mapcount,
+        }
+    }
+}
+
+/// The pfn of the page mapped at `addr` in process `pid`, which must be
+/// present (it is not faulted in).
+pub(crate) fn user_addr_to_pfn(pid: i32, addr: u64) -> Result<u64> {
+    let addr = usize::try_from(addr).map_err(|_| EINVAL)?;
+    let mut pfn = 0;
+    // SAFETY: the helper takes its own references on the task and mm and
+    // writes only `pfn`.
+    to_result(unsafe { bindings::mmrace_user_addr_to_pfn(pid, addr, &mut pfn) })?;
+    Ok(pfn as u64)
+}

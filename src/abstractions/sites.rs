@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The probe sites mmrace uses, with what the kernel (6.12) hands over at
+//! each: the one place where the kernel's function signatures are trusted.
+//! Documentation/windows.rst explains each placement and how robust it is
+//! to inlining; the module checks at arm time that every symbol exists.
+
+use crate::abstractions::probe::{Site, Tracepoint, Value, When};
+use kernel::c_str;
+
+/// `mm/gup.c`: `static struct folio *try_grab_folio_fast(struct page
+/// *page, int refs, unsigned int flags)`, at entry: GUP-fast read the PTE
+/// locklessly and is about to take the reference.
+// SAFETY: argument 0 is the `struct page *` of the PTE just read.
+pub(crate) static GUP_FAST_GRAB_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("try_grab_folio_fast"),
+        When::Entry { arg: 0 },
+        None,
+        Value::Page,
+    )
+};
+
+/// The same function at return: the reference is taken (or NULL), the
+/// PTE/PMD re-check has not run yet.
+// SAFETY: it returns the `struct folio *` it took a reference on, or NULL.
+pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
+    Site::kprobe(
+        c_str!("try_grab_folio_fast"),
+        When::Return,
+        None,
+        Value::Folio,
+    )
+};
+
+/// `mm/migrate.c`: `static int __migrate_folio(struct address_space
+/// *mapping, struct folio *dst, struct folio *src, void *src_private, enum
+/// migrate_mode mode)`, at entry: the source is locked, isolated and
+/// unmapped (migration entries in the page tables); next comes the
+/// expected-refcount check.
+// SAFETY: argument 2 is the source `struct folio *`.
+pub(crate) static MIGRATE_FOLIO_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("__migrate_folio"),
+        When::Entry { arg: 2 },
+        None,
+        Value::Folio,
+    )
+};
+
+/// `mm/migrate.c`: `int folio_migrate_mapping(struct address_space
+/// *mapping, struct folio *newfolio, struct folio *folio, int
+/// extra_count)`, at entry: the same check, for filesystems' own
+/// `migrate_folio` callbacks.
+// SAFETY: argument 2 is the source `struct folio *`.
+pub(crate) static FOLIO_MIGRATE_MAPPING_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("folio_migrate_mapping"),
+        When::Entry { arg: 2 },
+        None,
+        Value::Folio,
+    )
+};
+
+/// `page_ref_freeze` succeeded in migration's mapping move: the source's
+/// refcount is 0 and the xarray lock (interrupts off) is held.
+pub(crate) static MIGRATE_REF_FROZEN: Site = Site::tracepoint(
+    Tracepoint::RefFreeze,
+    &[
+        c_str!("__folio_migrate_mapping"),
+        c_str!("migrate_huge_page_move_mapping"),
+    ],
+);
+
+/// `mm/migrate.c`: `static int move_to_new_folio(struct folio *dst, struct
+/// folio *src, enum migrate_mode mode)`, at entry: the source is isolated
+/// and locked (LRU or movable non-LRU), about to be migrated, after which
+/// it is un-isolated and unlocked.
+// SAFETY: argument 1 is the source `struct folio *`.
+pub(crate) static MOVE_TO_NEW_FOLIO_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("move_to_new_folio"),
+        When::Entry { arg: 1 },
+        None,
+        Value::Folio,
+    )
+};
+
+/// `mm/migrate.c`: `static void putback_movable_folio(struct folio
+/// *folio)`, at entry: a movable non-LRU folio, isolated and locked by
+/// `putback_movable_pages()`, about to be put back and un-isolated.
+// SAFETY: argument 0 is the `struct folio *`.
+pub(crate) static PUTBACK_MOVABLE_FOLIO_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("putback_movable_folio"),
+        When::Entry { arg: 0 },
+        None,
+        Value::Folio,
+    )
+};
+
+/// `lib/xarray.c`: `void *xas_load(struct xa_state *xas)` returning to
+/// `filemap_get_entry()`: the page-cache entry is loaded, under RCU, and
+/// the speculative reference is not taken yet.
+// SAFETY: it returns the xarray entry: a folio pointer or a value/internal
+// entry or NULL.
+pub(crate) static FILEMAP_GET_ENTRY_LOAD: Site = unsafe {
+    Site::kprobe(
+        c_str!("xas_load"),
+        When::Return,
+        Some(c_str!("filemap_get_entry")),
+        Value::XaEntry,
+    )
+};
+
+/// The same, returning to `filemap_get_read_batch()` (the read(2) path):
+/// the first folio of the batch is loaded, not yet referenced.
+// SAFETY: as for `FILEMAP_GET_ENTRY_LOAD`.
+pub(crate) static FILEMAP_READ_BATCH_LOAD: Site = unsafe {
+    Site::kprobe(
+        c_str!("xas_load"),
+        When::Return,
+        Some(c_str!("filemap_get_read_batch")),
+        Value::XaEntry,
+    )
+};
+
+/// `page_ref_add_unless` succeeded inside a page-cache lookup: the
+/// speculative reference is held, the xarray re-check has not run.
+pub(crate) static PAGECACHE_SPECULATIVE_REF: Site = Site::tracepoint(
+    Tracepoint::RefModUnless,
+    &[
+        c_str!("filemap_get_entry"),
+        c_str!("filemap_get_read_batch"),
+        c_str!("next_uptodate_folio"),
+    ],
+);

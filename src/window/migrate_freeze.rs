@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `migrate_freeze`: page migration, in two phases (seeds 000, 004).
+//!
+//! - `check`: the source folio is locked, isolated and unmapped, and its
+//!   refcount is about to be compared with the expected count: a reference
+//!   taken in this window must make migration back off.
+//! - `frozen`: the refcount has been frozen at 0 (page-cache folios), with
+//!   the xarray lock held and interrupts off: lookups must not get it.
+
+use super::{Desc, Phase, Window};
+use crate::abstractions::sites;
+use kernel::c_str;
+
+pub(crate) static WINDOW: Window = Window::new(
+    &WINDOW,
+    &Desc {
+        name: c_str!("migrate_freeze"),
+        phases: &[
+            Phase {
+                name: "check",
+                sites: &[
+                    &sites::MIGRATE_FOLIO_ENTRY,
+                    &sites::FOLIO_MIGRATE_MAPPING_ENTRY,
+                ],
+            },
+            Phase {
+                name: "frozen",
+                sites: &[&sites::MIGRATE_REF_FROZEN],
+            },
+        ],
+    },
+);

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `pagecache_post_grab`: a page-cache lookup holds its speculative
+//! reference and has not yet re-checked the xarray (seed 001: a speculative
+//! reference outliving the page's reuse). Under RCU.
+
+use super::{Desc, Phase, Window};
+use crate::abstractions::sites;
+use kernel::c_str;
+
+pub(crate) static WINDOW: Window = Window::new(
+    &WINDOW,
+    &Desc {
+        name: c_str!("pagecache_post_grab"),
+        phases: &[Phase {
+            name: "referenced",
+            sites: &[&sites::PAGECACHE_SPECULATIVE_REF],
+        }],
+    },
+);

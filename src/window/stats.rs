@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A window's statistics: the `stats` file, one `key: value` per line, in
+//! the order and with the names of Documentation/debugfs.rst.
+
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Counters of one window; all monotonic until reset.
+pub(crate) struct Stats {
+    /// Probe firings on a page (before any filter).
+    pub(crate) entered: AtomicU64,
+    /// Firings dropped by a filter: page, task, caller, interval,
+    /// probability or times.
+    pub(crate) filtered_out: AtomicU64,
+    /// Windows not opened because the delay budget was spent.
+    pub(crate) throttled: AtomicU64,
+    /// Windows opened (a delay or a rendezvous wait was spent).
+    pub(crate) delayed: AtomicU64,
+    /// Windows during which a conflicting event was observed: the folio's
+    /// refcount, mapcount, flags or mapping changed, or another window
+    /// arrived on the same page.
+    pub(crate) hits: AtomicU64,
+    /// Rendezvous waits that saw their partner arrive.
+    pub(crate) rendezvous_met: AtomicU64,
+    /// Rendezvous waits that ended at their timeout.
+    pub(crate) rendezvous_timeout: AtomicU64,
+    /// Nanoseconds spent inside windows.
+    pub(crate) total_delay_ns: AtomicU64,
+    /// Longest single window, in nanoseconds.
+    pub(crate) max_delay_ns: AtomicU64,
+}
+
+impl Stats {
+    /// All zero.
+    pub(crate) const fn new() -> Self {
+        Self {
+            entered: AtomicU64::new(0),
+            filtered_out: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            delayed: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            rendezvous_met: AtomicU64::new(0),
+            rendezvous_timeout: AtomicU64::new(0),
+            total_delay_ns: AtomicU64::new(0),
+            max_delay_ns: AtomicU64::new(0),
+        }
+    }
+
+    fn fields(&self) -> [(&'static str, &AtomicU64); 9] {
+        [
+            ("entered", &self.entered),
+            ("filtered_out", &self.filtered_out),
+            ("throttled", &self.throttled),
+            ("delayed", &self.delayed),
+            ("hits", &self.hits),
+            ("rendezvous_met", &self.rendezvous_met),
+            ("rendezvous_timeout", &self.rendezvous_timeout),
+            ("total_delay_ns", &self.total_delay_ns),
+            ("max_delay_ns", &self.max_delay_ns),
+        ]
+    }
+
+    /// Zeroes every counter.
+    pub(crate) fn reset(&self) {
+        for (_, counter) in self.fields() {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    /// Accounts one opened window of `ns` nanoseconds.
+    pub(crate) fn add_delay(&self, ns: u64) {
+        self.delayed.fetch_add(1, Relaxed);
+        self.total_delay_ns.fetch_add(ns, Relaxed);
+        self.max_delay_ns.fetch_max(ns, Relaxed);
+    }
+
+    /// Writes the `stats` file.
+    pub(crate) fn show(&self, out: &mut impl Write) -> fmt::Result {
+        for (name, counter) in self.fields() {
+            writeln!(out, "{name}: {}", counter.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
