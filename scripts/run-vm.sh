@@ -24,7 +24,12 @@ mkdir -p "$outdir"
 
 accel="tcg,thread=multi"
 [ "${MMRACE_KVM:-0}" = 1 ] && accel=kvm
-append="console=ttyS0 loglevel=7 panic=-1 oops=panic panic_on_warn=1
+# Under TCG the guest often fails to calibrate the TSC (there is no HPET or
+# PM timer without ACPI) or its watchdog finds it "skewed", and falls back
+# to jiffies, which stand still on a CPU with interrupts off. TCG's guest TSC
+# runs at the host's rate: say so, and trust it.
+khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+append="console=ttyS0 loglevel=7 tsc=reliable ${khz:+tsc_early_khz=$khz} panic=-1 oops=panic panic_on_warn=1
 softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
 ${MMRACE_APPEND:-}"
 

@@ -33,6 +33,8 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ksft_exit_skip("a race needs two CPUs\n");
 	if (race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	ksft_set_plan(3);

@@ -105,7 +105,7 @@ static int race_page_init(struct race_page *p, int memfd)
 	long size = sysconf(_SC_PAGESIZE);
 
 	p->memfd = memfd;
-	p->iters = 0;
+	p->retarget = NULL;
 	p->addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       memfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
 		       memfd, 0);
@@ -218,18 +218,28 @@ struct side {
 	int cpu;
 	volatile int *stop;
 	unsigned long iters;
+	unsigned long failed;
+	int last_err;
 };
 
 static void *side_thread(void *arg)
 {
 	struct side *s = arg;
 	cpu_set_t set;
+	int ret;
 
 	CPU_ZERO(&set);
 	CPU_SET(s->cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 	while (!*s->stop) {
-		s->fn(s->page);
+		if (s->cpu == 0 && s->page->retarget)
+			win_set(s->page->retarget, "target", "%d %p", getpid(),
+				s->page->addr);
+		ret = s->fn(s->page);
+		if (ret) {
+			s->failed++;
+			s->last_err = ret;
+		}
 		s->iters++;
 	}
 	return NULL;
@@ -239,7 +249,7 @@ void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 	      unsigned long *iters_a, unsigned long *iters_b)
 {
 	volatile int stop = 0;
-	struct side sa = { p, a, 0, &stop, 0 }, sb = { p, b, 1, &stop, 0 };
+	struct side sa = { p, a, 0, &stop, 0, 0, 0 }, sb = { p, b, 1, &stop, 0, 0, 0 };
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	pthread_t ta, tb;
 
@@ -253,6 +263,10 @@ void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 		*iters_a = sa.iters;
 	if (iters_b)
 		*iters_b = sb.iters;
+	if (sa.failed || sb.failed)
+		ksft_print_msg("failed iterations: A %lu (last %s), B %lu (last %s)\n",
+			       sa.failed, strerror(-sa.last_err), sb.failed,
+			       strerror(-sb.last_err));
 }
 
 static bool needs_gup(const struct window_test *t)
@@ -289,6 +303,8 @@ int window_test_main(const struct window_test *t)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ksft_exit_skip("a race needs two CPUs\n");
 	if (needs_nodes(t) && race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	ret = t->memfd ? race_memfd_page(&p) : race_anon_page(&p);
@@ -297,6 +313,8 @@ int window_test_main(const struct window_test *t)
 	if (needs_gup(t) && p.gup_fd < 0)
 		ksft_exit_skip("no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n");
 	ksft_set_plan(5);
+	if (t->retarget)
+		p.retarget = t->window;
 
 	mmrace_control("reset");
 	win_set(t->window, "pid", "%d", getpid());

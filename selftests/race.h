@@ -42,7 +42,7 @@ struct race_page {
 	char *addr;		/* one page, mapped and populated */
 	int memfd;		/* -1 for anonymous memory */
 	int gup_fd;		/* /sys/kernel/debug/gup_test, or -1 */
-	unsigned long iters;	/* a side's iteration counter, per side */
+	const char *retarget;	/* window whose target side A re-writes */
 };
 
 int race_anon_page(struct race_page *p);
@@ -78,6 +78,10 @@ struct window_test {
 	const char *phase;		/* NULL: the window's default */
 	const char *probe_symbol;	/* checked in kprobes/list; NULL: none */
 	bool memfd;			/* a shmem page instead of anonymous */
+	bool retarget;			/* side A re-targets the window to the
+					 * page (which migration moves) before
+					 * each iteration; else: pid filter only
+					 */
 	race_fn side_a, side_b;
 	const char *a_name, *b_name;
 	unsigned int delay_us;

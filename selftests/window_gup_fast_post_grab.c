@@ -11,6 +11,7 @@ int main(void)
 		.window = "gup_fast_post_grab",
 		.probe_symbol = "try_grab_folio_fast",
 		.memfd = false,
+		.retarget = true,
 		.side_a = side_gup_fast,
 		.a_name = "GUP-fast get",
 		.side_b = side_migrate,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Window migrate_freeze: migration at its expected-refcount check, against
- * GUP-fast references (seeds 000, 004).
+ * Window migrate_freeze: migration of a shmem folio at its expected-refcount
+ * check, against page-cache lookups taking speculative references (seeds 000,
+ * 004). GUP-fast cannot be the other side here: the page is already unmapped.
  */
 #include "race.h"
 
@@ -11,11 +12,11 @@ int main(void)
 		.window = "migrate_freeze",
 		.phase = "check",
 		.probe_symbol = "__migrate_folio",
-		.memfd = false,
+		.memfd = true,
 		.side_a = side_migrate,
 		.a_name = "move_pages",
-		.side_b = side_gup_fast,
-		.b_name = "GUP-fast get",
+		.side_b = side_read,
+		.b_name = "pread",
 		.delay_us = 2000,
 	};
 

@@ -5,16 +5,19 @@
 
 use crate::bindings;
 
-/// Monotonic nanoseconds, comparable across CPUs and safe in any context.
+/// Monotonic nanoseconds, comparable across CPUs and safe in any context;
+/// for statistics only, never to end a busy-wait (see [`udelay_1us`]).
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: `ktime_get_mono_fast_ns` has no precondition.
     unsafe { bindings::mmrace_now_ns() }
 }
 
-/// One iteration of a busy-wait (`cpu_relax()`).
-pub(crate) fn cpu_relax() {
-    // SAFETY: no precondition.
-    unsafe { bindings::mmrace_cpu_relax() }
+/// Busy-waits about one microsecond, by counting (`udelay(1)`): unlike a
+/// loop on [`now_ns`], it ends even where the clocksource only advances
+/// with timer interrupts that this CPU has disabled.
+pub(crate) fn udelay_1us() {
+    // SAFETY: no precondition; `udelay` is callable in any context.
+    unsafe { bindings::mmrace_udelay(1) }
 }
 
 /// The thread-group id (process id) of the current task.

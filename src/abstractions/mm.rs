@@ -81,6 +81,17 @@ impl Page {
     }
 }
 
+/// The raw page-table entry mapping `addr` in the current task's address
+/// space (a PTE, or a PMD leaf), read locklessly like GUP-fast; 0 if none.
+pub(crate) fn current_pte(addr: u64) -> u64 {
+    let Ok(addr) = usize::try_from(addr) else {
+        return 0;
+    };
+    // SAFETY: the helper walks `current->mm` with interrupts off, as GUP-fast
+    // does, and only reads.
+    unsafe { bindings::mmrace_current_pte(addr) }
+}
+
 /// The pfn of the page mapped at `addr` in process `pid`, which must be
 /// present (it is not faulted in).
 pub(crate) fn user_addr_to_pfn(pid: i32, addr: u64) -> Result<u64> {

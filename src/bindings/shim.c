@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
@@ -357,6 +358,45 @@ unsigned long mmrace_folio_page(unsigned long folio)
 	return (unsigned long)&((struct folio *)folio)->page;
 }
 
+u64 mmrace_current_pte(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long flags;
+	pte_t *ptep;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+	u64 val = 0;
+
+	if (!mm)
+		return 0;
+	/* As in GUP-fast: page tables cannot be freed while interrupts are off. */
+	local_irq_save(flags);
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(READ_ONCE(*pgd)))
+		goto out;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		goto out;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)) || pud_leaf(READ_ONCE(*pud)))
+		goto out;
+	pmd = pmdp_get_lockless(pmd_offset(pud, addr));
+	if (pmd_none(pmd) || pmd_leaf(pmd)) {
+		val = pmd_val(pmd);
+		goto out;
+	}
+	ptep = pte_offset_map(&pmd, addr);
+	if (!ptep)
+		goto out;
+	val = pte_val(ptep_get_lockless(ptep));
+	pte_unmap(ptep);
+out:
+	local_irq_restore(flags);
+	return val;
+}
+
 int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn)
 {
 	struct pid *spid = find_get_pid(pid);
@@ -402,9 +442,9 @@ u64 mmrace_now_ns(void)
 	return ktime_get_mono_fast_ns();
 }
 
-void mmrace_cpu_relax(void)
+void mmrace_udelay(unsigned long usecs)
 {
-	cpu_relax();
+	udelay(usecs);
 }
 
 int mmrace_current_tgid(void)

@@ -99,6 +99,11 @@ struct mmrace_page_state {
 void mmrace_page_state(unsigned long page, struct mmrace_page_state *state);
 /* The struct page of the folio pointer @folio. */
 unsigned long mmrace_folio_page(unsigned long folio);
+/*
+ * The raw PTE (or PMD leaf) mapping @addr in the current task's mm, read
+ * locklessly the way GUP-fast does (interrupts off); 0 if none.
+ */
+u64 mmrace_current_pte(unsigned long addr);
 /* The pfn of the page mapped at @addr in process @pid (it must be present). */
 int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn);
 
@@ -107,7 +112,10 @@ void mmrace_control_lock(void);
 void mmrace_control_unlock(void);
 
 u64 mmrace_now_ns(void);
-void mmrace_cpu_relax(void);
+/* Busy-wait @usecs microseconds by counting (udelay), not by reading a
+ * clock: it ends even where time stands still with interrupts off.
+ */
+void mmrace_udelay(unsigned long usecs);
 int mmrace_current_tgid(void);
 bool mmrace_current_in_tree(int pid);
 u32 mmrace_random_below(u32 ceil);

@@ -13,9 +13,9 @@
 //! [`WINDOWS`] lists them. Adding a window is adding a file and a line there.
 
 use crate::abstractions::{
-    context::{self, cpu_relax, now_ns},
+    context::{self, now_ns, udelay_1us},
     debugfs::Why,
-    mm::{Page, PageState},
+    mm::{self, Page, PageState},
     probe::{Fired, Handler, Probe, Site},
     sync::Control,
 };
@@ -307,6 +307,12 @@ impl Window {
             .is_ok()
     }
 
+    /// The target address, if a `target` is set in the current process.
+    fn watched_pte_addr(&self) -> Option<u64> {
+        let pid = self.config.target_pid.load(Relaxed);
+        (pid >= 0 && context::current_tgid() == pid).then(|| self.config.target_addr.load(Relaxed))
+    }
+
     /// The window this one waits for, if any.
     fn partner(&self) -> Option<&'static Window> {
         match self.config.wait_for.load(Relaxed) {
@@ -328,15 +334,16 @@ impl Window {
     }
 
     /// Holds the window open on `page` and watches it; see the module
-    /// documentation.
+    /// documentation. The wait is counted in microsecond steps, so it ends
+    /// whatever the clock does; the clock only measures it for `stats`.
     fn open_window(&self, page: Page, before: PageState) {
-        let delay_ns = self.config.delay_us.load(Relaxed) * 1000;
+        let delay_us = self.config.delay_us.load(Relaxed);
         let partner = self.partner();
-        let timeout_ns = match partner {
-            Some(_) => self.config.wait_timeout_us.load(Relaxed) * 1000,
+        let timeout_us = match partner {
+            Some(_) => self.config.wait_timeout_us.load(Relaxed),
             None => 0,
         };
-        let Some(reservation) = budget::reserve(delay_ns.max(timeout_ns)) else {
+        let Some(reservation) = budget::reserve(delay_us.max(timeout_us) * 1000) else {
             self.stats.throttled.fetch_add(1, Relaxed);
             return;
         };
@@ -348,13 +355,22 @@ impl Window {
         self.open_pfn.store(pfn, Relaxed);
         self.open.fetch_add(1, Relaxed);
 
+        // With a `target` in the current process, also watch its PTE: a
+        // racing unmap changes the PTE before the folio (its TLB-flush IPI
+        // may wait for this very window to end).
+        let pte_addr = self.watched_pte_addr();
+        let pte_before = pte_addr.map(mm::current_pte);
+
         let start = now_ns();
         let (mut hit, mut met, mut timed_out) = (false, partner.is_none(), false);
         let mut after = before;
-        loop {
+        // The clock ends the window; counting steps (each at least 1 us)
+        // ends it too, should the clock stand still.
+        for step in 0..=budget::MAX_DELAY_US {
+            let t_us = step.max(now_ns().saturating_sub(start) / 1000);
             if !hit {
                 after = page.state();
-                hit = after != before;
+                hit = after != before || pte_addr.map(mm::current_pte) != pte_before;
             }
             for (w, s) in WINDOWS.iter().zip(seen.iter()) {
                 if core::ptr::eq(*w, self) {
@@ -369,14 +385,13 @@ impl Window {
                     }
                 }
             }
-            let elapsed = now_ns().saturating_sub(start);
-            if !met && elapsed >= timeout_ns {
+            if !met && t_us >= timeout_us {
                 timed_out = true;
             }
-            if SHUTDOWN.load(Relaxed) || (elapsed >= delay_ns && (met || timed_out)) {
+            if SHUTDOWN.load(Relaxed) || (t_us >= delay_us && (met || timed_out)) {
                 break;
             }
-            cpu_relax();
+            udelay_1us();
         }
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, Relaxed);
@@ -384,7 +399,7 @@ impl Window {
 
         // A zero-length window (delay_us=0, no rendezvous) is one look at
         // the page: it counts natural hits but no delay.
-        if delay_ns > 0 || partner.is_some() {
+        if delay_us > 0 || partner.is_some() {
             self.stats.add_delay(elapsed);
         }
         if partner.is_some() {
