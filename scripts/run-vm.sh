@@ -33,9 +33,14 @@ append="console=ttyS0 loglevel=7 tsc=reliable ${khz:+tsc_early_khz=$khz} panic=-
 softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
 ${MMRACE_APPEND:-}"
 
+# One CPU per socket: without ACPI the guest finds its CPUs in SeaBIOS's MP
+# table, which lists only the first CPU of each package.
+smp=${MMRACE_SMP:-2}
+
 set +e
 timeout "${MMRACE_TIMEOUT:-900}" qemu-system-x86_64 \
-	-accel "$accel" -smp "${MMRACE_SMP:-2}" -m "${MMRACE_MEM:-2G}" \
+	-accel "$accel" -m "${MMRACE_MEM:-2G}" \
+	-smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-kernel "$kernel" -initrd "$initrd" -append "$(echo $append)" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" \

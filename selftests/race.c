@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,8 +22,9 @@
 #include "mmrace_lib.h"
 #include "race.h"
 
+/* From <linux/mempolicy.h>, which glibc's headers do not pull in. */
 #ifndef MPOL_MF_MOVE
-#define MPOL_MF_MOVE (1 << 1)
+#define MPOL_MF_MOVE 2
 #endif
 
 int win_set(const char *window, const char *file, const char *fmt, ...)
@@ -39,9 +41,25 @@ int win_set(const char *window, const char *file, const char *fmt, ...)
 
 int win_stats(const char *window, struct mmrace_stats *s)
 {
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "entered", offsetof(struct mmrace_stats, entered) },
+		{ "filtered_out", offsetof(struct mmrace_stats, filtered_out) },
+		{ "throttled", offsetof(struct mmrace_stats, throttled) },
+		{ "delayed", offsetof(struct mmrace_stats, delayed) },
+		{ "hits", offsetof(struct mmrace_stats, hits) },
+		{ "rendezvous_met", offsetof(struct mmrace_stats, rendezvous_met) },
+		{ "rendezvous_timeout",
+		  offsetof(struct mmrace_stats, rendezvous_timeout) },
+		{ "total_delay_ns", offsetof(struct mmrace_stats, total_delay_ns) },
+		{ "max_delay_ns", offsetof(struct mmrace_stats, max_delay_ns) },
+	};
 	char path[256], buf[1024], *line, *save;
 	unsigned long long v;
 	char key[64];
+	unsigned int i;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/stats", window);
@@ -53,17 +71,9 @@ int win_stats(const char *window, struct mmrace_stats *s)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%63[^:]: %llu", key, &v) != 2)
 			return -EINVAL;
-#define FIELD(f) do { if (!strcmp(key, #f)) s->f = v; } while (0)
-		FIELD(entered);
-		FIELD(filtered_out);
-		FIELD(throttled);
-		FIELD(delayed);
-		FIELD(hits);
-		FIELD(rendezvous_met);
-		FIELD(rendezvous_timeout);
-		FIELD(total_delay_ns);
-		FIELD(max_delay_ns);
-#undef FIELD
+		for (i = 0; i < ARRAY_SIZE(fields); i++)
+			if (!strcmp(key, fields[i].name))
+				*(uint64_t *)((char *)s + fields[i].offset) = v;
 	}
 	return 0;
 }
@@ -97,7 +107,7 @@ bool kprobe_listed(const char *symbol)
 	if (mmrace_read("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)) < 0)
 		return false;
 	snprintf(needle, sizeof(needle), " %s+", symbol);
-	return strstr(buf, needle) != NULL;
+	return strstr(buf, needle);
 }
 
 static int race_page_init(struct race_page *p, int memfd)
@@ -203,7 +213,7 @@ int side_read(struct race_page *p)
 
 int side_touch(struct race_page *p)
 {
-	return *(volatile char *)p->addr == 0x5a ? 0 : -EIO;
+	return __atomic_load_n(p->addr, __ATOMIC_RELAXED) == 0x5a ? 0 : -EIO;
 }
 
 int side_compact(struct race_page *p)
@@ -216,7 +226,7 @@ struct side {
 	struct race_page *page;
 	race_fn fn;
 	int cpu;
-	volatile int *stop;
+	int *stop;
 	unsigned long iters;
 	unsigned long failed;
 	int last_err;
@@ -231,7 +241,7 @@ static void *side_thread(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(s->cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	while (!*s->stop) {
+	while (!__atomic_load_n(s->stop, __ATOMIC_RELAXED)) {
 		if (s->cpu == 0 && s->page->retarget)
 			win_set(s->page->retarget, "target", "%d %p", getpid(),
 				s->page->addr);
@@ -248,7 +258,7 @@ static void *side_thread(void *arg)
 void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 	      unsigned long *iters_a, unsigned long *iters_b)
 {
-	volatile int stop = 0;
+	int stop = 0;
 	struct side sa = { p, a, 0, &stop, 0, 0, 0 }, sb = { p, b, 1, &stop, 0, 0, 0 };
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	pthread_t ta, tb;
@@ -256,7 +266,7 @@ void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 	pthread_create(&ta, NULL, side_thread, &sa);
 	pthread_create(&tb, NULL, side_thread, &sb);
 	nanosleep(&ts, NULL);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	if (iters_a)
@@ -339,10 +349,13 @@ int window_test_main(const struct window_test *t)
 	ksft_test_result(armed.entered > 0, "%s entered (%llu times)\n",
 			 t->window, (unsigned long long)armed.entered);
 	if (armed.hits)
-		ksft_test_result_pass("%s: %llu hits armed (delay_us=%u) vs %llu natural\n",
+		ksft_test_result_pass("%s: hits in %llu of %llu windows armed (delay_us=%u) vs %llu of %llu events natural\n",
 				      t->window, (unsigned long long)armed.hits,
+				      (unsigned long long)armed.delayed,
 				      t->delay_us,
-				      (unsigned long long)natural.hits);
+				      (unsigned long long)natural.hits,
+				      (unsigned long long)(natural.entered -
+							   natural.filtered_out));
 	else
 		ksft_test_result_skip("%s: no hits in %llu windows: the race was not observed\n",
 				      t->window,

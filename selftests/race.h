@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kselftest.h"
+
 #define MMRACE_WINDOWS MMRACE_DEBUGFS "/windows"
 
 struct mmrace_stats {
@@ -26,7 +28,7 @@ struct mmrace_stats {
 
 /* Write a value to windows/<window>/<file>; 0 or -errno. */
 int win_set(const char *window, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__printf(3, 4);
 /* Read windows/<window>/stats; 0 or -errno. */
 int win_stats(const char *window, struct mmrace_stats *s);
 /* Print a window's stats as one KTAP diagnostic line. */

@@ -32,7 +32,12 @@ impl AttrOps for ControlFile {
         match input {
             "disarm-all" => window::disarm_all(),
             "reset" => window::reset_all(),
-            _ => return reject(why, format_args!("unknown command '{input}' (disarm-all, reset)")),
+            _ => {
+                return reject(
+                    why,
+                    format_args!("unknown command '{input}' (disarm-all, reset)"),
+                )
+            }
         }
         Ok(())
     }

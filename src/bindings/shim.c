@@ -387,11 +387,9 @@ u64 mmrace_current_pte(unsigned long addr)
 		val = pmd_val(pmd);
 		goto out;
 	}
-	ptep = pte_offset_map(&pmd, addr);
-	if (!ptep)
-		goto out;
+	/* __pte_offset_map() is not exported; without HIGHPTE it is this. */
+	ptep = pte_offset_kernel(&pmd, addr);
 	val = pte_val(ptep_get_lockless(ptep));
-	pte_unmap(ptep);
 out:
 	local_irq_restore(flags);
 	return val;
@@ -404,7 +402,6 @@ int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn)
 	struct mm_struct *mm;
 	struct page *page;
 	long got;
-
 
 	task = spid ? get_pid_task(spid, PIDTYPE_PID) : NULL;
 	put_pid(spid);

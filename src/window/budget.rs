@@ -31,7 +31,11 @@ pub(crate) struct Reservation {
 pub(crate) fn reserve(ns: u64) -> Option<Reservation> {
     let epoch = now_ns() / 1_000_000_000;
     let seen = EPOCH.load(Relaxed);
-    if seen != epoch && EPOCH.compare_exchange(seen, epoch, Relaxed, Relaxed).is_ok() {
+    if seen != epoch
+        && EPOCH
+            .compare_exchange(seen, epoch, Relaxed, Relaxed)
+            .is_ok()
+    {
         USED_NS.store(0, Relaxed);
     }
     let used = USED_NS.fetch_add(ns, Relaxed);
@@ -42,10 +46,17 @@ pub(crate) fn reserve(ns: u64) -> Option<Reservation> {
     Some(Reservation { epoch, ns })
 }
 
-/// Gives back what a window did not use of its reservation.
-pub(crate) fn refund(reservation: Reservation, used_ns: u64) {
-    if EPOCH.load(Relaxed) == reservation.epoch {
-        release(reservation.ns.saturating_sub(used_ns));
+/// Settles a reservation with what the window really used: gives back the
+/// rest, or charges the overrun (interrupts and the host can stretch a
+/// busy-wait past its reservation).
+pub(crate) fn settle(reservation: Reservation, used_ns: u64) {
+    if EPOCH.load(Relaxed) != reservation.epoch {
+        return;
+    }
+    if used_ns > reservation.ns {
+        USED_NS.fetch_add(used_ns - reservation.ns, Relaxed);
+    } else {
+        release(reservation.ns - used_ns);
     }
 }
 

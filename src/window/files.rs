@@ -115,7 +115,9 @@ pub(crate) fn show_any(out: &mut impl Write, v: u64) -> fmt::Result {
 /// Parses a non-negative number: decimal, or hexadecimal with `0x`.
 fn parse_u64(s: &str, why: &mut Why<'_>) -> Result<u64> {
     let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => u64::from_str_radix(hex, 16).ok(),
+        Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            u64::from_str_radix(hex, 16).ok()
+        }
         Some(_) => None,
         None if s.bytes().all(|b| b.is_ascii_digit()) => s.parse::<u64>().ok(),
         None => None,
@@ -246,8 +248,7 @@ impl AttrOps for File {
             }
             Kind::Times => {
                 let v = parse_any(s, i64::MAX as u64, why)?;
-                c.times
-                    .store(if v == ANY { -1 } else { v as i64 }, Relaxed);
+                c.times.store(if v == ANY { -1 } else { v as i64 }, Relaxed);
                 Ok(())
             }
             Kind::Pid => {

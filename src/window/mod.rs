@@ -119,7 +119,8 @@ impl Config {
         self.pid.store(defaults.pid.into_inner(), Relaxed);
         self.pid_tree.store(defaults.pid_tree.into_inner(), Relaxed);
         self.pfn.store(defaults.pfn.into_inner(), Relaxed);
-        self.target_pid.store(defaults.target_pid.into_inner(), Relaxed);
+        self.target_pid
+            .store(defaults.target_pid.into_inner(), Relaxed);
         self.target_addr
             .store(defaults.target_addr.into_inner(), Relaxed);
         self.verbose.store(defaults.verbose.into_inner(), Relaxed);
@@ -395,7 +396,7 @@ impl Window {
         }
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, Relaxed);
-        budget::refund(reservation, elapsed);
+        budget::settle(reservation, elapsed);
 
         // A zero-length window (delay_us=0, no rendezvous) is one look at
         // the page: it counts natural hits but no delay.
@@ -427,7 +428,12 @@ impl Window {
                 );
             }
         } else if self.verbose(2) {
-            pr_info!("{}: no hit on pfn {:#x} in {} ns\n", self.name(), pfn, elapsed);
+            pr_info!(
+                "{}: no hit on pfn {:#x} in {} ns\n",
+                self.name(),
+                pfn,
+                elapsed
+            );
         }
     }
 
