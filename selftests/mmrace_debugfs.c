@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The debugfs tree: present, with the documented modes, and every bad write
- * to the read-only `version` file rejected with EINVAL and no change.
+ * The debugfs tree: present, with the documented modes; every bad write to
+ * the read-only `version` file, and to the windows' files, rejected with
+ * EINVAL and no change; good writes read back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "mmrace_lib.h"
 
 #define VERSION MMRACE_DEBUGFS "/version"
+#define KNOB(w, f) MMRACE_DEBUGFS "/windows/" w "/" f
 
 static char version[256];
 
@@ -39,6 +41,56 @@ static void bad_write(const char *what, const void *data, size_t len, off_t off)
 			 what, strerror(-ret));
 }
 
+/* A write to a window's file: accepted and read back, or rejected. */
+static void knob(const char *path, const char *in, const char *want)
+{
+	char before[256], after[256];
+	int ret;
+
+	mmrace_read(path, before, sizeof(before));
+	ret = mmrace_write(path, in);
+	mmrace_read(path, after, sizeof(after));
+	if (want)
+		ksft_test_result(!ret && !strcmp(after, want),
+				 "%s: '%s' accepted, reads '%.*s'\n", path, in,
+				 (int)strcspn(after, "\n"), after);
+	else
+		ksft_test_result(ret == -EINVAL && !strcmp(before, after),
+				 "%s: '%s' rejected with EINVAL (%s), unchanged\n",
+				 path, in, strerror(-ret));
+}
+
+#define KNOB_TESTS 21
+
+static void knobs(void)
+{
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "250", "250\n");
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "0x10", "16\n");
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "abc", NULL);
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "-5", NULL);
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "100001", NULL);
+	knob(KNOB("gup_fast_pre_grab", "delay_us"),
+	     "99999999999999999999999", NULL);
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "5x", NULL);
+	knob(KNOB("gup_fast_pre_grab", "delay_us"), "5 5", NULL);
+	knob(KNOB("gup_fast_pre_grab", "probability"), "101", NULL);
+	knob(KNOB("gup_fast_pre_grab", "interval"), "0", NULL);
+	knob(KNOB("gup_fast_pre_grab", "times"), "-1", "-1\n");
+	knob(KNOB("gup_fast_pre_grab", "times"), "-2", NULL);
+	knob(KNOB("gup_fast_pre_grab", "pfn"), "-1", "-1\n");
+	knob(KNOB("gup_fast_pre_grab", "wait_for"), "migrate_freeze",
+	     "migrate_freeze\n");
+	knob(KNOB("gup_fast_pre_grab", "wait_for"), "no_such_window", NULL);
+	knob(KNOB("gup_fast_pre_grab", "wait_for"), "gup_fast_pre_grab", NULL);
+	knob(KNOB("gup_fast_pre_grab", "enable"), "2", NULL);
+	knob(KNOB("gup_fast_pre_grab", "stats"), "1", NULL);
+	knob(KNOB("migrate_freeze", "phase"), "check", "[check] frozen\n");
+	knob(KNOB("migrate_freeze", "phase"), "bogus", NULL);
+	knob(MMRACE_DEBUGFS "/control", "explode", NULL);
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+}
+
 int main(void)
 {
 	static char longline[1024];
@@ -52,7 +104,7 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(10);
+	ksft_set_plan(10 + KNOB_TESTS);
 
 	ksft_test_result(stat(MMRACE_DEBUGFS, &st) == 0 && S_ISDIR(st.st_mode),
 			 "%s is a directory\n", MMRACE_DEBUGFS);
@@ -83,6 +135,7 @@ int main(void)
 	bad_write("a 1024-byte line", longline, sizeof(longline), 0);
 	bad_write("a write at offset 2", "1", 1, 2);
 
+	knobs();
 	if (loaded == 1)
 		mmrace_unload();
 	ksft_finished();

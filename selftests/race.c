@@ -255,28 +255,51 @@ static void *side_thread(void *arg)
 	return NULL;
 }
 
+struct race {
+	pthread_t ta, tb;
+	struct side sa, sb;
+	int stop;
+};
+
+struct race *race_start(struct race_page *p, race_fn a, race_fn b)
+{
+	struct race *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->sa = (struct side){ p, a, 0, &r->stop, 0, 0, 0 };
+	r->sb = (struct side){ p, b, 1, &r->stop, 0, 0, 0 };
+	pthread_create(&r->ta, NULL, side_thread, &r->sa);
+	pthread_create(&r->tb, NULL, side_thread, &r->sb);
+	return r;
+}
+
+void race_stop(struct race *r, unsigned long *iters_a, unsigned long *iters_b)
+{
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(r->ta, NULL);
+	pthread_join(r->tb, NULL);
+	if (iters_a)
+		*iters_a = r->sa.iters;
+	if (iters_b)
+		*iters_b = r->sb.iters;
+	if (r->sa.failed || r->sb.failed)
+		ksft_print_msg("failed iterations: A %lu (last %s), B %lu (last %s)\n",
+			       r->sa.failed, strerror(-r->sa.last_err),
+			       r->sb.failed, strerror(-r->sb.last_err));
+	free(r);
+}
+
 void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 	      unsigned long *iters_a, unsigned long *iters_b)
 {
-	int stop = 0;
-	struct side sa = { p, a, 0, &stop, 0, 0, 0 }, sb = { p, b, 1, &stop, 0, 0, 0 };
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	pthread_t ta, tb;
+	struct race *r = race_start(p, a, b);
 
-	pthread_create(&ta, NULL, side_thread, &sa);
-	pthread_create(&tb, NULL, side_thread, &sb);
+	if (!r)
+		ksft_exit_fail_msg("no memory\n");
 	nanosleep(&ts, NULL);
-	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	pthread_join(ta, NULL);
-	pthread_join(tb, NULL);
-	if (iters_a)
-		*iters_a = sa.iters;
-	if (iters_b)
-		*iters_b = sb.iters;
-	if (sa.failed || sb.failed)
-		ksft_print_msg("failed iterations: A %lu (last %s), B %lu (last %s)\n",
-			       sa.failed, strerror(-sa.last_err), sb.failed,
-			       strerror(-sb.last_err));
+	race_stop(r, iters_a, iters_b);
 }
 
 static bool needs_gup(const struct window_test *t)

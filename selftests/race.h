@@ -69,6 +69,11 @@ int side_compact(struct race_page *p);		/* /proc/sys/vm/compact_memory */
 void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 	      unsigned long *iters_a, unsigned long *iters_b);
 
+/* The same, started and stopped by the caller. */
+struct race;
+struct race *race_start(struct race_page *p, race_fn a, race_fn b);
+void race_stop(struct race *r, unsigned long *iters_a, unsigned long *iters_b);
+
 /* A test of one window: side A runs into the window, side B is the other
  * side of the race. The window is filtered to this process (both sides run
  * here), first with delay_us=0 (the natural rate: one look at the page per
