@@ -387,11 +387,15 @@ u64 mmrace_current_pte(unsigned long addr)
 		val = pmd_val(pmd);
 		goto out;
 	}
-	ptep = pte_offset_map(&pmd, addr);
-	if (!ptep)
+	if (!pmd_present(pmd) || pmd_bad(pmd))
 		goto out;
+	/*
+	 * Not pte_offset_map(): __pte_offset_map() is not exported. With
+	 * interrupts off the page table cannot be freed under us, and the
+	 * checks above are the ones it makes on the PMD.
+	 */
+	ptep = pte_offset_kernel(&pmd, addr);
 	val = pte_val(ptep_get_lockless(ptep));
-	pte_unmap(ptep);
 out:
 	local_irq_restore(flags);
 	return val;
