@@ -409,7 +409,6 @@ int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn)
 	struct page *page;
 	long got;
 
-
 	task = spid ? get_pid_task(spid, PIDTYPE_PID) : NULL;
 	put_pid(spid);
 	if (!task)
