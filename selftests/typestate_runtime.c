@@ -5,7 +5,8 @@
  * freeze with the wrong and the right count, non-atomic updates while
  * frozen, unfreeze), a frozen handle dropped without unfreeze, a freeze
  * refused while another thread holds a reference, and the lock guard alone
- * and with a real waiter. Each check of each scenario is one KTAP line.
+ * and with a real waiter. Each check of each scenario is one KTAP line;
+ * malformed commands to typestate/run are rejected with EINVAL.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +25,13 @@ static const char *const scenarios[] = {
 };
 
 #define NR_SCENARIOS ARRAY_SIZE(scenarios)
+
+static const char *const bad_writes[] = {
+	"no_such_scenario",
+	"transitions iterations=0",
+	"seed002_racy window_us=99999",
+	"lock colour=blue",
+};
 
 static char reports[NR_SCENARIOS][4096];
 static int errors[NR_SCENARIOS];
@@ -74,7 +82,13 @@ int main(void)
 					    sizeof(reports[i]));
 		plan += errors[i] ? 1 : mmrace_report_checks(reports[i]) + 1;
 	}
-	ksft_set_plan(plan);
+	ksft_set_plan(plan + ARRAY_SIZE(bad_writes));
+	for (i = 0; i < ARRAY_SIZE(bad_writes); i++) {
+		int ret = mmrace_write(MMRACE_SCENARIO_RUN, bad_writes[i]);
+
+		ksft_test_result(ret == -EINVAL, "run: '%s' rejected with EINVAL (%s)\n",
+				 bad_writes[i], strerror(-ret));
+	}
 	for (i = 0; i < NR_SCENARIOS; i++) {
 		if (errors[i])
 			ksft_test_result_fail("%s: %s\n", scenarios[i],
