@@ -15,6 +15,8 @@
 
 #include "mmrace_lib.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 bool mmrace_loaded(void)
 {
 	return access("/sys/module/mmrace", F_OK) == 0;
@@ -125,4 +127,74 @@ unsigned long mmrace_tainted(void)
 	if (mmrace_read("/proc/sys/kernel/tainted", buf, sizeof(buf)) <= 0)
 		return 0;
 	return strtoul(buf, NULL, 10);
+}
+
+int mmrace_scenario(const char *cmd, char *buf, size_t len)
+{
+	ssize_t n;
+	int ret;
+
+	ret = mmrace_write(MMRACE_SCENARIO_RUN, cmd);
+	if (ret)
+		return ret;
+	n = mmrace_read(MMRACE_SCENARIO_RUN, buf, len);
+	return n < 0 ? n : 0;
+}
+
+static const char *after_prefix(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+enum mmrace_report_line mmrace_report_next(const char **pos, char *line,
+					   size_t len)
+{
+	static const struct {
+		const char *prefix;
+		enum mmrace_report_line kind;
+	} prefixes[] = {
+		{ "ok ", MMRACE_REPORT_OK },
+		{ "not ok ", MMRACE_REPORT_NOT_OK },
+		{ "# ", MMRACE_REPORT_NOTE },
+	};
+	const char *start = *pos, *end, *text;
+	size_t n, i;
+
+	if (!*start || !len)
+		return MMRACE_REPORT_END;
+	end = strchr(start, '\n');
+	if (!end)
+		end = start + strlen(start);
+	*pos = *end ? end + 1 : end;
+	n = end - start;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(line, start, n);
+	line[n] = '\0';
+	if (after_prefix(line, "state done"))
+		return MMRACE_REPORT_DONE;
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		text = after_prefix(line, prefixes[i].prefix);
+		if (text) {
+			memmove(line, text, strlen(text) + 1);
+			return prefixes[i].kind;
+		}
+	}
+	return MMRACE_REPORT_OTHER;
+}
+
+int mmrace_report_checks(const char *report)
+{
+	enum mmrace_report_line kind;
+	const char *pos = report;
+	char line[512];
+	int n = 0;
+
+	while ((kind = mmrace_report_next(&pos, line, sizeof(line))) !=
+	       MMRACE_REPORT_END)
+		if (kind == MMRACE_REPORT_OK || kind == MMRACE_REPORT_NOT_OK)
+			n++;
+	return n;
 }

@@ -35,4 +35,31 @@ int mmrace_write_at(const char *path, const void *data, size_t len, off_t off);
 int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
 
+/* The file that runs in-kernel scenarios (Documentation/typestate.rst). */
+#define MMRACE_SCENARIO_RUN MMRACE_DEBUGFS "/typestate/run"
+
+/* What a line of a scenario's report is. */
+enum mmrace_report_line {
+	MMRACE_REPORT_END = -1,
+	MMRACE_REPORT_OK,	/* "ok NAME: SEEN" */
+	MMRACE_REPORT_NOT_OK,	/* "not ok NAME: SEEN" */
+	MMRACE_REPORT_NOTE,	/* "# TEXT" */
+	MMRACE_REPORT_DONE,	/* "state done: ..." */
+	MMRACE_REPORT_OTHER,
+};
+
+/*
+ * Runs the scenario @cmd ("NAME [key=value...]") and reads its report into
+ * @buf; 0 or -errno (of the write, or of the read).
+ */
+int mmrace_scenario(const char *cmd, char *buf, size_t len);
+/*
+ * Copies the next line of a report at *@pos into @line, without the prefix
+ * of a check or a note, and advances *@pos; returns what the line is.
+ */
+enum mmrace_report_line mmrace_report_next(const char **pos, char *line,
+					   size_t len);
+/* The number of checks ("ok" and "not ok" lines) in a report. */
+int mmrace_report_checks(const char *report);
+
 #endif /* MMRACE_LIB_H */

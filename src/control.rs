@@ -4,7 +4,7 @@
 //! the windows' own files are in `window/files.rs`.
 
 use crate::abstractions::debugfs::{reject, Attr, AttrOps, Buffer, Dir, Parent, Why};
-use crate::window;
+use crate::{scenario, window};
 use core::fmt::{self, Write};
 use kernel::{c_str, prelude::*};
 
@@ -76,6 +76,7 @@ impl Control {
         for w in window::WINDOWS {
             w.files.create(&windows)?;
         }
+        scenario::create(&root)?;
         Ok(Self { _root: root })
     }
 }

@@ -5,7 +5,7 @@
 //! Layers, bottom up: `bindings` (the C shim and bindgen's view of it),
 //! `abstractions` (safe wrappers; all of the module's `unsafe` is there),
 //! and the safe code on top (`control`, the `window` engine and its
-//! windows).
+//! windows, the `scenario`s).
 
 use kernel::prelude::*;
 
@@ -13,6 +13,8 @@ mod abstractions;
 mod bindings;
 #[deny(unsafe_code)]
 mod control;
+#[deny(unsafe_code)]
+mod scenario;
 #[deny(unsafe_code)]
 mod window;
 

@@ -8,7 +8,9 @@
 
 pub(crate) mod context;
 pub(crate) mod debugfs;
+pub(crate) mod folio;
 pub(crate) mod mm;
 pub(crate) mod probe;
 pub(crate) mod sites;
 pub(crate) mod sync;
+pub(crate) mod thread;

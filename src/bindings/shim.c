@@ -10,10 +10,12 @@
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kallsyms.h>
+#include <linux/kthread.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/page_ref.h>
+#include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -21,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
+#include <linux/vmstat.h>
 #include <linux/timekeeping.h>
 #ifdef CONFIG_DEBUG_PAGE_REF
 #include <trace/events/page_ref.h>
@@ -398,7 +401,13 @@ u64 mmrace_current_pte(unsigned long addr)
 		val = pmd_val(pmd);
 		goto out;
 	}
-	/* __pte_offset_map() is not exported; without HIGHPTE it is this. */
+	if (!pmd_present(pmd) || pmd_bad(pmd))
+		goto out;
+	/*
+	 * Not pte_offset_map(): __pte_offset_map() is not exported. With
+	 * interrupts off the page table cannot be freed under us, and the
+	 * checks above are the ones it makes on the PMD.
+	 */
 	ptep = pte_offset_kernel(&pmd, addr);
 	val = pte_val(ptep_get_lockless(ptep));
 out:
@@ -480,4 +489,139 @@ bool mmrace_current_in_tree(int pid)
 u32 mmrace_random_below(u32 ceil)
 {
 	return get_random_u32_below(ceil);
+}
+
+struct folio *mmrace_folio_alloc(void)
+{
+	return folio_alloc(GFP_KERNEL, 0);
+}
+
+void mmrace_folio_get(struct folio *folio)
+{
+	folio_get(folio);
+}
+
+void mmrace_folio_put_refs(struct folio *folio, int refs)
+{
+	folio_put_refs(folio, refs);
+}
+
+int mmrace_folio_ref_count(const struct folio *folio)
+{
+	return folio_ref_count(folio);
+}
+
+bool mmrace_folio_ref_freeze(struct folio *folio, int count)
+{
+	return folio_ref_freeze(folio, count);
+}
+
+void mmrace_folio_ref_unfreeze(struct folio *folio, int count)
+{
+	folio_ref_unfreeze(folio, count);
+}
+
+unsigned long mmrace_folio_pfn(struct folio *folio)
+{
+	return folio_pfn(folio);
+}
+
+void mmrace_folio_lock(struct folio *folio)
+{
+	folio_lock(folio);
+}
+
+bool mmrace_folio_trylock(struct folio *folio)
+{
+	return folio_trylock(folio);
+}
+
+void mmrace_folio_unlock(struct folio *folio)
+{
+	folio_unlock(folio);
+}
+
+bool mmrace_folio_test_flag(const struct folio *folio, unsigned int bit)
+{
+	return test_bit(bit, &folio->flags);
+}
+
+void mmrace_folio_set_flag(struct folio *folio, unsigned int bit)
+{
+	set_bit(bit, &folio->flags);
+}
+
+void mmrace_folio_clear_flag(struct folio *folio, unsigned int bit)
+{
+	clear_bit(bit, &folio->flags);
+}
+
+bool mmrace_folio_test_set_flag(struct folio *folio, unsigned int bit)
+{
+	return test_and_set_bit(bit, &folio->flags);
+}
+
+bool mmrace_folio_test_clear_flag(struct folio *folio, unsigned int bit)
+{
+	return test_and_clear_bit(bit, &folio->flags);
+}
+
+void mmrace_folio_set_flag_nonatomic(struct folio *folio, unsigned int bit)
+{
+	__set_bit(bit, &folio->flags);
+}
+
+void mmrace_folio_clear_flag_nonatomic(struct folio *folio, unsigned int bit)
+{
+	__clear_bit(bit, &folio->flags);
+}
+
+unsigned long mmrace_folio_flags_load(const struct folio *folio)
+{
+	return READ_ONCE(folio->flags);
+}
+
+void mmrace_folio_flags_store(struct folio *folio, unsigned long flags)
+{
+	WRITE_ONCE(folio->flags, flags);
+}
+
+unsigned long mmrace_nr_free_pages(void)
+{
+	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+struct mmrace_pair {
+	void (*fn)(void *ctx);
+	void *ctx;
+	struct completion done;
+};
+
+static int mmrace_pair_thread(void *data)
+{
+	struct mmrace_pair *pair = data;
+
+	pair->fn(pair->ctx);
+	/* Never returns into module text, which may be gone by then. */
+	kthread_complete_and_exit(&pair->done, 0);
+}
+
+int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
+		    void *bctx)
+{
+	struct mmrace_pair pair = { .fn = b, .ctx = bctx };
+	struct task_struct *task;
+
+	init_completion(&pair.done);
+	task = kthread_run(mmrace_pair_thread, &pair, "mmrace-pair");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	a(actx);
+	wait_for_completion(&pair.done);
+	return 0;
+}
+
+void mmrace_usleep(unsigned long usecs)
+{
+	usleep_range(usecs, 2 * usecs);
 }

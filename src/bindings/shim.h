@@ -120,4 +120,51 @@ int mmrace_current_tgid(void);
 bool mmrace_current_in_tree(int pid);
 u32 mmrace_random_below(u32 ceil);
 
+/*
+ * Folios for the typestate layer (src/abstractions/folio.rs). Flags are
+ * addressed by PG_* bit number in the folio's (head page's) flags word; the
+ * layer decides which of these each state may call.
+ */
+struct folio;
+
+/* A new order-0 folio (GFP_KERNEL) with one reference, or NULL. */
+struct folio *mmrace_folio_alloc(void);
+void mmrace_folio_get(struct folio *folio);
+void mmrace_folio_put_refs(struct folio *folio, int refs);
+int mmrace_folio_ref_count(const struct folio *folio);
+/* folio_ref_freeze(): true if the count was @count and is now 0. */
+bool mmrace_folio_ref_freeze(struct folio *folio, int count);
+void mmrace_folio_ref_unfreeze(struct folio *folio, int count);
+unsigned long mmrace_folio_pfn(struct folio *folio);
+void mmrace_folio_lock(struct folio *folio);
+bool mmrace_folio_trylock(struct folio *folio);
+void mmrace_folio_unlock(struct folio *folio);
+/* Atomic bit operations on the flags word (set_bit() and friends). */
+bool mmrace_folio_test_flag(const struct folio *folio, unsigned int bit);
+void mmrace_folio_set_flag(struct folio *folio, unsigned int bit);
+void mmrace_folio_clear_flag(struct folio *folio, unsigned int bit);
+bool mmrace_folio_test_set_flag(struct folio *folio, unsigned int bit);
+bool mmrace_folio_test_clear_flag(struct folio *folio, unsigned int bit);
+/* Non-atomic ones (__set_bit(), __clear_bit()): exclusive folios only. */
+void mmrace_folio_set_flag_nonatomic(struct folio *folio, unsigned int bit);
+void mmrace_folio_clear_flag_nonatomic(struct folio *folio, unsigned int bit);
+/*
+ * The two halves of a non-atomic update, for the seed 002 demonstration:
+ * whatever another CPU changes in between is lost by the store.
+ */
+unsigned long mmrace_folio_flags_load(const struct folio *folio);
+void mmrace_folio_flags_store(struct folio *folio, unsigned long flags);
+/* Free pages in the buddy allocator (NR_FREE_PAGES), for leak checks. */
+unsigned long mmrace_nr_free_pages(void);
+
+/*
+ * Run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;
+ * return once both have returned. 0, or -errno if no thread could be made
+ * (then neither ran).
+ */
+int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
+		    void *bctx);
+/* usleep_range(@usecs, 2 * @usecs): sleep, uninterruptibly. */
+void mmrace_usleep(unsigned long usecs);
+
 #endif /* MMRACE_SHIM_H */
