@@ -76,6 +76,7 @@ impl Control {
         for w in window::WINDOWS {
             w.files.create(&windows)?;
         }
+        window::profile::create(&root)?;
         scenario::create(&root)?;
         Ok(Self { _root: root })
     }

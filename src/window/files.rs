@@ -113,7 +113,7 @@ pub(crate) fn show_any(out: &mut impl Write, v: u64) -> fmt::Result {
 }
 
 /// Parses a non-negative number: decimal, or hexadecimal with `0x`.
-fn parse_u64(s: &str, why: &mut Why<'_>) -> Result<u64> {
+pub(crate) fn parse_u64(s: &str, why: &mut Why<'_>) -> Result<u64> {
     let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
             u64::from_str_radix(hex, 16).ok()
@@ -135,7 +135,7 @@ fn parse_u64(s: &str, why: &mut Why<'_>) -> Result<u64> {
 }
 
 /// Parses a number in `0..=max`.
-fn parse_max(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
+pub(crate) fn parse_max(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
     let v = parse_u64(s, why)?;
     if v > max {
         reject(why, format_args!("{v} is above the maximum {max}"))?;
@@ -144,7 +144,7 @@ fn parse_max(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
 }
 
 /// Parses `-1` (any) or a number in `0..=max`.
-fn parse_any(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
+pub(crate) fn parse_any(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
     if s == "-1" {
         return Ok(ANY);
     }
@@ -152,7 +152,7 @@ fn parse_any(s: &str, max: u64, why: &mut Why<'_>) -> Result<u64> {
 }
 
 /// Parses `0` or `1`.
-fn parse_bool(s: &str, why: &mut Why<'_>) -> Result<bool> {
+pub(crate) fn parse_bool(s: &str, why: &mut Why<'_>) -> Result<bool> {
     match s {
         "0" => Ok(false),
         "1" => Ok(true),

@@ -27,6 +27,7 @@ use kernel::prelude::*;
 
 pub(crate) mod budget;
 pub(crate) mod files;
+pub(crate) mod profile;
 pub(crate) mod stats;
 
 mod compact_isolate;
@@ -88,6 +89,8 @@ pub(crate) struct Config {
     pub(crate) wait_timeout_us: AtomicU64,
     /// Bit `i`: phase `i` is selected.
     pub(crate) phases: AtomicU32,
+    /// Each window's delay is drawn uniformly from `0..=delay_us`.
+    pub(crate) random_delay: AtomicBool,
 }
 
 impl Config {
@@ -106,6 +109,7 @@ impl Config {
             wait_for: AtomicUsize::new(0),
             wait_timeout_us: AtomicU64::new(10_000),
             phases: AtomicU32::new(u32::MAX),
+            random_delay: AtomicBool::new(false),
         }
     }
 
@@ -128,6 +132,8 @@ impl Config {
         self.wait_timeout_us
             .store(defaults.wait_timeout_us.into_inner(), Relaxed);
         self.phases.store(defaults.phases.into_inner(), Relaxed);
+        self.random_delay
+            .store(defaults.random_delay.into_inner(), Relaxed);
     }
 }
 
@@ -148,6 +154,9 @@ pub(crate) struct Window {
     /// Windows open right now, and the pfn of the last one opened.
     open: AtomicU32,
     open_pfn: AtomicU64,
+    /// The window's random stream (splitmix64): `probability` and random
+    /// delays draw from it, so that a seed replays the same choices.
+    rng: AtomicU64,
     /// Rate limit of `verbose` messages: the second and the count in it.
     verbose_epoch: AtomicU64,
     verbose_count: AtomicU32,
@@ -167,6 +176,7 @@ impl Window {
             last_pfn: AtomicU64::new(ANY),
             open: AtomicU32::new(0),
             open_pfn: AtomicU64::new(ANY),
+            rng: AtomicU64::new(0),
             verbose_epoch: AtomicU64::new(0),
             verbose_count: AtomicU32::new(0),
             files: files::Files::new(this),
@@ -267,6 +277,20 @@ impl Window {
         self.arrivals.fetch_add(1, Relaxed);
     }
 
+    /// Seeds the window's random stream.
+    pub(crate) fn seed(&self, seed: u64) {
+        self.rng.store(seed, Relaxed);
+    }
+
+    /// The next number of the window's random stream (splitmix64).
+    fn draw(&self) -> u64 {
+        let x = self
+            .rng
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Relaxed)
+            .wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix64(x)
+    }
+
     /// The page, task and caller filters.
     fn wants(&self, state: &PageState, fired: &Fired<'_>) -> bool {
         let target = self.config.pfn.load(Relaxed);
@@ -295,7 +319,7 @@ impl Window {
             return false;
         }
         let probability = self.config.probability.load(Relaxed);
-        if probability < 100 && context::random_below(100) >= probability {
+        if probability < 100 && self.draw() % 100 >= u64::from(probability) {
             return false;
         }
         self.config
@@ -338,7 +362,10 @@ impl Window {
     /// documentation. The wait is counted in microsecond steps, so it ends
     /// whatever the clock does; the clock only measures it for `stats`.
     fn open_window(&self, page: Page, before: PageState) {
-        let delay_us = self.config.delay_us.load(Relaxed);
+        let mut delay_us = self.config.delay_us.load(Relaxed);
+        if self.config.random_delay.load(Relaxed) {
+            delay_us = self.draw() % (delay_us + 1);
+        }
         let partner = self.partner();
         let timeout_us = match partner {
             Some(_) => self.config.wait_timeout_us.load(Relaxed),
@@ -498,6 +525,13 @@ impl Handler for Window {
     }
 }
 
+/// splitmix64's finalizer: a well-mixed 64-bit function of `x`.
+pub(crate) fn mix64(x: u64) -> u64 {
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 /// Disarms every window.
 pub(crate) fn disarm_all() {
     let mut armed = ARMED.lock();
@@ -509,6 +543,7 @@ pub(crate) fn disarm_all() {
 
 /// Disarms every window and restores every setting and counter.
 pub(crate) fn reset_all() {
+    profile::reset();
     let mut armed = ARMED.lock();
     for w in WINDOWS {
         let mut why = [0u8; 8];

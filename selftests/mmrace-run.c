@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmrace-run: run a command with mmrace's random-window profile armed for
+ * its process tree (the command and everything it starts), then print each
+ * window's statistics and the seed that replays the run. The exit status is
+ * the command's.
+ *
+ *   mmrace-run [--seed N] [--probability P] [--max-delay-us US]
+ *              [--windows LIST] -- COMMAND [ARG...]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mmrace_lib.h"
+
+#define PROFILE MMRACE_DEBUGFS "/profile/"
+
+static int set(const char *file, const char *value)
+{
+	char path[128];
+	int ret;
+
+	snprintf(path, sizeof(path), PROFILE "%s", file);
+	ret = mmrace_write(path, value);
+	if (ret)
+		fprintf(stderr, "mmrace-run: %s <- '%s': %s\n", path, value,
+			strerror(-ret));
+	return ret;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "Usage: mmrace-run [--seed N] [--probability P] [--max-delay-us US] [--windows LIST] -- COMMAND [ARG...]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "probability", required_argument, NULL, 'p' },
+		{ "max-delay-us", required_argument, NULL, 'd' },
+		{ "windows", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *seed = "0", *prob = NULL, *delay = NULL, *windows = "all";
+	int go[2], opt, status, loaded;
+	char buf[4096], pid[32];
+	pid_t child;
+
+	while ((opt = getopt_long(argc, argv, "+s:p:d:w:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			seed = optarg;
+			break;
+		case 'p':
+			prob = optarg;
+			break;
+		case 'd':
+			delay = optarg;
+			break;
+		case 'w':
+			windows = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	loaded = mmrace_get();
+	if (loaded < 0) {
+		fprintf(stderr, "mmrace-run: cannot load mmrace.ko: %s\n",
+			strerror(-loaded));
+		return 2;
+	}
+	if (pipe(go))
+		return 2;
+	/* The child waits until the profile is armed for its pid, then execs. */
+	child = fork();
+	if (child < 0)
+		return 2;
+	if (!child) {
+		close(go[1]);
+		if (read(go[0], buf, 1) != 1)
+			_exit(127);
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "mmrace-run: %s: %s\n", argv[optind],
+			strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	snprintf(pid, sizeof(pid), "%d", child);
+	if (set("pid", pid) || set("seed", seed) || set("windows", windows) ||
+	    (prob && set("probability", prob)) ||
+	    (delay && set("max_delay_us", delay)) || set("enable", "1")) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		return 2;
+	}
+	if (write(go[1], "g", 1) != 1)
+		return 2;
+	close(go[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	set("enable", "0");
+
+	if (mmrace_read(PROFILE "state", buf, sizeof(buf)) > 0)
+		printf("mmrace-run: profile\n%s", buf);
+	if (mmrace_read(MMRACE_DEBUGFS "/summary", buf, sizeof(buf)) > 0)
+		printf("mmrace-run: windows\n%s", buf);
+	if (mmrace_read(PROFILE "seed", buf, sizeof(buf)) > 0)
+		printf("mmrace-run: replay with --seed %s", buf);
+	fflush(stdout);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
