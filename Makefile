@@ -5,6 +5,8 @@
 #
 #   make demo     boot the test kernel, load mmrace.ko, show what it does
 #   make check    the whole test suite (host tests + kselftests in the guest)
+#   make bench    amplification, rendezvous and overhead numbers, written to
+#                 Documentation/benchmarks.rst
 #   make setup    only install the toolchain (apt + bindgen-cli)
 #   make kernel   only build (or find in the cache) the test kernel
 #   make module   only build mmrace.ko
@@ -15,7 +17,7 @@
 SHELL := /bin/bash
 export KDIR
 
-.PHONY: all demo check setup kernel module clean
+.PHONY: all demo check bench setup kernel module clean
 
 all: module
 
@@ -24,6 +26,9 @@ demo:
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh
 
 setup:
 	@scripts/setup.sh

@@ -20,4 +20,5 @@ make -s -C "$MMRACE_TOP/selftests" KSFT_DIR="$ksft" OUTPUT="$out" \
 	KHDR_INCLUDES="$khdr" all
 make -s -C "$MMRACE_TOP/selftests" KSFT_DIR="$ksft" OUTPUT="$out" \
 	emit_tests | sed 's/^[^:]*://' >"$out/tests"
-cp "$MMRACE_TOP/selftests/settings" "$MMRACE_TOP/mmrace.ko" "$out/"
+cp "$MMRACE_TOP/selftests/settings" "$MMRACE_TOP/mmrace.ko" \
+	"$MMRACE_TOP"/selftests/*.sh "$out/"

@@ -32,6 +32,7 @@ struct MmRace {
 
 impl kernel::Module for MmRace {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        window::resolve_sites();
         let control = control::Control::new()?;
         pr_info!("version {} loaded\n", control::VERSION);
         Ok(Self { _control: control })

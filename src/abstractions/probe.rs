@@ -10,6 +10,7 @@
 
 use crate::abstractions::mm::Page;
 use crate::bindings;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use core::{ffi::c_void, ptr::NonNull};
 use kernel::{error::from_err_ptr, error::to_result, prelude::*};
 
@@ -59,10 +60,18 @@ enum Hook {
     },
 }
 
+/// Most callers a tracepoint site filters on.
+const MAX_CALLERS: usize = 3;
+
 /// A place a probe can be put, and what it hands over.
 pub(crate) struct Site {
     hook: Hook,
     value: Value,
+    /// `[start, end)` of the symbol, then of each caller, resolved once by
+    /// [`Site::resolve`] (zero: missing). Resolving registers a throw-away
+    /// kprobe; doing it at load time, before anything is armed, keeps
+    /// those away from the addresses of armed probes.
+    ranges: [AtomicUsize; 2 * (1 + MAX_CALLERS)],
 }
 
 impl Site {
@@ -87,6 +96,7 @@ impl Site {
                 caller,
             },
             value,
+            ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
         }
     }
 
@@ -97,23 +107,54 @@ impl Site {
         Self {
             hook: Hook::Tracepoint { tp, callers },
             value: Value::Page,
+            ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
         }
     }
 
-    /// Checks that every symbol the site needs exists in this kernel;
-    /// returns the first missing one.
-    pub(crate) fn missing_symbol(&self) -> Option<&'static CStr> {
-        let (first, rest): (Option<&'static CStr>, &'static [&'static CStr]) = match self.hook {
-            Hook::Kprobe { symbol, caller, .. } => {
-                if symbol_range(symbol).is_err() {
-                    return Some(symbol);
-                }
-                (caller, &[])
-            }
-            Hook::Tracepoint { callers, .. } => (None, callers),
+    /// The symbols the site needs: the probed one (none for tracepoints),
+    /// then the callers.
+    fn symbols(&self) -> impl Iterator<Item = &'static CStr> {
+        let (first, second, rest): (_, _, &'static [&'static CStr]) = match self.hook {
+            Hook::Kprobe { symbol, caller, .. } => (Some(symbol), caller, &[]),
+            Hook::Tracepoint { callers, .. } => (None, None, callers),
         };
-        let mut all = Iterator::chain(first.into_iter(), rest.iter().copied());
-        all.find(|s| symbol_range(s).is_err())
+        Iterator::chain(
+            Iterator::chain(first.into_iter(), second),
+            rest.iter().copied(),
+        )
+    }
+
+    /// Looks up the site's symbols; call once, before arming.
+    pub(crate) fn resolve(&self) {
+        let offset = match self.hook {
+            Hook::Kprobe { .. } => 0,
+            Hook::Tracepoint { .. } => 2,
+        };
+        for (i, symbol) in self.symbols().enumerate().take(1 + MAX_CALLERS) {
+            let (start, end) = symbol_range(symbol).unwrap_or((0, 0));
+            self.ranges[offset + 2 * i].store(start, Relaxed);
+            self.ranges[offset + 2 * i + 1].store(end, Relaxed);
+        }
+    }
+
+    /// `[start, end)` of the site's `i`-th symbol (0: the probed function,
+    /// then the callers), as resolved.
+    fn range(&self, i: usize) -> Option<(usize, usize)> {
+        let end = self.ranges.get(2 * i + 1)?.load(Relaxed);
+        (end != 0).then(|| (self.ranges[2 * i].load(Relaxed), end))
+    }
+
+    /// The first symbol the site needs that this kernel lacks (or that was
+    /// not resolved).
+    pub(crate) fn missing_symbol(&self) -> Option<&'static CStr> {
+        let offset = match self.hook {
+            Hook::Kprobe { .. } => 0,
+            Hook::Tracepoint { .. } => 1,
+        };
+        self.symbols()
+            .enumerate()
+            .find(|(i, _)| self.range(offset + i).is_none())
+            .map(|(_, s)| s)
     }
 
     /// Writes where the site is, e.g. `try_grab_folio_fast:return`.
@@ -224,10 +265,13 @@ impl Probe {
     /// `ENOTSUPP` for a tracepoint site on a kernel without
     /// `CONFIG_DEBUG_PAGE_REF`.
     pub(crate) fn register(site: &'static Site, handler: &'static dyn Handler) -> Result<Probe> {
+        if site.missing_symbol().is_some() {
+            return Err(ENOENT);
+        }
         let mut callers = KVec::new();
         if let Hook::Tracepoint { callers: names, .. } = site.hook {
-            for name in names {
-                let (start, end) = symbol_range(name)?;
+            for i in 0..names.len().min(MAX_CALLERS) {
+                let (start, end) = site.range(1 + i).ok_or(ENOENT)?;
                 callers.push(start, GFP_KERNEL)?;
                 callers.push(end, GFP_KERNEL)?;
             }
@@ -248,7 +292,7 @@ impl Probe {
                 caller,
             } => {
                 let (caller_start, caller_end) = match caller {
-                    Some(c) => symbol_range(c)?,
+                    Some(_) => site.range(1).ok_or(ENOENT)?,
                     None => (0, 0),
                 };
                 let (kind, arg) = match when {

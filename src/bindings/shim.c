@@ -165,16 +165,6 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/*
- * A kprobe with a post_handler is never jump-optimized: arming and disarming
- * stay a synchronized int3 patch, with no optimizer work still pending when
- * the module goes away.
- */
-static void mmrace_kprobe_post(struct kprobe *kp, struct pt_regs *regs,
-			       unsigned long flags)
-{
-}
-
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
@@ -195,7 +185,6 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 	probe->fn = fn;
 	probe->ctx = ctx;
 	probe->krp.kp.symbol_name = symbol;
-	probe->krp.kp.post_handler = mmrace_kprobe_post;
 	if (kind == MMRACE_PROBE_RETURN) {
 		probe->krp.entry_handler = mmrace_kretprobe_entry;
 		probe->krp.handler = mmrace_kretprobe_ret;

@@ -361,7 +361,7 @@ impl Window {
     /// Holds the window open on `page` and watches it; see the module
     /// documentation. The wait is counted in microsecond steps, so it ends
     /// whatever the clock does; the clock only measures it for `stats`.
-    fn open_window(&self, page: Page, before: PageState) {
+    fn open_window(&self, page: Page, filtered: PageState) {
         let mut delay_us = self.config.delay_us.load(Relaxed);
         if self.config.random_delay.load(Relaxed) {
             delay_us = self.draw() % (delay_us + 1);
@@ -375,7 +375,7 @@ impl Window {
             self.stats.throttled.fetch_add(1, Relaxed);
             return;
         };
-        let pfn = before.pfn;
+        let pfn = filtered.pfn;
         let mut seen = [0u64; 6];
         for (s, w) in seen.iter_mut().zip(WINDOWS.iter()) {
             *s = w.arrivals.load(Relaxed);
@@ -389,6 +389,10 @@ impl Window {
         let pte_addr = self.watched_pte_addr();
         let pte_before = pte_addr.map(mm::current_pte);
 
+        // The snapshot is taken here, not when the probe fired: a
+        // zero-length window is then two back-to-back reads, and its
+        // natural hits are not inflated by the filters' own time.
+        let before = page.state();
         let start = now_ns();
         let (mut hit, mut met, mut timed_out) = (false, partner.is_none(), false);
         let mut after = before;
@@ -530,6 +534,18 @@ pub(crate) fn mix64(x: u64) -> u64 {
     let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// Looks up every window's probe sites, at load time: before anything is
+/// armed (see `Site::resolve`).
+pub(crate) fn resolve_sites() {
+    for w in WINDOWS {
+        for phase in w.desc.phases {
+            for site in phase.sites {
+                site.resolve();
+            }
+        }
+    }
 }
 
 /// Disarms every window.

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: boot the test kernel, run selftests/mmrace_bench in the guest
+# (amplification per window, rendezvous determinism, overhead), print its
+# tables and write them to Documentation/benchmarks.rst with the date, the
+# kernel, the accelerator and the command. MMRACE_BENCH=--smoke for a short
+# run (then the document is not rewritten).
+set -eu
+. "$(dirname "$0")/env.sh"
+build=$MMRACE_TOP/build
+out=$build/bench
+
+"$MMRACE_TOP/scripts/setup.sh"
+kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
+"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
+"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload"
+rm -rf "$out"
+mkdir -p "$out"
+"$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
+set +e
+MMRACE_APPEND="${MMRACE_APPEND:-} mmrace_bench=${MMRACE_BENCH:-}" \
+	MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-1800} \
+	"$MMRACE_TOP/scripts/run-vm.sh" "$kdir/arch/x86/boot/bzImage" \
+	"$out/initrd.gz" "$out" bench
+rc=$?
+set -e
+tr -d '\r' <"$out/results.log" | sed -n '/^BEGIN RST$/,/^END RST$/p' |
+	sed '1d;$d' >"$out/tables.rst"
+cat "$out/tables.rst"
+if [ "$rc" != 0 ] || [ ! -s "$out/tables.rst" ] ||
+	! "$MMRACE_TOP/scripts/scan-log.sh" "$out/console.log"; then
+	echo "bench: failed (vm=$rc); see ${out#"$MMRACE_TOP"/}/" >&2
+	exit 1
+fi
+[ -n "${MMRACE_BENCH:-}" ] && exit 0
+accel="QEMU TCG (multi-threaded), ${MMRACE_SMP:-2} vCPUs"
+[ "${MMRACE_KVM:-0}" = 1 ] && accel="QEMU KVM, ${MMRACE_SMP:-2} vCPUs"
+{
+	echo ".. SPDX-License-Identifier: GPL-2.0"
+	echo
+	echo "=========="
+	echo "Benchmarks"
+	echo "=========="
+	echo
+	echo "Measured $(date -u +%Y-%m-%d) with \`\`make bench\`\` on kernel"
+	echo "$(basename "$kdir" | cut -d- -f1), $accel, on a $(nproc)-core host."
+	echo "Timing in a TCG guest is noisy: the numbers are ratios within one"
+	echo "boot and medians over repetitions."
+	echo
+	cat "$out/tables.rst"
+} >"$MMRACE_TOP/Documentation/benchmarks.rst"
+echo "bench: wrote Documentation/benchmarks.rst"

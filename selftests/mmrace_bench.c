@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench's guest side: measures, in one boot,
+ *
+ * 1. amplification per window: hits per second of the window's detector
+ *    with the window armed (delay_us=2000) and with a zero-length window
+ *    (delay_us=0: the same detector, no delay), same workload and duration;
+ * 2. rendezvous determinism: for each pair, the fraction of attempts in
+ *    which the partner arrived, and the time per attempt;
+ * 3. overhead: GUP-fast (CONFIG_GUP_TEST's GUP_FAST_BENCHMARK), a
+ *    page-cache read loop and a move_pages loop, with the module not
+ *    loaded, loaded with every window disarmed, and loaded with every
+ *    window armed but filtered to a page the workload never touches;
+ *    interleaved A/B/C/A/B/C in the same boot, medians and spread.
+ *
+ * Prints reStructuredText tables between "BEGIN RST" and "END RST", which
+ * scripts/bench.sh puts into Documentation/benchmarks.rst. --smoke runs
+ * everything briefly, for make check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gup_test.h"
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "race.h"
+
+#define MAX_REPS 16
+
+static unsigned int run_ms = 2000, reps = 7, gup_pages = 256, loops = 2000;
+
+struct window_bench {
+	const char *window;
+	const char *phase;
+	bool memfd, retarget;
+	race_fn a, b;
+	const char *what;
+};
+
+static const struct window_bench windows[] = {
+	{ "gup_fast_pre_grab", NULL, false, true, side_gup_fast, side_migrate,
+	  "GUP-fast vs move_pages" },
+	{ "gup_fast_post_grab", NULL, false, true, side_gup_fast, side_migrate,
+	  "GUP-fast vs move_pages" },
+	{ "migrate_freeze", "check", true, false, side_migrate, side_read,
+	  "move_pages vs pread (shmem)" },
+	{ "compact_isolate", "migrate", false, false, side_migrate, side_touch,
+	  "move_pages vs reads of the page" },
+	{ "pagecache_pre_grab", NULL, true, false, side_read, side_migrate,
+	  "pread vs move_pages (shmem)" },
+	{ "pagecache_post_grab", NULL, true, false, side_read, side_migrate,
+	  "pread vs move_pages (shmem)" },
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double hits_per_s(const struct window_bench *w, struct race_page *p,
+			 unsigned int delay_us)
+{
+	struct mmrace_stats s;
+
+	win_set(w->window, "delay_us", "%u", delay_us);
+	win_set(w->window, "stats", "0");
+	race_run(p, w->a, w->b, run_ms, NULL, NULL);
+	win_stats(w->window, &s);
+	return s.hits * 1000.0 / run_ms;
+}
+
+static void amplification(void)
+{
+	struct race_page p;
+	unsigned int i;
+
+	printf("Amplification per window\n------------------------\n\n");
+	printf("Hits per second of each window's detector, %u ms per run: armed (``delay_us=2000``) against a zero-length window (``delay_us=0``, the same detector without delay: the natural rate). Where no natural hit was seen, the natural rate is given as an upper bound (fewer than one per run) and the ratio as a lower bound.\n\n",
+	       run_ms);
+	printf("==================== ================================ ========== ========== ==========\n");
+	printf("window               workload                         natural/s  armed/s    ratio\n");
+	printf("==================== ================================ ========== ========== ==========\n");
+	for (i = 0; i < ARRAY_SIZE(windows); i++) {
+		const struct window_bench *w = &windows[i];
+		double natural, armed;
+
+		if ((w->memfd ? race_memfd_page(&p) : race_anon_page(&p)))
+			continue;
+		mmrace_control("reset");
+		win_set(w->window, "pid", "%d", getpid());
+		if (w->phase)
+			win_set(w->window, "phase", "%s", w->phase);
+		if (w->retarget)
+			p.retarget = w->window;
+		if (win_set(w->window, "enable", "1")) {
+			printf("%-20s %-32s (cannot arm)\n", w->window, w->what);
+			race_page_free(&p);
+			continue;
+		}
+		natural = hits_per_s(w, &p, 0);
+		armed = hits_per_s(w, &p, 2000);
+		if (natural > 0)
+			printf("%-20s %-32s %-10.1f %-10.1f %-10.1f\n", w->window,
+			       w->what, natural, armed, armed / natural);
+		else
+			printf("%-20s %-32s <%-9.2f %-10.1f >%-9.0f\n", w->window,
+			       w->what, 1000.0 / run_ms, armed,
+			       armed * run_ms / 1000.0);
+		mmrace_control("reset");
+		race_page_free(&p);
+	}
+	printf("==================== ================================ ========== ========== ==========\n\n");
+}
+
+static void rendezvous_pair(const char *waiting, const char *phase_w,
+			    const char *partner, const char *phase_p,
+			    bool memfd, race_fn a, race_fn b, const char *what)
+{
+	struct mmrace_stats s;
+	struct race_page p;
+
+	if ((memfd ? race_memfd_page(&p) : race_anon_page(&p)))
+		return;
+	mmrace_control("reset");
+	win_set(waiting, "pid", "%d", getpid());
+	win_set(partner, "pid", "%d", getpid());
+	if (phase_w)
+		win_set(waiting, "phase", "%s", phase_w);
+	if (phase_p)
+		win_set(partner, "phase", "%s", phase_p);
+	win_set(waiting, "wait_for", "%s", partner);
+	win_set(waiting, "wait_timeout_us", "20000");
+	if (win_set(partner, "enable", "1") || win_set(waiting, "enable", "1")) {
+		printf("%-40s (cannot arm)\n", what);
+		race_page_free(&p);
+		return;
+	}
+	race_run(&p, a, b, run_ms, NULL, NULL);
+	win_stats(waiting, &s);
+	printf("%-40s %-9llu %-9llu %-9.1f %-10.0f\n", what,
+	       (unsigned long long)s.delayed,
+	       (unsigned long long)s.rendezvous_met,
+	       s.delayed ? 100.0 * s.rendezvous_met / s.delayed : 0.0,
+	       s.delayed ? s.total_delay_ns / 1000.0 / s.delayed : 0.0);
+	mmrace_control("reset");
+	race_page_free(&p);
+}
+
+static void rendezvous(void)
+{
+	printf("Rendezvous determinism\n----------------------\n\n");
+	printf("The waiting window holds until its partner arrives on the same page (timeout 20 ms), %u ms per pair.\n\n",
+	       run_ms);
+	printf("======================================== ========= ========= ========= ==========\n");
+	printf("waiting -> partner                       attempts  met       met %%     us/attempt\n");
+	printf("======================================== ========= ========= ========= ==========\n");
+	rendezvous_pair("migrate_freeze", "frozen", "pagecache_pre_grab", NULL,
+			true, side_migrate, side_read,
+			"migrate_freeze/frozen -> pagecache_pre");
+	rendezvous_pair("pagecache_pre_grab", NULL, "migrate_freeze", "frozen",
+			true, side_read, side_migrate,
+			"pagecache_pre -> migrate_freeze/frozen");
+	rendezvous_pair("gup_fast_post_grab", NULL, "migrate_freeze", "check",
+			false, side_gup_fast, side_migrate,
+			"gup_fast_post -> migrate_freeze/check");
+	printf("======================================== ========= ========= ========= ==========\n\n");
+	printf("The GUP-fast pair cannot meet: migration's unmap waits for the TLB-flush IPI to the CPU that GUP-fast holds with interrupts off (windows.rst).\n\n");
+}
+
+/* One measurement of each workload, in microseconds per operation. */
+static void workloads(struct race_page *anon, struct race_page *shm,
+		      double *gup_us, double *read_us, double *move_us)
+{
+	struct gup_test gup = {
+		.addr = (unsigned long)anon->addr,
+		.size = gup_pages * sysconf(_SC_PAGESIZE),
+		.nr_pages_per_call = gup_pages,
+	};
+	unsigned int i;
+	double t;
+	char buf[64];
+
+	*gup_us = 0;
+	for (i = 0; i < loops / 20; i++) {
+		if (ioctl(anon->gup_fd, GUP_FAST_BENCHMARK, &gup))
+			break;
+		*gup_us += gup.get_delta_usec;
+	}
+	*gup_us /= (double)(loops / 20) * gup_pages;
+	t = now_s();
+	for (i = 0; i < loops * 10; i++)
+		if (pread(shm->memfd, buf, sizeof(buf), 0) != sizeof(buf))
+			break;
+	*read_us = (now_s() - t) * 1e6 / (loops * 10);
+	t = now_s();
+	for (i = 0; i < loops / 10; i++)
+		side_migrate(anon);
+	*move_us = (now_s() - t) * 1e6 / (loops / 10);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void overhead(void)
+{
+	static const char * const names[] = {
+		"not loaded", "loaded, all disarmed",
+		"armed, filtered to another page",
+	};
+	static const char * const work[] = {
+		"GUP-fast, us/page", "pread, us/call", "move_pages, us/move",
+	};
+	double v[3][3][MAX_REPS], med[3][3];
+	struct race_page anon, shm, other;
+	unsigned int r, st, k, i;
+	size_t size;
+
+	size = gup_pages * sysconf(_SC_PAGESIZE);
+	if (race_memfd_page(&shm) || race_anon_page(&other) ||
+	    race_anon_page(&anon) || anon.gup_fd < 0) {
+		printf("(overhead: no gup_test)\n");
+		return;
+	}
+	munmap(anon.addr, sysconf(_SC_PAGESIZE));
+	anon.addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(anon.addr, 1, size);
+
+	for (r = 0; r < reps; r++) {
+		for (st = 0; st < 3; st++) {
+			if (st == 0) {
+				mmrace_unload();
+			} else {
+				if (!mmrace_loaded())
+					mmrace_load();
+				mmrace_control("reset");
+			}
+			if (st == 2) {
+				for (i = 0; i < ARRAY_SIZE(windows); i++) {
+					win_set(windows[i].window, "target",
+						"%d %p", getpid(), other.addr);
+					win_set(windows[i].window, "enable", "1");
+				}
+			}
+			workloads(&anon, &shm, &v[st][0][r], &v[st][1][r],
+				  &v[st][2][r]);
+		}
+	}
+	mmrace_control("reset");
+
+	printf("Overhead\n--------\n\n");
+	printf("%u repetitions, the three states interleaved in each; median (min-max), and the median's ratio to \"not loaded\". GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes.\n\n",
+	       reps, gup_pages);
+	printf("=================================== ============================ ============================ ============================\n");
+	printf("state                               %-28s %-28s %-28s\n",
+	       work[0], work[1], work[2]);
+	printf("=================================== ============================ ============================ ============================\n");
+	for (st = 0; st < 3; st++) {
+		char cell[3][64];
+
+		for (k = 0; k < 3; k++) {
+			double lo = 1e30, hi = 0, m;
+
+			for (r = 0; r < reps; r++) {
+				lo = v[st][k][r] < lo ? v[st][k][r] : lo;
+				hi = v[st][k][r] > hi ? v[st][k][r] : hi;
+			}
+			m = median(v[st][k], reps);
+			med[st][k] = m;
+			snprintf(cell[k], sizeof(cell[k]),
+				 "%.3f (%.3f-%.3f) x%.3f", m, lo, hi,
+				 med[0][k] ? m / med[0][k] : 0);
+		}
+		printf("%-35s %-28s %-28s %-28s\n", names[st], cell[0], cell[1],
+		       cell[2]);
+	}
+	printf("=================================== ============================ ============================ ============================\n\n");
+	race_page_free(&shm);
+	race_page_free(&other);
+	close(anon.gup_fd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--smoke")) {
+		run_ms = 200;
+		reps = 3;
+		gup_pages = 16;
+		loops = 100;
+	}
+	if (race_nodes() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("bench needs two CPUs and two NUMA nodes\n");
+		return 4;
+	}
+	if (mmrace_get() < 0) {
+		printf("cannot load mmrace.ko\n");
+		return 1;
+	}
+	printf("BEGIN RST\n");
+	amplification();
+	rendezvous();
+	overhead();
+	printf("END RST\n");
+	fflush(stdout);
+	return 0;
+}
