@@ -239,7 +239,7 @@ static void overhead(void)
 	size = gup_pages * sysconf(_SC_PAGESIZE);
 	if (race_memfd_page(&shm) || race_anon_page(&other) ||
 	    race_anon_page(&anon) || anon.gup_fd < 0) {
-		printf("(overhead: no gup_test)\n");
+		printf("No gup_test: no overhead table\n");
 		return;
 	}
 	munmap(anon.addr, sysconf(_SC_PAGESIZE));
