@@ -222,7 +222,7 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void overhead(void)
+static void overhead_table(void)
 {
 	static const char * const names[] = {
 		"not loaded", "loaded, all disarmed",
@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	printf("BEGIN RST\n");
 	amplification();
 	rendezvous();
-	overhead();
+	overhead_table();
 	printf("END RST\n");
 	fflush(stdout);
 	return 0;
