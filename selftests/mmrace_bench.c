@@ -68,15 +68,19 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Hits per second, and hits per window (or per event, for delay 0). */
 static double hits_per_s(const struct window_bench *w, struct race_page *p,
-			 unsigned int delay_us)
+			 unsigned int delay_us, double *fraction)
 {
 	struct mmrace_stats s;
+	uint64_t opened;
 
 	win_set(w->window, "delay_us", "%u", delay_us);
 	win_set(w->window, "stats", "0");
 	race_run(p, w->a, w->b, run_ms, NULL, NULL);
 	win_stats(w->window, &s);
+	opened = delay_us ? s.delayed : s.entered - s.filtered_out;
+	*fraction = opened ? 100.0 * s.hits / opened : 0;
 	return s.hits * 1000.0 / run_ms;
 }
 
@@ -86,14 +90,14 @@ static void amplification(void)
 	unsigned int i;
 
 	printf("Amplification per window\n------------------------\n\n");
-	printf("Hits per second of each window's detector, %u ms per run: armed (``delay_us=2000``) against a zero-length window (``delay_us=0``, the same detector without delay: the natural rate). Where no natural hit was seen, the natural rate is given as an upper bound (fewer than one per run) and the ratio as a lower bound.\n\n",
+	printf("Hits per second of each window's detector, %u ms per run: armed (``delay_us=2000``) against a zero-length window (``delay_us=0``, the same detector without delay: the natural rate). Where no natural hit was seen, the natural rate is given as an upper bound (fewer than one per run) and the ratio as a lower bound. Delays slow the workload (fewer events per second), so the table also gives the fraction of events (natural) and of windows (armed) that saw the conflict.\n\n",
 	       run_ms);
-	printf("==================== ================================ ========== ========== ==========\n");
-	printf("window               workload                         natural/s  armed/s    ratio\n");
-	printf("==================== ================================ ========== ========== ==========\n");
+	printf("==================== ================================ ========== ========== ========== ========== ==========\n");
+	printf("window               workload                         natural/s  armed/s    ratio      natural %%  armed %%\n");
+	printf("==================== ================================ ========== ========== ========== ========== ==========\n");
 	for (i = 0; i < ARRAY_SIZE(windows); i++) {
 		const struct window_bench *w = &windows[i];
-		double natural, armed;
+		double natural, armed, nat_pc, arm_pc;
 
 		if ((w->memfd ? race_memfd_page(&p) : race_anon_page(&p)))
 			continue;
@@ -108,19 +112,20 @@ static void amplification(void)
 			race_page_free(&p);
 			continue;
 		}
-		natural = hits_per_s(w, &p, 0);
-		armed = hits_per_s(w, &p, 2000);
+		natural = hits_per_s(w, &p, 0, &nat_pc);
+		armed = hits_per_s(w, &p, 2000, &arm_pc);
 		if (natural > 0)
-			printf("%-20s %-32s %-10.1f %-10.1f %-10.1f\n", w->window,
-			       w->what, natural, armed, armed / natural);
+			printf("%-20s %-32s %-10.1f %-10.1f %-10.1f %-10.2f %-10.1f\n",
+			       w->window, w->what, natural, armed,
+			       armed / natural, nat_pc, arm_pc);
 		else
-			printf("%-20s %-32s <%-9.2f %-10.1f >%-9.0f\n", w->window,
-			       w->what, 1000.0 / run_ms, armed,
-			       armed * run_ms / 1000.0);
+			printf("%-20s %-32s <%-9.2f %-10.1f >%-9.0f %-10.2f %-10.1f\n",
+			       w->window, w->what, 1000.0 / run_ms, armed,
+			       armed * run_ms / 1000.0, nat_pc, arm_pc);
 		mmrace_control("reset");
 		race_page_free(&p);
 	}
-	printf("==================== ================================ ========== ========== ==========\n\n");
+	printf("==================== ================================ ========== ========== ========== ========== ==========\n\n");
 }
 
 static void rendezvous_pair(const char *waiting, const char *phase_w,
