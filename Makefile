@@ -5,6 +5,8 @@
 #
 #   make demo     boot the test kernel, load mmrace.ko, show what it does
 #   make check    the whole test suite (host tests + kselftests in the guest)
+#   make check-upstream  the kernel's own mm selftests, plainly and under
+#                 mmrace-run (the random-window profile)
 #   make bench    amplification, rendezvous and overhead numbers, written to
 #                 Documentation/benchmarks.rst
 #   make setup    only install the toolchain (apt + bindgen-cli)
@@ -17,7 +19,7 @@
 SHELL := /bin/bash
 export KDIR
 
-.PHONY: all demo check bench setup kernel module clean
+.PHONY: all demo check check-upstream bench setup kernel module clean
 
 all: module
 
@@ -29,6 +31,9 @@ check:
 
 bench:
 	@scripts/bench.sh
+
+check-upstream:
+	@scripts/check-upstream.sh
 
 setup:
 	@scripts/setup.sh

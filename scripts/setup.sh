@@ -9,7 +9,8 @@ set -eu
 
 pkgs="linux-source-6.12 rustc-web rust-web-src clang-16 lld-16 llvm-16
 libclang-16-dev qemu-system-x86 busybox-static cpio flex bison bc libelf-dev
-libssl-dev make gcc libc6-dev xz-utils perl rsync rustfmt-web rust-web-clippy"
+libssl-dev make gcc libc6-dev xz-utils perl rsync rustfmt-web rust-web-clippy
+libnuma-dev"
 
 missing=
 for p in $pkgs; do

@@ -63,9 +63,10 @@ fn selected(i: usize) -> bool {
     PROFILE.windows.load(Relaxed) & (1 << i) != 0
 }
 
-/// Disarms the windows the profile armed (their statistics stay).
+/// Disarms the windows the profile armed (their statistics stay, and
+/// `state` still says which they were).
 fn disarm() {
-    let armed = PROFILE.armed.swap(0, Relaxed);
+    let armed = PROFILE.armed.load(Relaxed);
     for (i, w) in WINDOWS.iter().enumerate() {
         if armed & (1 << i) != 0 {
             let mut scratch = [0u8; 8];
@@ -85,6 +86,7 @@ fn arm(why: &mut Why<'_>) -> Result {
         );
     }
     disarm();
+    PROFILE.armed.store(0, Relaxed);
     let mut seed = PROFILE.seed.load(Relaxed);
     if seed == 0 {
         seed = u64::from(context::random_below(u32::MAX)) << 32
@@ -159,6 +161,7 @@ pub(crate) fn reset() {
     PROFILE.max_delay_us.store(1000, Relaxed);
     PROFILE.windows.store(u32::MAX, Relaxed);
     PROFILE.seed.store(0, Relaxed);
+    PROFILE.armed.store(0, Relaxed);
     PROFILE.rendezvous.store(0, Relaxed);
 }
 

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-upstream: the kernel's own mm selftests (cow, gup_test,
+# gup_longterm, migration), built static from the same linux-source tree,
+# run in the guest twice: plainly, and under mmrace-run (the random-window
+# profile armed for the test's process tree). Both must pass on the clean
+# kernel: mmrace must not make a correct kernel fail. mmrace-run prints the
+# windows' statistics and the seed after each suite.
+#
+# MMRACE_UPSTREAM_TESTS overrides the list; MMRACE_SEED fixes the seed
+# (default 0: a new one per suite, printed); MMRACE_PROBABILITY (default 10)
+# and MMRACE_MAX_DELAY_US (default 1000) tune the profile.
+set -eu
+. "$(dirname "$0")/env.sh"
+build=$MMRACE_TOP/build
+out=$build/upstream
+tests=${MMRACE_UPSTREAM_TESTS:-cow gup_test gup_longterm migration}
+
+"$MMRACE_TOP/scripts/setup.sh"
+kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
+"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
+"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload" >/dev/null
+rm -rf "$out"
+mkdir -p "$out/payload"
+payload=$(cd "$out/payload" && pwd)
+ksrc=$kdir/source
+[ -d "$ksrc/tools" ] || ksrc=$kdir
+targets=
+for t in $tests; do targets="$targets $payload/$t"; done
+# shellcheck disable=SC2086
+make -s -C "$ksrc/tools/testing/selftests/mm" OUTPUT="$payload" \
+	KHDR_INCLUDES="-isystem $kdir/usr/include" USERLDFLAGS=-static \
+	$targets 2>&1 | grep -v -e '^  CC' -e getaddrinfo -e 'affinity_ip' || true
+cp "$build/payload/mmrace.ko" "$build/payload/mmrace-run" "$payload/"
+echo "timeout=1200" >"$payload/settings"
+: >"$payload/tests"
+for t in $tests; do
+	echo "$t" >>"$payload/tests"
+done
+for t in $tests; do
+	cat >"$payload/$t.mmrace" <<EOS
+#!/bin/sh
+# $t under the random-window profile.
+cd "\$(dirname "\$0")"
+exec ./mmrace-run --seed ${MMRACE_SEED:-0} \\
+	--probability ${MMRACE_PROBABILITY:-10} \\
+	--max-delay-us ${MMRACE_MAX_DELAY_US:-1000} -- ./$t
+EOS
+	chmod +x "$payload/$t.mmrace"
+	echo "$t.mmrace" >>"$payload/tests"
+done
+"$MMRACE_TOP/scripts/build-initramfs.sh" "$payload" "$out/initrd.gz"
+
+set +e
+# The migration test wants at least three CPUs.
+MMRACE_SMP=${MMRACE_SMP:-4} MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-3600} \
+	"$MMRACE_TOP/scripts/run-vm.sh" "$kdir/arch/x86/boot/bzImage" \
+	"$out/initrd.gz" "$out" check
+vm=$?
+set -e
+tr -d '\r' <"$out/results.log" | sed 's/^/# /'
+pass=0 fail=0 skip=0 n=0
+echo "TAP version 13"
+while IFS=$'\t' read -r status name comment; do
+	n=$((n + 1))
+	case $status in
+	pass) pass=$((pass + 1)); echo "ok $n upstream:$name" ;;
+	skip) skip=$((skip + 1)); echo "ok $n upstream:$name # SKIP $comment" ;;
+	*) fail=$((fail + 1)); echo "not ok $n upstream:$name # $comment" ;;
+	esac
+done < <("$MMRACE_TOP/scripts/guest-results.sh" "$out" "$payload/tests" "$vm")
+echo "1..$n"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
