@@ -9,8 +9,10 @@
 #
 # Environment: MMRACE_SMP (vCPUs, default 2), MMRACE_MEM (default 2G),
 # MMRACE_TIMEOUT (seconds, default 900), MMRACE_KVM=1 to try KVM (it hangs
-# on nested-virtualization hosts; TCG is the default), MMRACE_APPEND (extra
-# kernel arguments).
+# on nested-virtualization hosts; TCG is the default), MMRACE_TCG_THREAD
+# (multi, the default: vCPUs in parallel; single: one host thread runs them
+# in turn), MMRACE_APPEND (extra kernel arguments). The guest finds which in
+# mmrace_accel= on its command line (tcg-multi, tcg-single or kvm).
 #
 # Usage: run-vm.sh KERNEL INITRD OUTDIR JOB
 set -eu
@@ -22,8 +24,16 @@ mkdir -p "$outdir"
 : >"$outdir/console.log"
 : >"$outdir/results.log"
 
-accel="tcg,thread=multi"
-[ "${MMRACE_KVM:-0}" = 1 ] && accel=kvm
+tcg_thread=${MMRACE_TCG_THREAD:-multi}
+case $tcg_thread in multi | single) ;;
+*) echo "run-vm: MMRACE_TCG_THREAD must be multi or single" >&2; exit 2 ;;
+esac
+accel="tcg,thread=$tcg_thread"
+guest_accel=tcg-$tcg_thread
+if [ "${MMRACE_KVM:-0}" = 1 ]; then
+	accel=kvm
+	guest_accel=kvm
+fi
 # Under TCG the guest often fails to calibrate the TSC (there is no HPET or
 # PM timer without ACPI) or its watchdog finds it "skewed", and falls back
 # to jiffies, which stand still on a CPU with interrupts off. TCG's guest TSC
@@ -31,6 +41,7 @@ accel="tcg,thread=multi"
 khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 append="console=ttyS0 loglevel=7 tsc=reliable ${khz:+tsc_early_khz=$khz} panic=-1 oops=panic panic_on_warn=1
 softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
+mmrace_accel=$guest_accel
 ${MMRACE_APPEND:-}"
 
 # One CPU per socket: without ACPI the guest finds its CPUs in SeaBIOS's MP

@@ -129,6 +129,20 @@ unsigned long mmrace_tainted(void)
 	return strtoul(buf, NULL, 10);
 }
 
+bool mmrace_guest_mttcg(void)
+{
+	static const char word[] = "mmrace_accel=tcg-multi";
+	char buf[4096], *p;
+
+	if (mmrace_read("/proc/cmdline", buf, sizeof(buf)) <= 0)
+		return false;
+	for (p = strstr(buf, word); p; p = strstr(p + 1, word))
+		if ((p == buf || p[-1] == ' ') &&
+		    (!p[sizeof(word) - 1] || strchr("\n ", p[sizeof(word) - 1])))
+			return true;
+	return false;
+}
+
 int mmrace_scenario(const char *cmd, char *buf, size_t len)
 {
 	ssize_t n;

@@ -34,6 +34,14 @@ ssize_t mmrace_read(const char *path, char *buf, size_t len);
 int mmrace_write_at(const char *path, const void *data, size_t len, off_t off);
 int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
+/*
+ * Whether the guest runs on QEMU's multi-threaded TCG (mmrace_accel=tcg-multi
+ * on its command line, from scripts/run-vm.sh). There a CPU may still execute
+ * an int3 after kprobes removed it and synchronized every CPU ("Oops: int3",
+ * with any kprobe: Documentation/testing.rst): a test that disarms probes
+ * while other CPUs run into them cannot run there.
+ */
+bool mmrace_guest_mttcg(void);
 
 /* The file that runs in-kernel scenarios (Documentation/typestate.rst). */
 #define MMRACE_SCENARIO_RUN MMRACE_DEBUGFS "/typestate/run"

@@ -250,7 +250,7 @@ static void *side_thread(void *arg)
 			s->failed++;
 			s->last_err = ret;
 		}
-		s->iters++;
+		__atomic_add_fetch(&s->iters, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -288,6 +288,42 @@ void race_stop(struct race *r, unsigned long *iters_a, unsigned long *iters_b)
 			       r->sa.failed, strerror(-r->sa.last_err),
 			       r->sb.failed, strerror(-r->sb.last_err));
 	free(r);
+}
+
+int race_stop_within(struct race *r, unsigned int ms, unsigned long *iters_a,
+		     unsigned long *iters_b)
+{
+	struct timespec deadline;
+	bool a, b;
+
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELAXED);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	a = !pthread_timedjoin_np(r->ta, NULL, &deadline);
+	b = !pthread_timedjoin_np(r->tb, NULL, &deadline);
+	if (iters_a)
+		*iters_a = __atomic_load_n(&r->sa.iters, __ATOMIC_RELAXED);
+	if (iters_b)
+		*iters_b = __atomic_load_n(&r->sb.iters, __ATOMIC_RELAXED);
+	if (!a || !b)
+		return -ETIMEDOUT;	/* r is still in use: not freed */
+	if (r->sa.failed || r->sb.failed)
+		ksft_print_msg("failed iterations: A %lu (last %s), B %lu (last %s)\n",
+			       r->sa.failed, strerror(-r->sa.last_err),
+			       r->sb.failed, strerror(-r->sb.last_err));
+	free(r);
+	return 0;
+}
+
+void race_iters(struct race *r, unsigned long *iters_a, unsigned long *iters_b)
+{
+	*iters_a = __atomic_load_n(&r->sa.iters, __ATOMIC_RELAXED);
+	*iters_b = __atomic_load_n(&r->sb.iters, __ATOMIC_RELAXED);
 }
 
 void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,

@@ -73,6 +73,14 @@ void race_run(struct race_page *p, race_fn a, race_fn b, unsigned int ms,
 struct race;
 struct race *race_start(struct race_page *p, race_fn a, race_fn b);
 void race_stop(struct race *r, unsigned long *iters_a, unsigned long *iters_b);
+/*
+ * race_stop(), but waiting at most @ms for the two threads: -ETIMEDOUT if
+ * one is still running (then @r is left allocated), else 0.
+ */
+int race_stop_within(struct race *r, unsigned int ms, unsigned long *iters_a,
+		     unsigned long *iters_b);
+/* The iteration counts so far, while the race runs. */
+void race_iters(struct race *r, unsigned long *iters_a, unsigned long *iters_b);
 
 /* A test of one window: side A runs into the window, side B is the other
  * side of the race. The window is filtered to this process (both sides run

@@ -213,11 +213,20 @@ void mmrace_probe_unregister(struct mmrace_probe *probe)
 /*
  * kallsyms_lookup_name() is not exported: let kprobes resolve the name, then
  * read the symbol's size back from "%pS"-style "name+off/size".
+ *
+ * The probe is registered disabled: kprobes resolves and checks the address
+ * but never writes an int3 there nor queues it for optimization. Armed, this
+ * throw-away probe (no post_handler, so optimizable) on a hot function such
+ * as filemap_get_entry() oopsed a CPU entering it ("Oops: int3") while it
+ * was registered and unregistered at once.
  */
 int mmrace_symbol_range(const char *symbol, unsigned long *start,
 			unsigned long *end)
 {
-	struct kprobe kp = { .symbol_name = symbol };
+	struct kprobe kp = {
+		.symbol_name = symbol,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
 	char buf[KSYM_SYMBOL_LEN];
 	unsigned long addr, off, size;
 	char *p;

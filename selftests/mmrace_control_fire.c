@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control under fire.
+ *
+ * The storm: controller threads arm, disarm and re-target every window
+ * (enable, delay_us, pid, pfn, target, wait_for, phase, the rest, and
+ * control's disarm-all and reset) as fast as they can, while workload
+ * threads drive the probed paths: GUP-fast and migration of an anonymous
+ * page, page-cache reads and migration of a shmem page. Every write must
+ * succeed, but for the documented failures (a target whose page is being
+ * migrated is not present).
+ *
+ * The cycles: with the workloads still running, load the module, arm every
+ * window with a long delay, wait until a task is inside a window, and
+ * rmmod; meanwhile a prodder thread keeps opening, reading and writing the
+ * debugfs files, so the unload also races with them.
+ *
+ * It disarms probes while other CPUs run into them, which QEMU's
+ * multi-threaded TCG gets wrong (a CPU may still execute the removed int3,
+ * whatever the probe's owner: Documentation/testing.rst): there it skips;
+ * make check runs it in a second guest, on single-threaded TCG.
+ *
+ * Asserts: every thread joins within a bound and rmmod returns within one
+ * (no task left blocked), no task is left in D state, no kprobe is left
+ * registered after any unload, free memory (after dropping caches) comes
+ * back to its level before the test within a tolerance (see
+ * MEMORY_TOLERANCE_KB), no W/D/B/L taint; the runner scans the kernel
+ * log for splats.
+ *
+ * Usage: mmrace_control_fire [-t STORM_SECONDS] [-n CYCLES] [-s SEED]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "race.h"
+
+#define MAX_WINDOWS 16
+#define MAX_PHASES 8
+#define MAX_SYMBOLS 64
+#define CONTROLLERS 4
+/* Bounds: far above what the work takes, far below the hung-task timer. */
+#define JOIN_MS 10000
+#define UNLOAD_MS 15000
+/* The kernel's ENOTSUPP, which has no user-space name. */
+#define ENOTSUPP 524
+
+struct window {
+	char name[64];
+	int nphases;
+	char phases[MAX_PHASES][32];
+};
+
+static struct window windows[MAX_WINDOWS];
+static int nwindows;
+static char symbols[MAX_SYMBOLS][64];	/* kprobe sites, from `sites` */
+static int nsymbols;
+static struct race_page anon, shmem;
+static pid_t mypid;
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned int below(uint64_t *s, unsigned int n)
+{
+	return rnd(s) % n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void deadline_in(struct timespec *ts, unsigned int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool join_within(pthread_t t, unsigned int ms)
+{
+	struct timespec dl;
+
+	deadline_in(&dl, ms);
+	return pthread_timedjoin_np(t, NULL, &dl) == 0;
+}
+
+/* ---- The tree ---- */
+
+static void read_window(struct window *w)
+{
+	char path[256], buf[4096], *line, *save, *t, sym[64];
+
+	w->nphases = 0;
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/phase", w->name);
+	if (mmrace_read(path, buf, sizeof(buf)) > 0) {
+		for (t = strtok_r(buf, " []\n", &save);
+		     t && w->nphases < MAX_PHASES;
+		     t = strtok_r(NULL, " []\n", &save))
+			snprintf(w->phases[w->nphases++], sizeof(w->phases[0]),
+				 "%s", t);
+	}
+	/* "PHASE: SYMBOL:entry(argN)<-CALLER" or "PHASE: tracepoint:..." */
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/sites", w->name);
+	if (mmrace_read(path, buf, sizeof(buf)) <= 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%*[^:]: %63[^:]:", sym) != 1 ||
+		    !strcmp(sym, "tracepoint") || nsymbols == MAX_SYMBOLS)
+			continue;
+		snprintf(symbols[nsymbols++], sizeof(symbols[0]), "%s", sym);
+	}
+}
+
+static int find_windows(void)
+{
+	struct dirent *d;
+	DIR *dp = opendir(MMRACE_WINDOWS);
+
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp)) && nwindows < MAX_WINDOWS) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(windows[nwindows].name, sizeof(windows[0].name),
+			 "%.63s", d->d_name);
+		read_window(&windows[nwindows++]);
+	}
+	closedir(dp);
+	return nwindows ? 0 : -ENOENT;
+}
+
+/* ---- kprobes/list ---- */
+
+static char kprobes_before[16384];
+
+static bool kprobes_readable(void)
+{
+	return mmrace_read("/sys/kernel/debug/kprobes/list", kprobes_before,
+			   sizeof(kprobes_before)) >= 0;
+}
+
+/*
+ * Whether a probe is registered that was not before the test, on any of
+ * the windows' symbols or anywhere; says which.
+ */
+static bool kprobe_left(void)
+{
+	static char now[16384];
+	char *line, *save;
+	int i;
+
+	for (i = 0; i < nsymbols; i++) {
+		if (kprobe_listed(symbols[i])) {
+			ksft_print_msg("kprobe left on %s\n", symbols[i]);
+			return true;
+		}
+	}
+	if (mmrace_read("/sys/kernel/debug/kprobes/list", now, sizeof(now)) < 0)
+		return false;
+	for (line = strtok_r(now, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(kprobes_before, line)) {
+			ksft_print_msg("kprobe left: %s\n", line);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- Memory ---- */
+
+static long meminfo_kb(const char *key)
+{
+	char buf[8192], *p;
+	size_t n = strlen(key);
+
+	if (mmrace_read("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, n) && p[n] == ':')
+			return strtol(p + n + 1, NULL, 10);
+	return -1;
+}
+
+/* Free pages on the per-CPU lists now, in kB (pagesets' "count:"). */
+static long pcp_count_kb(void)
+{
+	static char buf[65536];
+	long pages = 0;
+	char *p;
+
+	if (mmrace_read("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (p = strstr(buf, "count:"); p; p = strstr(p + 6, "count:"))
+		pages += strtol(p + 6, NULL, 10);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+struct mem {
+	long free_kb, avail_kb, pcp_kb, slab_kb, unreclaim_kb, vmalloc_kb;
+};
+
+static void settle_and_measure(struct mem *m)
+{
+	/* Let RCU free what unregistering the probes handed it. */
+	usleep(500000);
+	mmrace_write("/proc/sys/vm/drop_caches", "3");
+	usleep(200000);
+	m->pcp_kb = pcp_count_kb();
+	/* Pages on the per-CPU lists are free, but not counted as such. */
+	m->free_kb = meminfo_kb("MemFree") + m->pcp_kb;
+	m->avail_kb = meminfo_kb("MemAvailable") + m->pcp_kb;
+	m->slab_kb = meminfo_kb("Slab");
+	m->unreclaim_kb = meminfo_kb("SUnreclaim");
+	m->vmalloc_kb = meminfo_kb("VmallocUsed");
+}
+
+/*
+ * How far free memory (MemFree and MemAvailable, plus the pages on the
+ * per-CPU lists, which are free but not counted as such) may end below
+ * where it started, in kB: 2 MB.
+ *
+ * What legitimately stays allocated: empty slabs the slab caches keep
+ * after a shrink, the stacks glibc keeps cached for the test's exited
+ * threads, page tables. The module allocates per load its image (some
+ * 140 kB) and its debugfs tree (some 90 inodes and dentries, some 70 kB),
+ * and per arming its probes (under 4 kB): any of these leaked once per
+ * cycle comes to over 7 MB in 100 cycles, well past 2 MB. Leaks of a few
+ * bytes per cycle are kmemleak's to find (the debug configuration).
+ */
+#define MEMORY_TOLERANCE_KB 2048
+
+/* ---- The storm ---- */
+
+struct controller {
+	pthread_t thread;
+	uint64_t seed;
+	unsigned long ops, unexpected, target_missed;
+	char first[256];
+};
+
+static int stop_storm;
+
+static const char *any_window(uint64_t *s)
+{
+	return windows[below(s, nwindows)].name;
+}
+
+static unsigned long long page_pfn(const struct race_page *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (uintptr_t)p->addr / ps * sizeof(e)) !=
+	    sizeof(e))
+		e = 0;
+	close(fd);
+	return e & ((1ULL << 55) - 1);
+}
+
+/* One random control operation; 0 or -errno. */
+static int control_op(uint64_t *s, char *what, size_t len)
+{
+	const struct window *w = &windows[below(s, nwindows)];
+	const struct race_page *p = below(s, 2) ? &anon : &shmem;
+	char val[256];
+	const char *file;
+	int i, n, ret;
+
+	switch (below(s, 16)) {
+	case 0:
+	case 1:
+	case 2:
+		file = "enable";	/* armed more often than not */
+		snprintf(val, sizeof(val), "%d", below(s, 3) ? 1 : 0);
+		break;
+	case 3:
+		file = "delay_us";
+		snprintf(val, sizeof(val), "%u", below(s, 10) ? below(s, 20001) :
+			 100000);
+		break;
+	case 4:
+		file = "pid";
+		snprintf(val, sizeof(val), "%d", below(s, 3) ? mypid :
+			 below(s, 2) ? -1 : (int)below(s, 1 << 22));
+		break;
+	case 5:
+		file = "pfn";
+		if (below(s, 3))
+			snprintf(val, sizeof(val), "%llu", page_pfn(p));
+		else
+			snprintf(val, sizeof(val), "-1");
+		break;
+	case 6:
+	case 7:
+		file = "target";
+		if (below(s, 4))
+			snprintf(val, sizeof(val), "%d %p", mypid, p->addr);
+		else
+			snprintf(val, sizeof(val), "none");
+		break;
+	case 8:
+		file = "wait_for";
+		snprintf(val, sizeof(val), "%s", below(s, 2) ? "none" :
+			 any_window(s));
+		if (!strcmp(val, w->name))
+			snprintf(val, sizeof(val), "none");
+		break;
+	case 9:
+		file = "wait_timeout_us";
+		snprintf(val, sizeof(val), "%u", below(s, 20001));
+		break;
+	case 10:
+		if (!w->nphases) {
+			file = "probability";
+			snprintf(val, sizeof(val), "%u", below(s, 101));
+			break;
+		}
+		file = "phase";
+		n = 1 + below(s, w->nphases);
+		val[0] = '\0';
+		for (i = 0; i < n; i++)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val),
+				 "%s%s", i ? "," : "",
+				 w->phases[below(s, w->nphases)]);
+		break;
+	case 11:
+		file = "interval";
+		snprintf(val, sizeof(val), "%u", 1 + below(s, 3));
+		break;
+	case 12:
+		file = "times";
+		snprintf(val, sizeof(val), "%d", below(s, 2) ? -1 :
+			 (int)below(s, 100));
+		break;
+	case 13:
+		file = "stats";
+		snprintf(val, sizeof(val), "0");
+		break;
+	case 14:
+		file = "pid_tree";
+		snprintf(val, sizeof(val), "%u", below(s, 2));
+		break;
+	default:
+		/* Rarely: everything off, or back to the defaults. */
+		n = below(s, 40);
+		if (n > 1) {
+			file = "verbose";
+			snprintf(val, sizeof(val), "0");
+			break;
+		}
+		snprintf(what, len, "control %s", n ? "disarm-all" : "reset");
+		return mmrace_control(n ? "disarm-all" : "reset");
+	}
+	snprintf(what, len, "%s/%s '%s'", w->name, file, val);
+	ret = win_set(w->name, file, "%s", val);
+	/* A page being migrated is not present: a documented refusal. */
+	if (ret == -EINVAL && !strcmp(file, "target"))
+		return 1;
+	return ret;
+}
+
+static void *controller_main(void *arg)
+{
+	struct controller *c = arg;
+	char what[300];
+	int ret;
+
+	while (!__atomic_load_n(&stop_storm, __ATOMIC_RELAXED)) {
+		ret = control_op(&c->seed, what, sizeof(what));
+		c->ops++;
+		if (ret == 1) {
+			c->target_missed++;
+		} else if (ret) {
+			if (!c->unexpected++)
+				snprintf(c->first, sizeof(c->first), "%.200s: %s",
+					 what, strerror(-ret));
+		}
+	}
+	return NULL;
+}
+
+/* Windows opened since the last call, over every window (stats). */
+struct opened {
+	unsigned long long delayed[MAX_WINDOWS], total;
+};
+
+static void count_opened(struct opened *o)
+{
+	struct mmrace_stats s;
+	int i;
+
+	for (i = 0; i < nwindows; i++) {
+		if (win_stats(windows[i].name, &s))
+			continue;
+		/* A reset zeroes the counters: count from zero then. */
+		o->total += s.delayed >= o->delayed[i] ?
+			    s.delayed - o->delayed[i] : s.delayed;
+		o->delayed[i] = s.delayed;
+	}
+}
+
+/*
+ * Windows open right now, as far as the counters tell: events past the
+ * filters that were neither throttled nor finished.
+ */
+static long long inside_now(void)
+{
+	struct mmrace_stats s;
+	long long n = 0;
+	int i;
+
+	for (i = 0; i < nwindows; i++)
+		if (!win_stats(windows[i].name, &s))
+			n += (long long)(s.entered - s.filtered_out -
+					 s.throttled - s.delayed);
+	return n;
+}
+
+/* ---- The cycles ---- */
+
+struct prodder {
+	pthread_t thread;
+	uint64_t seed;
+	unsigned long ops, unexpected;
+	char first[256];
+};
+
+static int stop_prodder;
+
+/* Opens, reads and writes the tree while it comes and goes. */
+static void *prodder_main(void *arg)
+{
+	struct prodder *p = arg;
+	char path[256], buf[4096];
+	int ret;
+
+	while (!__atomic_load_n(&stop_prodder, __ATOMIC_RELAXED)) {
+		switch (below(&p->seed, 3)) {
+		case 0:
+			ret = mmrace_read(MMRACE_DEBUGFS "/summary", buf,
+					  sizeof(buf));
+			break;
+		case 1:
+			snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/stats",
+				 any_window(&p->seed));
+			ret = mmrace_read(path, buf, sizeof(buf));
+			break;
+		default:
+			/* The windows are meant to be armed: arm one again. */
+			snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/enable",
+				 any_window(&p->seed));
+			ret = mmrace_write(path, "1");
+		}
+		p->ops++;
+		/* The tree is gone, going, or being removed under us. */
+		if (ret < 0 && ret != -ENOENT && ret != -ENXIO &&
+		    ret != -EIO && ret != -ENODEV && !p->unexpected++)
+			snprintf(p->first, sizeof(p->first), "%s",
+				 strerror(-ret));
+		usleep(500);
+	}
+	return NULL;
+}
+
+struct unloader {
+	pthread_t thread;
+	int ret;
+	unsigned long busy;	/* EAGAIN: a file was open */
+	double seconds;		/* of the delete_module() that succeeded */
+};
+
+static void *unloader_main(void *arg)
+{
+	struct unloader *u = arg;
+	double t0 = now_s(), t;
+
+	for (;;) {
+		t = now_s();
+		u->ret = mmrace_unload();
+		u->seconds = now_s() - t;
+		if (u->ret != -EAGAIN && u->ret != -EBUSY)
+			break;
+		u->busy++;
+		if (now_s() - t0 > UNLOAD_MS / 1000.0 / 2)
+			break;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/* rmmod in a thread of its own, so that a stuck one is seen, not waited. */
+static int unload_within(struct unloader *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (pthread_create(&u->thread, NULL, unloader_main, u))
+		return -EAGAIN;
+	if (!join_within(u->thread, UNLOAD_MS))
+		return -ETIMEDOUT;
+	return u->ret;
+}
+
+/* Loads the module and arms every window on this process with @delay_us. */
+static int load_and_arm(unsigned int delay_us, uint64_t *seed)
+{
+	int i, ret;
+
+	ret = mmrace_load();
+	if (ret)
+		return ret;
+	for (i = 0; i < nwindows; i++) {
+		win_set(windows[i].name, "delay_us", "%u", delay_us);
+		win_set(windows[i].name, "pid", "%d", mypid);
+		/* Some rendezvous too: tasks waiting for a partner. */
+		if (seed && !below(seed, 3))
+			win_set(windows[i].name, "wait_for", "%s",
+				windows[(i + 1) % nwindows].name);
+		ret = win_set(windows[i].name, "enable", "1");
+		/* A site missing from this kernel: ENOENT or ENOTSUPP. */
+		if (ret && ret != -ENOENT && ret != -ENOTSUPP)
+			return ret;
+	}
+	/* Count from here, with every window set up. */
+	for (i = 0; i < nwindows; i++)
+		win_set(windows[i].name, "stats", "0");
+	return 0;
+}
+
+/* Tasks in D state (uninterruptible), sampled a few times: the stuck ones. */
+static int stuck_tasks(void)
+{
+	char path[64], buf[512], comm[64], state, seen[8][80];
+	int round, n = 0, i, found;
+	struct dirent *d, *t;
+	DIR *pd, *td;
+
+	for (round = 0; round < 5; round++) {
+		found = 0;
+		pd = opendir("/proc");
+		while (pd && (d = readdir(pd))) {
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.20s/task", d->d_name);
+			td = opendir(path);
+			while (td && (t = readdir(td))) {
+				if (t->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path),
+					 "/proc/%.20s/task/%.20s/stat",
+					 d->d_name, t->d_name);
+				if (mmrace_read(path, buf, sizeof(buf)) <= 0 ||
+				    sscanf(buf, "%*d (%63[^)]) %c", comm,
+					   &state) != 2 || state != 'D')
+					continue;
+				if (found < 8)
+					snprintf(seen[found], sizeof(seen[0]),
+						 "%.10s/%.10s (%.40s)", d->d_name,
+						 t->d_name, comm);
+				found++;
+			}
+			if (td)
+				closedir(td);
+		}
+		if (pd)
+			closedir(pd);
+		if (!found)
+			return 0;
+		n = found;
+		usleep(300000);
+	}
+	for (i = 0; i < n && i < 8; i++)
+		ksft_print_msg("in D state for 1.5 s: %s\n", seen[i]);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long storm_s = 10, cycles_wanted = 100, cycles = 0;
+	unsigned long ops = 0, unexpected = 0, missed = 0, busy = 0;
+	unsigned long inside_cycles = 0, ia1, ib1, ia2, ib2, ja1, jb1;
+	unsigned long taint_before, taint_after;
+	struct controller ctl[CONTROLLERS];
+	struct mem before, after;
+	struct prodder prod;
+	struct opened opened;
+	struct unloader u;
+	struct race *r1, *r2;
+	double t0, max_unload = 0, t_arm = 0, t_wait = 0, t_unload = 0, t;
+	bool joined = true, kprobes, left = false, stopped;
+	uint64_t seed = time(NULL), cseed;
+	int i, ret = 0, opt, stuck;
+	long long in;
+
+	while ((opt = getopt(argc, argv, "t:n:s:")) != -1) {
+		if (opt == 't')
+			storm_s = strtoul(optarg, NULL, 0);
+		else if (opt == 'n')
+			cycles_wanted = strtoul(optarg, NULL, 0);
+		else if (opt == 's')
+			seed = strtoull(optarg, NULL, 0);
+	}
+	ksft_print_header();
+	mypid = getpid();
+	if (mmrace_guest_mttcg())
+		ksft_exit_skip("multi-threaded TCG executes removed int3s (Oops: int3 with any kprobe disarmed under load): run on single-threaded TCG (make check's second guest), KVM or hardware\n");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || race_nodes() < 2)
+		ksft_exit_skip("needs two CPUs and two NUMA nodes\n");
+	if (access(mmrace_ko_path(), R_OK))
+		ksft_exit_skip("no module at %s (set MMRACE_KO)\n",
+			       mmrace_ko_path());
+	if (mmrace_loaded() && mmrace_unload())
+		ksft_exit_skip("mmrace is loaded and busy\n");
+	if (race_anon_page(&anon) || anon.gup_fd < 0)
+		ksft_exit_skip("no page or no /sys/kernel/debug/gup_test\n");
+	if (race_memfd_page(&shmem))
+		ksft_exit_skip("no memfd page\n");
+	kprobes = kprobes_readable();
+	ret = mmrace_load();
+	if (ret)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-ret));
+	ret = find_windows();
+	mmrace_unload();
+	if (ret)
+		ksft_exit_fail_msg("no windows in the tree: %s\n",
+				   strerror(-ret));
+	ksft_set_plan(9);
+	ksft_print_msg("seed %#llx; %d windows, %d kprobe sites; %lu s of storm, %lu cycles\n",
+		       (unsigned long long)seed, nwindows, nsymbols, storm_s,
+		       cycles_wanted);
+	taint_before = mmrace_tainted();
+
+	/*
+	 * A first cycle before the baseline: what the kernel allocates once
+	 * (kprobe instruction slots, caches) is not the module's to give back.
+	 */
+	ret = load_and_arm(20000, NULL);
+	r1 = race_start(&anon, side_gup_fast, side_migrate);
+	usleep(300000);
+	ret = ret ? ret : unload_within(&u);
+	if (race_stop_within(r1, JOIN_MS, NULL, NULL) || ret)
+		ksft_exit_fail_msg("warm-up cycle: %s\n", strerror(-ret));
+	settle_and_measure(&before);
+
+	/* The storm. */
+	ret = mmrace_load();
+	if (ret)
+		ksft_exit_fail_msg("load: %s\n", strerror(-ret));
+	r1 = race_start(&anon, side_gup_fast, side_migrate);
+	r2 = race_start(&shmem, side_read, side_migrate);
+	if (!r1 || !r2)
+		ksft_exit_fail_msg("no memory\n");
+	memset(ctl, 0, sizeof(ctl));
+	memset(&opened, 0, sizeof(opened));
+	for (i = 0; i < CONTROLLERS; i++) {
+		ctl[i].seed = seed + i;
+		pthread_create(&ctl[i].thread, NULL, controller_main, &ctl[i]);
+	}
+	t0 = now_s();
+	while (now_s() - t0 < storm_s) {
+		usleep(100000);
+		count_opened(&opened);
+	}
+	__atomic_store_n(&stop_storm, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < CONTROLLERS; i++) {
+		joined &= join_within(ctl[i].thread, JOIN_MS);
+		ops += ctl[i].ops;
+		unexpected += ctl[i].unexpected;
+		missed += ctl[i].target_missed;
+		if (ctl[i].first[0])
+			ksft_print_msg("controller %d: %lu unexpected, first: %s\n",
+				       i, ctl[i].unexpected, ctl[i].first);
+	}
+	if (!joined)
+		ksft_exit_fail_msg("a controller is stuck in the module\n");
+	count_opened(&opened);
+	race_iters(r1, &ia1, &ib1);
+	race_iters(r2, &ia2, &ib2);
+	ksft_print_msg("storm: %lu control writes in %lu s by %d threads (%lu targets refused: page under migration); %llu windows opened; %lu GUP-fast, %lu + %lu move_pages, %lu reads\n",
+		       ops, storm_s, CONTROLLERS, missed, opened.total, ia1,
+		       ib1, ib2, ia2);
+	ksft_test_result(ops && !unexpected,
+			 "storm: %lu control writes, every one accepted (%lu unexpected errors)\n",
+			 ops, unexpected);
+	ksft_test_result(opened.total && ia1 && ib1 && ia2 && ib2,
+			 "storm: the workloads ran into the windows (%llu opened)\n",
+			 opened.total);
+	ksft_test_result(joined, "storm: every controller joined within %d s\n",
+			 JOIN_MS / 1000);
+	mmrace_control("reset");
+
+	/* The cycles: unload while the workloads run into armed windows. */
+	ret = unload_within(&u);
+	if (ret)
+		ksft_exit_fail_msg("unload after the storm: %s\n",
+				   strerror(-ret));
+	memset(&prod, 0, sizeof(prod));
+	prod.seed = seed ^ 0x5eed;
+	pthread_create(&prod.thread, NULL, prodder_main, &prod);
+	cseed = seed;
+	t0 = now_s();
+	for (cycles = 0; cycles < cycles_wanted; cycles++) {
+		t = now_s();
+		ret = load_and_arm(50000, &cseed);
+		t_arm += now_s() - t;
+		if (ret) {
+			ksft_print_msg("cycle %lu: load and arm: %s\n", cycles,
+				       strerror(-ret));
+			break;
+		}
+		/* Wait (a little) for a task to be inside a window. */
+		t = now_s();
+		for (i = 0, in = 0; i < 200 && in <= 0; i++) {
+			in = inside_now();
+			if (in <= 0)
+				usleep(2000);
+		}
+		inside_cycles += in > 0;
+		t_wait += now_s() - t;
+		t = now_s();
+		ret = unload_within(&u);
+		t_unload += now_s() - t;
+		busy += u.busy;
+		if (u.seconds > max_unload)
+			max_unload = u.seconds;
+		if (ret) {
+			ksft_print_msg("cycle %lu: rmmod: %s (%lu tries busy)\n",
+				       cycles, strerror(-ret), u.busy);
+			break;
+		}
+		if (!access(MMRACE_DEBUGFS, F_OK)) {
+			ksft_print_msg("cycle %lu: debugfs tree left\n", cycles);
+			ret = -EEXIST;
+			break;
+		}
+		if (kprobes && kprobe_left()) {
+			left = true;
+			break;
+		}
+	}
+	ksft_print_msg("cycles: %lu of %lu in %.1f s (%.1f s loading and arming, %.1f s waiting, %.1f s in rmmod), a task inside a window at %lu of the rmmods, rmmod busy (a file open) %lu times, slowest successful rmmod %.3f s\n",
+		       cycles, cycles_wanted, now_s() - t0, t_arm, t_wait,
+		       t_unload, inside_cycles, busy, max_unload);
+	ksft_test_result(!ret && cycles == cycles_wanted && inside_cycles,
+			 "%lu rmmod/insmod cycles with every window armed under load (a task inside at %lu)\n",
+			 cycles, inside_cycles);
+	if (kprobes)
+		ksft_test_result(!left, "no kprobe left registered after any unload\n");
+	else
+		ksft_test_result_skip("no /sys/kernel/debug/kprobes/list\n");
+
+	/* Everything stops in time, and the workloads carry on. */
+	__atomic_store_n(&stop_prodder, 1, __ATOMIC_RELAXED);
+	stopped = join_within(prod.thread, JOIN_MS);
+	race_iters(r1, &ja1, &jb1);
+	usleep(300000);
+	stopped &= !race_stop_within(r1, JOIN_MS, &ia1, &ib1);
+	stopped &= !race_stop_within(r2, JOIN_MS, &ia2, &ib2);
+	if (prod.first[0])
+		ksft_print_msg("prodder: %lu ops, %lu unexpected, first: %s\n",
+			       prod.ops, prod.unexpected, prod.first);
+	stuck = stuck_tasks();
+	ksft_test_result(stopped && !prod.unexpected && ia1 > ja1 && ib1 > jb1 &&
+			 max_unload < UNLOAD_MS / 1000.0,
+			 "every thread joined within %d s, rmmod returned within %.3f s, the workload runs on after the last unload (%lu GUP-fast, %lu move_pages in 0.3 s)\n",
+			 JOIN_MS / 1000, max_unload, ia1 - ja1, ib1 - jb1);
+	ksft_test_result(!stuck, "no task left in D state (%d)\n", stuck);
+	if (!stopped)
+		ksft_exit_fail_msg("threads stuck\n");
+
+	race_page_free(&anon);
+	race_page_free(&shmem);
+	settle_and_measure(&after);
+	ksft_print_msg("memory before/after (kB), free counting the %ld/%ld kB on per-CPU lists: MemFree %ld/%ld (%+ld), MemAvailable %ld/%ld (%+ld); Slab %ld/%ld, SUnreclaim %ld/%ld, VmallocUsed %ld/%ld\n",
+		       before.pcp_kb, after.pcp_kb, before.free_kb,
+		       after.free_kb, after.free_kb - before.free_kb,
+		       before.avail_kb, after.avail_kb,
+		       after.avail_kb - before.avail_kb, before.slab_kb,
+		       after.slab_kb, before.unreclaim_kb, after.unreclaim_kb,
+		       before.vmalloc_kb, after.vmalloc_kb);
+	ksft_test_result(before.free_kb > 0 &&
+			 before.free_kb - after.free_kb <= MEMORY_TOLERANCE_KB &&
+			 before.avail_kb - after.avail_kb <= MEMORY_TOLERANCE_KB,
+			 "free memory back to its level within %d kB after %lu cycles (MemFree %+ld kB, MemAvailable %+ld kB)\n",
+			 MEMORY_TOLERANCE_KB, cycles,
+			 after.free_kb - before.free_kb,
+			 after.avail_kb - before.avail_kb);
+
+	taint_after = mmrace_tainted();
+	ksft_print_msg("tainted: %#lx before, %#lx after\n", taint_before,
+		       taint_after);
+	ksft_test_result(!((taint_after & ~taint_before) & MMRACE_BAD_TAINT),
+			 "no warning (W), oops (D), bad page (B) or lockup (L) taint\n");
+	ksft_finished();
+}

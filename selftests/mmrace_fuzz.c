@@ -1,0 +1,1841 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A debugfs fuzzer: every file under /sys/kernel/debug/mmrace/ (found by
+ * walking the tree) written with random and malformed input: empty, only
+ * whitespace, very long, embedded NULs, non-ASCII and control bytes,
+ * negative, overflowing, 0x and octal-looking numbers, commands split over
+ * two writes, writes at non-zero offsets, pwrite(2), buffers running into
+ * an unmapped page; reads with tiny buffers.
+ *
+ * A model of each file's syntax, written from Documentation/debugfs.rst,
+ * predicts whether a write is accepted and what the file then reads.
+ *
+ * Phase 1, one thread: every write is checked against the model: a rejected
+ * write must fail with the documented error and leave the file byte for
+ * byte as before (read back and compared), an accepted one must read back
+ * as written. Phase 2: writer threads (several on the same file at once)
+ * and a tiny-buffer reader; every write's verdict is still checked, every
+ * snapshot read must be well formed, and a reset must then bring every file
+ * back to its default.
+ *
+ * typestate/run is only written commands that cannot be valid (a valid one
+ * would run a scenario); files this test does not know are only written
+ * what the common layer rejects for every file.
+ *
+ * Usage: mmrace_fuzz [-s SEED] [-n WRITES] [-c WRITES_PER_THREAD]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+
+#define MAX_FILES 256
+#define MAX_WINDOWS 16
+#define MAX_PHASES 8
+#define READ_MAX 8192
+/* MMRACE_ATTR_MAX_WRITE in the shim: longer writes are rejected. */
+#define WRITE_MAX 256
+#define INPUT_MAX 4200
+#define THREADS 4
+#define MAX_REPORTS 25
+#define ANY UINT64_MAX
+
+enum kind {
+	K_UNKNOWN, K_VERSION, K_CONTROL, K_SUMMARY, K_RUN,
+	K_ENABLE, K_DELAY_US, K_PROBABILITY, K_INTERVAL, K_TIMES, K_PID,
+	K_PID_TREE, K_PFN, K_TARGET, K_VERBOSE, K_WAIT_FOR,
+	K_WAIT_TIMEOUT_US, K_PHASE, K_STATS, K_SITES,
+};
+
+/* The files of a window (debugfs.rst), with their modes. */
+static const struct {
+	const char *name;
+	enum kind kind;
+	mode_t mode;
+} window_files[] = {
+	{ "enable", K_ENABLE, 0600 },
+	{ "delay_us", K_DELAY_US, 0600 },
+	{ "probability", K_PROBABILITY, 0600 },
+	{ "interval", K_INTERVAL, 0600 },
+	{ "times", K_TIMES, 0600 },
+	{ "pid", K_PID, 0600 },
+	{ "pid_tree", K_PID_TREE, 0600 },
+	{ "pfn", K_PFN, 0600 },
+	{ "target", K_TARGET, 0600 },
+	{ "verbose", K_VERBOSE, 0600 },
+	{ "wait_for", K_WAIT_FOR, 0600 },
+	{ "wait_timeout_us", K_WAIT_TIMEOUT_US, 0600 },
+	{ "phase", K_PHASE, 0600 },
+	{ "stats", K_STATS, 0600 },
+	{ "sites", K_SITES, 0400 },
+};
+
+static const struct {
+	const char *rel;
+	enum kind kind;
+	mode_t mode;
+} top_files[] = {
+	{ "version", K_VERSION, 0400 },
+	{ "control", K_CONTROL, 0600 },
+	{ "summary", K_SUMMARY, 0400 },
+	{ "typestate/run", K_RUN, 0600 },
+};
+
+/* Scenario names (typestate.rst), completed from the file's own listing. */
+static char scenarios[32][64] = {
+	"transitions", "drop_frozen", "freeze_contended", "lock",
+	"lock_contended", "seed002_racy", "seed002_typestate",
+};
+
+static int nscenarios = 7;
+
+struct window {
+	char name[64];
+	int nphases;
+	char phases[MAX_PHASES][32];
+	bool armable;
+	bool armed;		/* phase 1: what the accepted writes did */
+};
+
+struct file {
+	char path[PATH_MAX];
+	char rel[PATH_MAX];
+	enum kind kind;
+	int win;		/* index in windows[], or -1 */
+	mode_t mode;
+	int fd;			/* O_RDWR, kept open for phase 1 */
+	char *def;		/* contents after a reset */
+};
+
+static struct window windows[MAX_WINDOWS];
+static int nwindows;
+static struct file files[MAX_FILES];
+static int nfiles;
+static pid_t mypid;
+
+/* Pages for `target`: present (accepted) and never touched (rejected). */
+static char *present, *absent;
+static long page_size;
+static unsigned long mmap_min;
+/* A page whose second half is unmapped: writes from it fault. */
+static char *guard;
+
+/* The random numbers: splitmix64, one state per thread. */
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned int below(struct rng *r, unsigned int n)
+{
+	return n ? rnd(r) % n : 0;
+}
+
+static bool chance(struct rng *r, unsigned int percent)
+{
+	return below(r, 100) < percent;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- Reading files ---- */
+
+/* The whole file, with one pread(2) at offset 0: a fresh snapshot. */
+static ssize_t snap(int fd, char *buf)
+{
+	ssize_t n = pread(fd, buf, READ_MAX - 1, 0);
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* A fresh open, read(2) @chunk bytes at a time. */
+static ssize_t read_chunked(const char *path, char *buf, size_t chunk)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (off + chunk < READ_MAX) {
+		n = read(fd, buf + off, chunk);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		off += n;
+	}
+	buf[off] = '\0';
+	close(fd);
+	return off;
+}
+
+/* ---- The model (Documentation/debugfs.rst) ---- */
+
+enum verdict { REJECT, ACCEPT, EITHER };
+
+enum effect { E_NONE, E_ARM, E_DISARM, E_RESET, E_DISARM_ALL, E_PFN,
+	      E_TARGET, E_STATS, E_TIMES };
+
+struct expect {
+	enum verdict v;
+	int err;		/* REJECT: the errno */
+	const char *why;	/* REJECT: the rule */
+	char text[512];		/* ACCEPT: what the file then reads */
+	enum effect effect;
+	long long num;
+};
+
+enum wmode { W_PLAIN, W_FRESH, W_OFFSET, W_PWRITE, W_FAULT, W_NULL };
+
+static const char * const wmode_names[] = {
+	"write", "open+write", "write at an offset", "pwrite",
+	"write from a faulting buffer", "write from NULL",
+};
+
+/* Whitespace as Rust's is_ascii_whitespace() (not \v). */
+static bool is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+static bool allowed_byte(unsigned char c)
+{
+	return (c > 0x20 && c < 0x7f) || is_ws(c);
+}
+
+/* Decimal, or hexadecimal with 0x (or 0X): the whole word, fitting u64. */
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	unsigned int base = 10, d;
+	uint64_t x = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (x > (UINT64_MAX - d) / base)
+			return false;
+		x = x * base + d;
+	}
+	*v = x;
+	return true;
+}
+
+static bool parse_max(const char *s, uint64_t max, uint64_t *v)
+{
+	return parse_u64(s, v) && *v <= max;
+}
+
+/* "-1" (ANY) or a number up to @max. */
+static bool parse_any(const char *s, uint64_t max, uint64_t *v)
+{
+	if (!strcmp(s, "-1")) {
+		*v = ANY;
+		return true;
+	}
+	return parse_max(s, max, v);
+}
+
+static int find_window(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nwindows; i++)
+		if (!strcmp(windows[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool is_scenario(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nscenarios; i++)
+		if (!strcmp(scenarios[i], name))
+			return true;
+	return false;
+}
+
+/* Splits @s at ASCII whitespace into at most @max words; the word count. */
+static int split_words(char *s, char **words, int max)
+{
+	int n = 0;
+
+	for (;;) {
+		while (*s && is_ws(*s))
+			s++;
+		if (!*s)
+			return n;
+		if (n < max)
+			words[n] = s;
+		n++;
+		while (*s && !is_ws(*s))
+			s++;
+		if (!*s)
+			return n;
+		*s++ = '\0';
+	}
+}
+
+/*
+ * Whether typestate/run might accept @s (and run a scenario): its first word
+ * names a scenario and every option's key is a real one. Conservative: the
+ * values are not looked at.
+ */
+static bool run_might_accept(const char *s)
+{
+	char copy[WRITE_MAX + 1], *words[64];
+	int n, i;
+
+	snprintf(copy, sizeof(copy), "%s", s);
+	n = split_words(copy, words, 64);
+	if (n < 1 || n > 64 || !is_scenario(words[0]))
+		return false;
+	for (i = 1; i < n; i++)
+		if (strncmp(words[i], "iterations=", 11) &&
+		    strncmp(words[i], "window_us=", 10))
+			return false;
+	return true;
+}
+
+static int rejects(struct expect *e, int err, const char *why)
+{
+	e->v = REJECT;
+	e->err = err;
+	e->why = why;
+	return 0;
+}
+
+static int accepts(struct expect *e, enum effect eff, const char *fmt, ...)
+	__printf(3, 4);
+
+static int accepts(struct expect *e, enum effect eff, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->v = ACCEPT;
+	e->effect = eff;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static void render_any(char *out, size_t len, uint64_t v)
+{
+	if (v == ANY)
+		snprintf(out, len, "-1\n");
+	else
+		snprintf(out, len, "%llu\n", (unsigned long long)v);
+}
+
+static int model_target(const char *s, struct expect *e)
+{
+	char copy[WRITE_MAX + 1], *words[3];
+	uint64_t pid, addr;
+	uintptr_t a;
+
+	if (!strcmp(s, "none") || !strcmp(s, "-1"))
+		return accepts(e, E_TARGET, "none\n");
+	snprintf(copy, sizeof(copy), "%s", s);
+	if (split_words(copy, words, 3) != 2)
+		return rejects(e, EINVAL, "target: two words");
+	if (!parse_max(words[0], INT32_MAX, &pid) ||
+	    !parse_u64(words[1], &addr))
+		return rejects(e, EINVAL, "target: bad PID or ADDRESS");
+	a = addr;
+	if ((pid_t)pid == mypid && a >= (uintptr_t)present &&
+	    a < (uintptr_t)present + 4 * page_size) {
+		accepts(e, E_TARGET, "%d 0x%llx pfn ", (int)pid,
+		       (unsigned long long)addr);
+		return 0;
+	}
+	if ((pid_t)pid == mypid && a >= (uintptr_t)absent &&
+	    a < (uintptr_t)absent + 4 * page_size)
+		return rejects(e, EINVAL, "target: page not present");
+	/* Never a user page in any process (the vsyscall page aside). */
+	if ((addr >= 0x7ffffffff000ULL &&
+	     (addr & ~0xfffULL) != 0xffffffffff600000ULL) ||
+	    addr < mmap_min)
+		return rejects(e, EINVAL, "target: not a user address");
+	/* Someone else's address space: who knows. */
+	e->v = EITHER;
+	snprintf(e->text, sizeof(e->text), "%d 0x%llx pfn ", (int)pid,
+		 (unsigned long long)addr);
+	e->effect = E_TARGET;
+	return 0;
+}
+
+static int model_phase(const struct window *w, const char *s, struct expect *e)
+{
+	char copy[WRITE_MAX + 1], *name, *p = copy;
+	unsigned int mask = 0;
+	int i, n = 0, len = 0;
+
+	/* As Rust's split(','): empty pieces count, and are no phase. */
+	snprintf(copy, sizeof(copy), "%s", s);
+	while ((name = strsep(&p, ",")) != NULL) {
+		for (i = 0; i < w->nphases; i++)
+			if (!strcmp(w->phases[i], name))
+				break;
+		if (i < w->nphases)
+			mask |= 1u << i;
+		else if (!strcmp(name, "all"))
+			mask = ~0u;
+		else
+			return rejects(e, EINVAL, "phase: unknown phase");
+		n++;
+	}
+	e->v = ACCEPT;
+	e->effect = E_NONE;
+	for (i = 0; i < w->nphases; i++)
+		len += snprintf(e->text + len, sizeof(e->text) - len,
+				mask & (1u << i) ? "%s[%s]" : "%s%s",
+				i ? " " : "", w->phases[i]);
+	snprintf(e->text + len, sizeof(e->text) - len, "\n");
+	return n;
+}
+
+/* What writing @len bytes of @in to @f with @m should do. */
+static void model(const struct file *f, const uint8_t *in, size_t len,
+		  enum wmode m, struct expect *e)
+{
+	const struct window *w = f->win >= 0 ? &windows[f->win] : NULL;
+	char s[WRITE_MAX + 1];
+	size_t i, a, b;
+	uint64_t v;
+
+	memset(e, 0, sizeof(*e));
+	if (m == W_PWRITE) {
+		rejects(e, ESPIPE, "pwrite on a seq_file");
+		return;
+	}
+	if (m == W_OFFSET) {
+		rejects(e, EINVAL, "write at a non-zero offset");
+		return;
+	}
+	if (len > WRITE_MAX) {
+		rejects(e, EINVAL, "longer than 256 bytes");
+		return;
+	}
+	if ((m == W_FAULT || m == W_NULL) && len) {
+		rejects(e, EFAULT, "unreadable buffer");
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		if (!allowed_byte(in[i])) {
+			rejects(e, EINVAL, "a byte that is not printable ASCII");
+			return;
+		}
+	}
+	for (a = 0; a < len && is_ws(in[a]); a++)
+		;
+	for (b = len; b > a && is_ws(in[b - 1]); b--)
+		;
+	memcpy(s, in + a, b - a);
+	s[b - a] = '\0';
+
+	switch (f->kind) {
+	case K_UNKNOWN:
+		/* Only common-layer rejections are sent there. */
+		e->v = EITHER;
+		break;
+	case K_VERSION:
+	case K_SUMMARY:
+	case K_SITES:
+		rejects(e, EINVAL, "read-only file");
+		break;
+	case K_CONTROL:
+		if (!strcmp(s, "reset"))
+			accepts(e, E_RESET, "%s", f->def);
+		else if (!strcmp(s, "disarm-all"))
+			accepts(e, E_DISARM_ALL, "%s", f->def);
+		else
+			rejects(e, EINVAL, "control: unknown command");
+		break;
+	case K_RUN:
+		if (run_might_accept(s))
+			e->v = EITHER;	/* never sent */
+		else
+			rejects(e, EINVAL, "run: unknown scenario or option");
+		break;
+	case K_ENABLE:
+		if (!strcmp(s, "0"))
+			accepts(e, E_DISARM, "0\n");
+		else if (!strcmp(s, "1") && w->armable)
+			accepts(e, E_ARM, "1\n");
+		else if (!strcmp(s, "1"))
+			e->v = EITHER;	/* ENOENT or ENOTSUPP, checked once */
+		else
+			rejects(e, EINVAL, "enable: 0 or 1");
+		break;
+	case K_PID_TREE:
+		if (!strcmp(s, "0") || !strcmp(s, "1"))
+			accepts(e, E_NONE, "%s\n", s);
+		else
+			rejects(e, EINVAL, "pid_tree: 0 or 1");
+		break;
+	case K_DELAY_US:
+	case K_WAIT_TIMEOUT_US:
+		if (parse_max(s, 100000, &v))
+			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
+		else
+			rejects(e, EINVAL, "0 to 100000");
+		break;
+	case K_PROBABILITY:
+		if (parse_max(s, 100, &v))
+			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
+		else
+			rejects(e, EINVAL, "probability: 0 to 100");
+		break;
+	case K_VERBOSE:
+		if (parse_max(s, 2, &v))
+			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
+		else
+			rejects(e, EINVAL, "verbose: 0 to 2");
+		break;
+	case K_INTERVAL:
+		if (parse_max(s, UINT32_MAX, &v) && v >= 1)
+			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
+		else
+			rejects(e, EINVAL, "interval: 1 to 2^32-1");
+		break;
+	case K_TIMES:
+		if (parse_any(s, INT64_MAX, &v)) {
+			e->num = v == ANY ? -1 : (long long)v;
+			accepts(e, E_TIMES, "%lld\n", e->num);
+		} else {
+			rejects(e, EINVAL, "times: -1 or 0 to 2^63-1");
+		}
+		break;
+	case K_PID:
+		if (parse_any(s, INT32_MAX, &v))
+			accepts(e, E_NONE, "%lld\n",
+			       v == ANY ? -1LL : (long long)v);
+		else
+			rejects(e, EINVAL, "pid: -1 or 0 to 2^31-1");
+		break;
+	case K_PFN:
+		if (parse_any(s, ANY - 1, &v)) {
+			e->v = ACCEPT;
+			e->effect = E_PFN;
+			render_any(e->text, sizeof(e->text), v);
+		} else {
+			rejects(e, EINVAL, "pfn: -1 or 0 to 2^64-2");
+		}
+		break;
+	case K_TARGET:
+		model_target(s, e);
+		break;
+	case K_WAIT_FOR:
+		if (!strcmp(s, "none"))
+			accepts(e, E_NONE, "none\n");
+		else if (find_window(s) >= 0 && find_window(s) != f->win)
+			accepts(e, E_NONE, "%s\n", s);
+		else
+			rejects(e, EINVAL, "wait_for: another window or none");
+		break;
+	case K_PHASE:
+		model_phase(w, s, e);
+		break;
+	case K_STATS:
+		if (!strcmp(s, "0"))
+			accepts(e, E_STATS, "%s", "");
+		else
+			rejects(e, EINVAL, "stats: only 0");
+		break;
+	}
+}
+
+/* ---- Generating input ---- */
+
+static const char ws_chars[] = " \t\n\r\f";
+
+static const char * const bad_numbers[] = {
+	"-5", "-0", "+5", "--1", "-1-1", "- 1", "1 2", "5x", "x5", "1e3",
+	"1.0", "0o17", "0b101", "0x", "0X", "0xg", "0x-1", "0x+1", "+0x10",
+	"18446744073709551616", "18446744073709551615",
+	"99999999999999999999999", "0x10000000000000000",
+	"0xffffffffffffffff", "0x0000000000000000000000001",
+	"000000000000000000000000000007", "9223372036854775808",
+	"9223372036854775807", "4294967296", "4294967295", "2147483648",
+	"2147483647", "100001", "100000", "101", "100", "3", "2", "-2",
+	"010", "0777", "00", "0", "1", "-1", "0x0", "0xA", "0Xa", "１",
+	"\xc2\xb9", "\xef\xbc\x91", "\xff", "1\xc2\xa0", "1,2", "1;2",
+	"1\\n", "\"1\"", "'1'", "1#", "$1", "1\v", "\v1", "NaN", "inf",
+	"0x1p3", "0d10", "1_000", "1'000",
+};
+
+static const char * const words[] = {
+	"none", "all", "reset", "disarm-all", "-1", "0", "1", "2", "none ",
+	"iterations=1", "window_us=5", "iterations=0", "iterations=10001",
+	"window_us=", "iterations", "=", ",", ",,", "enable", "phase",
+	"disarm_all", "RESET", "Reset", "reset-all", "arm-all", "help",
+	"?", "*", "..", "/", "NONE", "None",
+};
+
+struct gen {
+	uint8_t buf[INPUT_MAX];
+	size_t len;
+};
+
+static void put(struct gen *g, const void *p, size_t n)
+{
+	if (g->len + n > sizeof(g->buf))
+		n = sizeof(g->buf) - g->len;
+	memcpy(g->buf + g->len, p, n);
+	g->len += n;
+}
+
+static void gputs(struct gen *g, const char *s)
+{
+	put(g, s, strlen(s));
+}
+
+static void gprintf(struct gen *g, const char *fmt, ...) __printf(2, 3);
+
+static void gprintf(struct gen *g, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	gputs(g, tmp);
+}
+
+/* A number written in one of its accepted forms. */
+static void put_number(struct rng *r, struct gen *g, uint64_t v)
+{
+	switch (below(r, 6)) {
+	case 0:
+		gprintf(g, "0x%llx", (unsigned long long)v);
+		break;
+	case 1:
+		gprintf(g, "0X%llX", (unsigned long long)v);
+		break;
+	case 2:
+		gprintf(g, "%0*llu", 1 + below(r, 24), (unsigned long long)v);
+		break;
+	default:
+		gprintf(g, "%llu", (unsigned long long)v);
+	}
+}
+
+static uint64_t some_number(struct rng *r, uint64_t max)
+{
+	switch (below(r, 5)) {
+	case 0:
+		return 0;
+	case 1:
+		return max;
+	case 2:
+		return below(r, 10) < max ? below(r, 10) : max;
+	default:
+		return max == UINT64_MAX ? rnd(r) : rnd(r) % (max + 1);
+	}
+}
+
+static const char *other_window(struct rng *r, int own)
+{
+	int i = below(r, nwindows);
+
+	if (i == own)
+		i = (i + 1) % nwindows;
+	return windows[i].name;
+}
+
+/* Something the file accepts (as far as the model knows). */
+static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
+{
+	const struct window *w = f->win >= 0 ? &windows[f->win] : NULL;
+	unsigned long off;
+	int i, n;
+
+	switch (f->kind) {
+	case K_ENABLE:
+	case K_PID_TREE:
+		/*
+		 * Arming and disarming register and unregister probes, some
+		 * 50 ms each under TCG, against some 40 us for any other
+		 * write: 1 in 12 of the valid writes to enable.
+		 */
+		if (f->kind == K_ENABLE)
+			gputs(g, chance(r, 8) ? "1" : "0");
+		else
+			gputs(g, below(r, 2) ? "1" : "0");
+		break;
+	case K_DELAY_US:
+	case K_WAIT_TIMEOUT_US:
+		put_number(r, g, some_number(r, 100000));
+		break;
+	case K_PROBABILITY:
+		put_number(r, g, some_number(r, 100));
+		break;
+	case K_VERBOSE:
+		put_number(r, g, some_number(r, 2));
+		break;
+	case K_INTERVAL:
+		put_number(r, g, some_number(r, UINT32_MAX - 1) + 1);
+		break;
+	case K_TIMES:
+		if (chance(r, 25))
+			gputs(g, "-1");
+		else
+			put_number(r, g, some_number(r, INT64_MAX));
+		break;
+	case K_PID:
+		if (chance(r, 25))
+			gputs(g, "-1");
+		else if (chance(r, 30))
+			put_number(r, g, mypid);
+		else
+			put_number(r, g, some_number(r, INT32_MAX));
+		break;
+	case K_PFN:
+		if (chance(r, 25))
+			gputs(g, "-1");
+		else
+			put_number(r, g, some_number(r, ANY - 1));
+		break;
+	case K_TARGET:
+		n = below(r, 10);
+		if (n == 0) {
+			gputs(g, chance(r, 50) ? "none" : "-1");
+			break;
+		}
+		off = below(r, 4 * page_size);
+		put_number(r, g, n == 1 ? some_number(r, INT32_MAX) :
+			   (uint64_t)mypid);
+		put(g, &ws_chars[below(r, 5)], 1);
+		if (chance(r, 30))
+			put(g, &ws_chars[below(r, 5)], 1);
+		put_number(r, g, (uintptr_t)(n < 7 ? present : absent) + off);
+		break;
+	case K_WAIT_FOR:
+		gputs(g, chance(r, 25) ? "none" : other_window(r, f->win));
+		break;
+	case K_PHASE:
+		n = 1 + below(r, w->nphases + 1);
+		for (i = 0; i < n; i++) {
+			if (i)
+				gputs(g, ",");
+			if (chance(r, 15))
+				gputs(g, "all");
+			else
+				gputs(g, w->phases[below(r, w->nphases)]);
+		}
+		break;
+	case K_STATS:
+		gputs(g, "0");
+		break;
+	case K_CONTROL:
+		gputs(g, chance(r, 50) ? "reset" : "disarm-all");
+		break;
+	case K_RUN:
+		gprintf(g, "%s", scenarios[below(r, nscenarios)]);
+		if (chance(r, 50))
+			gprintf(g, " iterations=%u", below(r, 20000));
+		break;
+	default:
+		gputs(g, words[below(r, ARRAY_SIZE(words))]);
+	}
+}
+
+static void put_ws(struct rng *r, struct gen *g, unsigned int max)
+{
+	unsigned int n = below(r, max + 1);
+
+	while (n--)
+		put(g, &ws_chars[below(r, 5)], 1);
+}
+
+/* A byte the common layer rejects: NUL, control, \v, DEL, non-ASCII. */
+static uint8_t bad_byte(struct rng *r)
+{
+	static const uint8_t some[] = { 0, 0, 0x0b, 0x7f, 0x1b, 0x01, 0x08,
+					0x80, 0xa0, 0xc2, 0xff };
+	uint8_t c;
+
+	if (chance(r, 50))
+		return some[below(r, sizeof(some))];
+	do {
+		c = rnd(r);
+	} while (allowed_byte(c));
+	return c;
+}
+
+static void insert(struct gen *g, size_t at, const uint8_t *p, size_t n)
+{
+	if (g->len + n > sizeof(g->buf))
+		return;
+	memmove(g->buf + at + n, g->buf + at, g->len - at);
+	memcpy(g->buf + at, p, n);
+	g->len += n;
+}
+
+/* One random edit: flip, delete, duplicate, insert, truncate. */
+static void mutate(struct rng *r, struct gen *g)
+{
+	size_t at = below(r, g->len + 1);
+	uint8_t c;
+
+	switch (below(r, 6)) {
+	case 0:
+		if (at < g->len)
+			g->buf[at] ^= 1u << below(r, 8);
+		break;
+	case 1:
+		if (at < g->len) {
+			memmove(g->buf + at, g->buf + at + 1, g->len - at - 1);
+			g->len--;
+		}
+		break;
+	case 2:
+		if (at < g->len)
+			insert(g, at, g->buf + at, 1);
+		break;
+	case 3:
+		c = 0x20 + below(r, 0x5f);
+		insert(g, at, &c, 1);
+		break;
+	case 4:
+		g->len = at;	/* a partial command */
+		break;
+	default:
+		c = "-+0x ,"[below(r, 6)];
+		insert(g, at, &c, 1);
+	}
+}
+
+/* Input the common layer rejects whatever the file. */
+static void gen_common_reject(struct rng *r, struct gen *g)
+{
+	uint8_t c;
+
+	g->len = 0;
+	if (chance(r, 30)) {
+		g->len = WRITE_MAX + 1 + below(r, INPUT_MAX - WRITE_MAX - 1);
+		memset(g->buf, '0' + below(r, 10), g->len);
+		return;
+	}
+	gputs(g, words[below(r, ARRAY_SIZE(words))]);
+	c = bad_byte(r);
+	insert(g, below(r, g->len + 1), &c, 1);
+}
+
+static void gen_input(struct rng *r, const struct file *f, struct gen *g)
+{
+	unsigned int k = below(r, 100), i, n;
+
+	g->len = 0;
+	if (f->kind == K_UNKNOWN) {
+		gen_common_reject(r, g);
+		return;
+	}
+	if (k < 30) {			/* valid, maybe padded */
+		put_ws(r, g, chance(r, 30) ? 3 : 0);
+		gen_valid(r, f, g);
+		if (chance(r, 50))
+			gputs(g, "\n");
+		put_ws(r, g, chance(r, 20) ? 3 : 0);
+	} else if (k < 42) {		/* valid, edited */
+		gen_valid(r, f, g);
+		mutate(r, g);
+		if (chance(r, 30))
+			mutate(r, g);
+	} else if (k < 52) {		/* numbers, good and bad */
+		gputs(g, bad_numbers[below(r, ARRAY_SIZE(bad_numbers))]);
+		if (chance(r, 30))
+			gputs(g, "\n");
+	} else if (k < 56) {		/* nothing, or only whitespace */
+		put_ws(r, g, below(r, 2) ? 0 : 8);
+	} else if (k < 61) {		/* long: 256 bytes is the limit */
+		gen_valid(r, f, g);
+		n = chance(r, 50) ? WRITE_MAX : WRITE_MAX + 1 +
+			below(r, INPUT_MAX - WRITE_MAX - 1);
+		if (chance(r, 50)) {
+			while (g->len < n)
+				put(g, &ws_chars[below(r, 5)], 1);
+		} else {
+			g->len = 0;
+			while (g->len < n)
+				gen_valid(r, f, g);
+			g->len = n;
+		}
+	} else if (k < 67) {		/* embedded NUL, control, non-ASCII */
+		gen_valid(r, f, g);
+		n = 1 + below(r, 2);
+		for (i = 0; i < n; i++) {
+			uint8_t c = bad_byte(r);
+
+			insert(g, below(r, g->len + 1), &c, 1);
+		}
+	} else if (k < 77) {		/* random bytes */
+		n = below(r, 48);
+		for (i = 0; i < n; i++)
+			g->buf[i] = rnd(r);
+		g->len = n;
+	} else if (k < 87) {		/* random printable ASCII */
+		n = 1 + below(r, 24);
+		for (i = 0; i < n; i++)
+			g->buf[i] = 0x20 + below(r, 0x5f);
+		g->len = n;
+	} else {			/* words of the ABI, combined */
+		n = 1 + below(r, 3);
+		for (i = 0; i < n; i++) {
+			if (i)
+				gputs(g, chance(r, 50) ? "," : " ");
+			k = below(r, 4);
+			if (k == 0)
+				gputs(g, windows[below(r, nwindows)].name);
+			else if (k == 1)
+				gputs(g, scenarios[below(r, nscenarios)]);
+			else if (k == 2 && f->win >= 0 && windows[f->win].nphases)
+				gputs(g, windows[f->win].phases[below(r,
+					windows[f->win].nphases)]);
+			else
+				gputs(g, words[below(r, ARRAY_SIZE(words))]);
+		}
+	}
+}
+
+/* typestate/run is only given commands it must reject. */
+static void make_safe(struct rng *r, const struct file *f, struct gen *g)
+{
+	struct expect e;
+	int tries = 0;
+
+	if (f->kind != K_RUN)
+		return;
+	for (;;) {
+		model(f, g->buf, g->len, W_PLAIN, &e);
+		if (e.v == REJECT)
+			return;
+		if (++tries > 8) {
+			g->len = 0;
+			gputs(g, "bogus");
+			return;
+		}
+		gen_input(r, f, g);
+	}
+}
+
+static enum wmode pick_mode(struct rng *r, size_t len)
+{
+	unsigned int k = below(r, 100);
+
+	if (k < 80)
+		return W_PLAIN;
+	if (k < 86)
+		return W_FRESH;
+	if (k < 90)
+		return W_OFFSET;
+	if (k < 93)
+		return W_PWRITE;
+	if (len && k < 98)
+		return W_FAULT;
+	return len ? W_NULL : W_PLAIN;
+}
+
+/* ---- Writing ---- */
+
+/*
+ * 0 when all @len bytes were taken, -errno, -EMSGSIZE for a short write, or
+ * NOT_WRITTEN when lseek(2) refused the offset (nothing was written).
+ */
+#define NOT_WRITTEN 1
+
+static int do_write(int fd, const char *path, struct rng *r,
+		    const uint8_t *in, size_t len, enum wmode m)
+{
+	const void *src = in;
+	size_t k;
+	ssize_t n;
+	int err;
+
+	switch (m) {
+	case W_FRESH:
+	case W_OFFSET:
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (m == W_OFFSET &&
+		    lseek(fd, 1 + below(r, 5000), SEEK_SET) < 0) {
+			close(fd);
+			return NOT_WRITTEN;
+		}
+		n = write(fd, in, len);
+		err = n < 0 ? -errno : 0;
+		close(fd);
+		break;
+	case W_PWRITE:
+		n = pwrite(fd, in, len, 0);
+		err = n < 0 ? -errno : 0;
+		break;
+	case W_FAULT:
+	case W_NULL:
+		/* The first k bytes readable, the rest in the unmapped page. */
+		k = below(r, len < WRITE_MAX ? len : WRITE_MAX);
+		memcpy(guard + page_size - k, in, k);
+		src = guard + page_size - k;
+		n = write(fd, m == W_NULL ? NULL : src, len);
+		err = n < 0 ? -errno : 0;
+		break;
+	default:
+		n = write(fd, in, len);
+		err = n < 0 ? -errno : 0;
+	}
+	if (!err && (size_t)n != len)
+		return -EMSGSIZE;
+	return err;
+}
+
+/* ---- Phase 1: one thread, every write checked ---- */
+
+static struct {
+	unsigned long writes, accepted, rejected, either;
+	unsigned long verdict_bad, unchanged_bad, roundtrip_bad, errno_bad;
+	unsigned long tiny_reads, tiny_bad, resets, arms;
+	unsigned int reports;
+	unsigned long slow;
+	double slow_s, fast_s;
+} st;
+
+static void escape(const uint8_t *in, size_t len, char *out, size_t olen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 32 < olen; i++) {
+		if (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '\\')
+			out[o++] = in[i];
+		else
+			o += snprintf(out + o, olen - o, "\\x%02x", in[i]);
+	}
+	if (i < len)
+		o += snprintf(out + o, olen - o, "...(%zu bytes)", len);
+	out[o] = '\0';
+}
+
+static void report(const struct file *f, const uint8_t *in, size_t len,
+		   enum wmode m, const char *fmt, ...) __printf(5, 6);
+
+static void report(const struct file *f, const uint8_t *in, size_t len,
+		   enum wmode m, const char *fmt, ...)
+{
+	char esc[200], what[600];
+	va_list ap;
+
+	if (st.reports++ >= MAX_REPORTS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	escape(in, len, esc, sizeof(esc));
+	ksft_print_msg("write %lu: %s '%s' (%zu bytes) to %s: %s\n",
+		       st.writes, wmode_names[m], esc, len, f->rel, what);
+}
+
+static bool any_armed(void)
+{
+	int i;
+
+	for (i = 0; i < nwindows; i++)
+		if (windows[i].armed)
+			return true;
+	return false;
+}
+
+static bool counter_key(const char *k)
+{
+	return !strcmp(k, "entered") || !strcmp(k, "delayed") ||
+	       !strcmp(k, "hits") || !strcmp(k, "rendezvous_met") ||
+	       !strcmp(k, "rendezvous_timeout");
+}
+
+/* Whether word @a may follow word @b: a counter grown, `times` counted down. */
+static bool word_moved(enum kind kind, char *b, char *a)
+{
+	char *eb, *ea;
+
+	if (kind == K_STATS) {
+		/* The values after "key:" words. */
+		return strtoull(b, &eb, 10) <= strtoull(a, &ea, 10) &&
+		       !*eb && !*ea && eb != b && ea != a;
+	}
+	eb = strchr(b, '=');
+	ea = strchr(a, '=');
+	if (!eb || !ea || eb - b != ea - a || strncmp(b, a, eb - b))
+		return false;
+	*eb = '\0';
+	if (!strcmp(b, "times"))
+		return atoll(eb + 1) >= 0 && atoll(ea + 1) >= 0 &&
+		       atoll(ea + 1) <= atoll(eb + 1);
+	return counter_key(b) &&
+	       strtoull(ea + 1, NULL, 10) >= strtoull(eb + 1, NULL, 10);
+}
+
+/*
+ * Whether @after may follow @before with no write in between: equal, or,
+ * while windows are armed, counters grown and `times` counted down.
+ */
+static bool unchanged(const struct file *f, const char *before,
+		      const char *after)
+{
+	char b[READ_MAX], a[READ_MAX], *sb, *sa, *tb, *ta;
+	bool armed = f->win >= 0 ? windows[f->win].armed : any_armed();
+
+	if (!strcmp(before, after))
+		return true;
+	if (!armed)
+		return false;
+	if (f->kind == K_TIMES)
+		return atoll(before) >= 0 && atoll(after) >= 0 &&
+		       atoll(after) <= atoll(before);
+	if (f->kind != K_STATS && f->kind != K_SUMMARY)
+		return false;
+	/* Word by word: "key: value" (stats) or "key=value" (summary). */
+	snprintf(b, sizeof(b), "%s", before);
+	snprintf(a, sizeof(a), "%s", after);
+	tb = strtok_r(b, "\n ", &sb);
+	ta = strtok_r(a, "\n ", &sa);
+	while (tb && ta) {
+		if (strcmp(tb, ta) && !word_moved(f->kind, tb, ta))
+			return false;
+		tb = strtok_r(NULL, "\n ", &sb);
+		ta = strtok_r(NULL, "\n ", &sa);
+	}
+	return !tb && !ta;
+}
+
+static struct file *file_of(int win, enum kind kind)
+{
+	int i;
+
+	for (i = 0; i < nfiles; i++)
+		if (files[i].win == win && files[i].kind == kind)
+			return &files[i];
+	return NULL;
+}
+
+/* The pfn /proc/self/pagemap gives for @addr, or 0. */
+static unsigned long long pagemap_pfn(unsigned long addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), addr / page_size * sizeof(e)) !=
+	    sizeof(e))
+		e = 0;
+	close(fd);
+	return (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/* Every file reads its default (after a reset); how many do not. */
+static int check_defaults(bool print)
+{
+	char buf[READ_MAX];
+	int i, bad = 0;
+
+	for (i = 0; i < nfiles; i++) {
+		snap(files[i].fd, buf);
+		if (strcmp(buf, files[i].def)) {
+			if (print && bad < 5 && st.reports++ < MAX_REPORTS)
+				ksft_print_msg("%s reads '%.*s', its default is '%.*s'\n",
+					       files[i].rel,
+					       (int)strcspn(buf, "\n"), buf,
+					       (int)strcspn(files[i].def, "\n"),
+					       files[i].def);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* After an accepted write: the file, and what it changes elsewhere. */
+static bool round_trip(struct file *f, const struct expect *e,
+		       const char *after, const uint8_t *in, size_t len,
+		       enum wmode m)
+{
+	struct window *w = f->win >= 0 ? &windows[f->win] : NULL;
+	unsigned long long pfn, addr, now;
+	char buf[READ_MAX], want[64];
+	long long t;
+	int i, bad, pid;
+
+	switch (e->effect) {
+	case E_STATS:
+		/* Zeroed; only exact with the window disarmed. */
+		if (w->armed)
+			return true;
+		for (i = 0; after[i]; i++)
+			if (after[i] >= '1' && after[i] <= '9') {
+				report(f, in, len, m, "stats not zeroed: '%s'",
+				       after);
+				return false;
+			}
+		return true;
+	case E_TIMES:
+		t = atoll(after);
+		if (!strcmp(after, e->text) ||
+		    (w->armed && e->num > 0 && t >= 0 && t <= e->num))
+			return true;
+		break;
+	case E_TARGET:
+		if (strncmp(after, e->text, strlen(e->text)))
+			break;
+		snap(file_of(f->win, K_PFN)->fd, buf);
+		if (!strcmp(e->text, "none\n")) {
+			if (!strcmp(buf, "-1\n"))
+				return true;
+			report(f, in, len, m, "pfn reads %s", buf);
+			return false;
+		}
+		/* "PID 0xADDR pfn PFN": the page's, and pfn says the same. */
+		if (sscanf(after + strlen(e->text), "%llu", &pfn) != 1 ||
+		    sscanf(e->text, "%d %llx", &pid, &addr) != 2)
+			break;
+		now = pid == mypid ? pagemap_pfn(addr) : 0;
+		if (now && now != pfn && pagemap_pfn(addr) != pfn) {
+			report(f, in, len, m, "pfn %llu, pagemap says %llu",
+			       pfn, now);
+			return false;
+		}
+		snprintf(want, sizeof(want), "%llu\n", pfn);
+		if (strcmp(buf, want)) {
+			report(f, in, len, m, "target pfn %llu, pfn reads %s",
+			       pfn, buf);
+			return false;
+		}
+		return true;
+	case E_PFN:
+		if (strcmp(after, e->text))
+			break;
+		snap(file_of(f->win, K_TARGET)->fd, buf);
+		if (strcmp(buf, "none\n")) {
+			report(f, in, len, m, "target not cleared: %s", buf);
+			return false;
+		}
+		return true;
+	case E_RESET:
+		for (i = 0; i < nwindows; i++)
+			windows[i].armed = false;
+		st.resets++;
+		bad = check_defaults(true);
+		if (bad)
+			report(f, in, len, m, "%d files not at their default after reset",
+			       bad);
+		return !bad && !strcmp(after, e->text);
+	case E_DISARM_ALL:
+		bad = 0;
+		for (i = 0; i < nwindows; i++) {
+			windows[i].armed = false;
+			snap(file_of(i, K_ENABLE)->fd, buf);
+			bad += strcmp(buf, "0\n") != 0;
+		}
+		if (bad)
+			report(f, in, len, m, "%d windows still armed", bad);
+		return !bad && !strcmp(after, e->text);
+	case E_ARM:
+		w->armed = true;
+		st.arms++;
+		break;
+	case E_DISARM:
+		w->armed = false;
+		break;
+	default:
+		break;
+	}
+	if (!strcmp(after, e->text))
+		return true;
+	report(f, in, len, m, "reads '%.*s', expected '%.*s'",
+	       (int)strcspn(after, "\n"), after,
+	       (int)strcspn(e->text, "\n"), e->text);
+	return false;
+}
+
+/* One checked write. */
+static void step(struct rng *r, struct file *f, const uint8_t *in,
+		 size_t len, enum wmode m)
+{
+	static char before[READ_MAX], after[READ_MAX];
+	struct expect e;
+	double t;
+	int ret;
+
+	model(f, in, len, m, &e);
+	snap(f->fd, before);
+	t = now_s();
+	ret = do_write(f->fd, f->path, r, in, len, m);
+	t = now_s() - t;
+	if (!ret && (e.effect == E_ARM || e.effect == E_RESET ||
+		     e.effect == E_DISARM || e.effect == E_DISARM_ALL ||
+		     f->kind == K_PHASE)) {
+		st.slow_s += t;
+		st.slow++;
+	} else {
+		st.fast_s += t;
+	}
+	if (ret == NOT_WRITTEN)
+		return;
+	snap(f->fd, after);
+	st.writes++;
+	if (e.v == EITHER)
+		st.either++;
+	else if (e.v == ACCEPT)
+		st.accepted++;
+	else
+		st.rejected++;
+
+	if (e.v == REJECT && !ret) {
+		st.verdict_bad++;
+		report(f, in, len, m, "accepted, but %s", e.why);
+	} else if (e.v == ACCEPT && ret) {
+		st.verdict_bad++;
+		report(f, in, len, m, "rejected (%s), but it is valid",
+		       strerror(-ret));
+	} else if (e.v == REJECT && ret != -e.err) {
+		st.errno_bad++;
+		report(f, in, len, m, "failed with %s, expected %s (%s)",
+		       strerror(-ret), strerror(e.err), e.why);
+	}
+	if (ret) {
+		if (!unchanged(f, before, after)) {
+			st.unchanged_bad++;
+			report(f, in, len, m, "rejected (%s) but changed '%.*s' to '%.*s'",
+			       strerror(-ret), (int)strcspn(before, "\n"),
+			       before, (int)strcspn(after, "\n"), after);
+		}
+		return;
+	}
+	/* Either way: what an accepted write of it must read is known. */
+	if ((e.v == ACCEPT || e.text[0]) &&
+	    !round_trip(f, &e, after, in, len, m))
+		st.roundtrip_bad++;
+}
+
+/* Reads with 1- to 8-byte buffers give what one read gives. */
+static void tiny_read(struct rng *r, struct file *f)
+{
+	static char whole[READ_MAX], tiny[READ_MAX], again[READ_MAX];
+	size_t chunk = 1 + below(r, 8);
+
+	snap(f->fd, whole);
+	read_chunked(f->path, tiny, chunk);
+	snap(f->fd, again);
+	st.tiny_reads++;
+	if (!strcmp(whole, tiny) || !strcmp(again, tiny))
+		return;
+	/* A counter that moved in between is no failure. */
+	if (unchanged(f, whole, tiny) && unchanged(f, tiny, again))
+		return;
+	st.tiny_bad++;
+	if (st.reports++ < MAX_REPORTS)
+		ksft_print_msg("%s read %zu bytes at a time: '%s', whole: '%s'\n",
+			       f->rel, chunk, tiny, whole);
+}
+
+static void phase1(uint64_t seed, unsigned long n)
+{
+	struct rng r = { seed };
+	struct gen g, g2;
+	struct file *f;
+	enum wmode m;
+	size_t cut;
+
+	while (st.writes < n) {
+		f = &files[below(&r, nfiles)];
+		gen_input(&r, f, &g);
+		make_safe(&r, f, &g);
+		if (chance(&r, 2))
+			tiny_read(&r, f);
+		if (chance(&r, 3) && g.len > 1 && f->kind != K_RUN &&
+		    f->kind != K_UNKNOWN) {
+			/* One command in two writes: two commands. */
+			cut = 1 + below(&r, g.len - 1);
+			memcpy(g2.buf, g.buf + cut, g.len - cut);
+			g2.len = g.len - cut;
+			step(&r, f, g.buf, cut, W_PLAIN);
+			step(&r, f, g2.buf, g2.len, W_PLAIN);
+			continue;
+		}
+		m = pick_mode(&r, g.len);
+		step(&r, f, g.buf, g.len, m);
+	}
+}
+
+/* ---- Phase 2: threads ---- */
+
+struct worker {
+	pthread_t thread;
+	struct rng r;
+	unsigned long n, writes, bad, reads, malformed;
+	int fds[MAX_FILES];
+	char first[400];
+	bool reader;
+	bool done;
+};
+
+static int hot_file = -1;
+static int stop_readers;
+
+static void note(struct worker *w, const char *fmt, ...) __printf(2, 3);
+
+static void note(struct worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->first[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->first, sizeof(w->first), fmt, ap);
+	va_end(ap);
+}
+
+/* A snapshot is lines of printable ASCII, ending with a newline. */
+static bool well_formed(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || s[n - 1] != '\n')
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] != '\n' && (s[i] < 0x20 || s[i] > 0x7e))
+			return false;
+	return true;
+}
+
+static void *reader_main(void *arg)
+{
+	struct worker *w = arg;
+	char buf[READ_MAX];
+	struct file *f;
+	ssize_t n;
+
+	while (!__atomic_load_n(&stop_readers, __ATOMIC_RELAXED)) {
+		f = &files[below(&w->r, nfiles)];
+		n = read_chunked(f->path, buf, 1 + below(&w->r, 16));
+		w->reads++;
+		/* Readers alongside the writers, not instead of them. */
+		usleep(200);
+		if (n < 0 || !well_formed(buf, n)) {
+			w->malformed++;
+			note(w, "%s read %zd: '%s'", f->rel, n,
+			     n > 0 ? buf : "");
+		}
+	}
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+	struct worker *w = arg;
+	char esc[200];
+	struct expect e;
+	struct file *f;
+	struct gen g;
+	enum wmode m;
+	int ret, i;
+
+	for (; w->writes < w->n; w->writes++) {
+		i = __atomic_load_n(&hot_file, __ATOMIC_RELAXED);
+		if (i < 0 || chance(&w->r, 50))
+			i = below(&w->r, nfiles);
+		f = &files[i];
+		if (w->fds[i] < 0)
+			w->fds[i] = open(f->path, O_RDWR | O_CLOEXEC);
+		gen_input(&w->r, f, &g);
+		make_safe(&w->r, f, &g);
+		m = pick_mode(&w->r, g.len);
+		model(f, g.buf, g.len, m, &e);
+		ret = do_write(w->fds[i], f->path, &w->r, g.buf, g.len, m);
+		if (ret == NOT_WRITTEN)
+			continue;
+		if ((e.v == ACCEPT && ret) || (e.v == REJECT && ret != -e.err)) {
+			w->bad++;
+			escape(g.buf, g.len, esc, sizeof(esc));
+			note(w, "%s '%s' to %s: %s, expected %s", wmode_names[m],
+			     esc, f->rel, ret ? strerror(-ret) : "accepted",
+			     e.v == ACCEPT ? "accepted" : strerror(e.err));
+		}
+		/* Every thread on the same file for a while. */
+		if (!below(&w->r, 1000))
+			__atomic_store_n(&hot_file, below(&w->r, nfiles),
+					 __ATOMIC_RELAXED);
+	}
+	for (i = 0; i < nfiles; i++)
+		if (w->fds[i] >= 0)
+			close(w->fds[i]);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Joins @t within @deadline (CLOCK_REALTIME); false if it is stuck. */
+static bool join_by(pthread_t t, const struct timespec *deadline)
+{
+	return pthread_timedjoin_np(t, NULL, deadline) == 0;
+}
+
+static void deadline_in(struct timespec *ts, unsigned int s)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += s;
+}
+
+/* ---- Setup ---- */
+
+static void add_file(const char *path, const char *rel, const struct stat *s)
+{
+	struct file *f;
+	char wname[64], fname[64];
+	unsigned int i;
+
+	if (nfiles == MAX_FILES)
+		return;
+	f = &files[nfiles++];
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->rel, sizeof(f->rel), "%s", rel);
+	f->mode = s->st_mode & 07777;
+	f->kind = K_UNKNOWN;
+	f->win = -1;
+	for (i = 0; i < ARRAY_SIZE(top_files); i++)
+		if (!strcmp(rel, top_files[i].rel))
+			f->kind = top_files[i].kind;
+	if (sscanf(rel, "windows/%63[^/]/%63s", wname, fname) == 2) {
+		f->win = find_window(wname);
+		if (f->win < 0 && nwindows < MAX_WINDOWS) {
+			f->win = nwindows++;
+			snprintf(windows[f->win].name,
+				 sizeof(windows[f->win].name), "%s", wname);
+		}
+		for (i = 0; i < ARRAY_SIZE(window_files); i++)
+			if (!strcmp(fname, window_files[i].name))
+				f->kind = window_files[i].kind;
+		if (f->kind == K_UNKNOWN)
+			f->win = -1;
+	}
+}
+
+static void walk(const char *dir, const char *rel)
+{
+	char path[PATH_MAX], r[PATH_MAX];
+	struct dirent *d;
+	struct stat s;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		snprintf(r, sizeof(r), "%s%s%s", rel, *rel ? "/" : "",
+			 d->d_name);
+		if (lstat(path, &s))
+			continue;
+		if (S_ISDIR(s.st_mode))
+			walk(path, r);
+		else if (S_ISREG(s.st_mode))
+			add_file(path, r, &s);
+	}
+	closedir(dp);
+}
+
+static mode_t documented_mode(const struct file *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(top_files); i++)
+		if (f->kind == top_files[i].kind)
+			return top_files[i].mode;
+	for (i = 0; i < ARRAY_SIZE(window_files); i++)
+		if (f->kind == window_files[i].kind)
+			return window_files[i].mode;
+	return 0;
+}
+
+/* The phases, from "a [b] c": what `phase` lists. */
+static void read_phases(struct window *w, const char *s)
+{
+	char copy[512], *t, *save;
+
+	snprintf(copy, sizeof(copy), "%s", s);
+	for (t = strtok_r(copy, " []\n", &save); t && w->nphases < MAX_PHASES;
+	     t = strtok_r(NULL, " []\n", &save))
+		snprintf(w->phases[w->nphases++], sizeof(w->phases[0]), "%s", t);
+}
+
+/* Scenario names from typestate/run's listing ("# NAME: what"). */
+static void read_scenarios(const char *s)
+{
+	char name[64];
+	const char *line;
+
+	for (line = s; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (sscanf(line, "# %63[a-z0-9_]:", name) == 1 &&
+		    !is_scenario(name) && nscenarios < 32)
+			snprintf(scenarios[nscenarios++], sizeof(scenarios[0]),
+				 "%s", name);
+	}
+}
+
+static bool documented_present(void)
+{
+	unsigned int i, j;
+	int w;
+	bool ok = true;
+
+	for (i = 0; i < ARRAY_SIZE(top_files); i++) {
+		for (j = 0; j < (unsigned int)nfiles; j++)
+			if (files[j].kind == top_files[i].kind)
+				break;
+		if (j == (unsigned int)nfiles) {
+			ksft_print_msg("missing: %s\n", top_files[i].rel);
+			ok = false;
+		}
+	}
+	for (w = 0; w < nwindows; w++) {
+		for (i = 0; i < ARRAY_SIZE(window_files); i++) {
+			if (window_files[i].kind == K_PHASE)
+				continue;	/* only with several phases */
+			if (!file_of(w, window_files[i].kind)) {
+				ksft_print_msg("missing: windows/%s/%s\n",
+					       windows[w].name,
+					       window_files[i].name);
+				ok = false;
+			}
+		}
+	}
+	return ok && nwindows > 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n1 = 70000, n2 = 8000, twrites = 0, treads = 0;
+	unsigned long tbad = 0, tmalformed = 0, taint_before, taint_after;
+	struct worker workers[THREADS + 1];
+	char buf[READ_MAX];
+	struct timespec dl;
+	bool modes_ok = true, joined = true;
+	uint64_t seed;
+	double t0, t1, t2;
+	int loaded, i, opt, unknown = 0, bad;
+	struct file *f;
+
+	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (getenv("MMRACE_FUZZ_SEED"))
+		seed = strtoull(getenv("MMRACE_FUZZ_SEED"), NULL, 0);
+	while ((opt = getopt(argc, argv, "s:n:c:")) != -1) {
+		if (opt == 's')
+			seed = strtoull(optarg, NULL, 0);
+		else if (opt == 'n')
+			n1 = strtoul(optarg, NULL, 0);
+		else if (opt == 'c')
+			n2 = strtoul(optarg, NULL, 0);
+	}
+
+	ksft_print_header();
+	loaded = mmrace_get();
+	if (loaded < 0)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	ksft_set_plan(11);
+	ksft_print_msg("seed %#llx (rerun with -s %#llx or MMRACE_FUZZ_SEED)\n",
+		       (unsigned long long)seed, (unsigned long long)seed);
+	taint_before = mmrace_tainted();
+	mypid = getpid();
+	page_size = sysconf(_SC_PAGESIZE);
+	if (mmrace_read("/proc/sys/vm/mmap_min_addr", buf, sizeof(buf)) > 0)
+		mmap_min = strtoul(buf, NULL, 10);
+	present = mmap(NULL, 4 * page_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	absent = mmap(NULL, 4 * page_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	guard = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (present == MAP_FAILED || absent == MAP_FAILED ||
+	    guard == MAP_FAILED || mprotect(guard + page_size, page_size,
+					    PROT_NONE))
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	memset(present, 0x5a, 4 * page_size);
+	mlock(present, 4 * page_size);
+
+	/* The tree, at its defaults. */
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	walk(MMRACE_DEBUGFS, "");
+	for (i = 0; i < nfiles; i++) {
+		f = &files[i];
+		f->fd = open(f->path, O_RDWR | O_CLOEXEC);
+		if (f->fd < 0)
+			ksft_exit_fail_msg("open %s: %s\n", f->rel,
+					   strerror(errno));
+		snap(f->fd, buf);
+		f->def = strdup(buf);
+		if (f->kind == K_PHASE)
+			read_phases(&windows[f->win], buf);
+		if (f->kind == K_RUN)
+			read_scenarios(buf);
+		if (f->kind == K_UNKNOWN) {
+			unknown++;
+			ksft_print_msg("%s: not in debugfs.rst; only written what every file rejects\n",
+				       f->rel);
+		}
+		if ((f->mode & 077) ||
+		    (f->kind != K_UNKNOWN && f->mode != documented_mode(f))) {
+			modes_ok = false;
+			ksft_print_msg("%s has mode %04o\n", f->rel, f->mode);
+		}
+	}
+	for (i = 0; i < nwindows; i++) {
+		/* Windows with one phase have no file: "all" is their one. */
+		f = file_of(i, K_ENABLE);
+		windows[i].armable = f && !mmrace_write(f->path, "1");
+		if (f && !windows[i].armable)
+			ksft_print_msg("%s cannot be armed here (%s): '1' to its enable is not checked\n",
+				       windows[i].name, strerror(errno));
+	}
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	ksft_print_msg("%d files (%d unknown) in %d windows and at the top\n",
+		       nfiles, unknown, nwindows);
+	ksft_test_result(documented_present(),
+			 "tree: %d files under %s, every documented file present\n",
+			 nfiles, MMRACE_DEBUGFS);
+	ksft_test_result(modes_ok,
+			 "modes as documented, nothing for group or others\n");
+
+	/* Phase 1. */
+	t0 = now_s();
+	phase1(seed, n1);
+	t1 = now_s();
+	ksft_print_msg("phase 1: %lu writes in %.1f s: %lu accepted, %lu rejected, %lu either way; %lu arms, %lu resets\n",
+		       st.writes, t1 - t0, st.accepted, st.rejected, st.either,
+		       st.arms, st.resets);
+	ksft_print_msg("phase 1: %lu arming writes took %.1f s, the others %.1f s\n",
+		       st.slow, st.slow_s, st.fast_s);
+	ksft_test_result(!st.verdict_bad,
+			 "single-threaded: every write accepted or rejected as documented (%lu wrong)\n",
+			 st.verdict_bad);
+	ksft_test_result(!st.errno_bad && !st.unchanged_bad,
+			 "single-threaded: every rejected write failed with its errno (%lu wrong) and changed nothing (%lu changed)\n",
+			 st.errno_bad, st.unchanged_bad);
+	ksft_test_result(!st.roundtrip_bad,
+			 "single-threaded: every accepted write reads back (%lu did not)\n",
+			 st.roundtrip_bad);
+	ksft_test_result(st.tiny_reads && !st.tiny_bad,
+			 "%lu reads with 1- to 8-byte buffers match a whole read (%lu did not)\n",
+			 st.tiny_reads, st.tiny_bad);
+
+	/* Phase 2. */
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	memset(workers, 0, sizeof(workers));
+	for (i = 0; i <= THREADS; i++) {
+		workers[i].r.s = seed + 1 + i;
+		workers[i].n = n2;
+		workers[i].reader = i == THREADS;
+		memset(workers[i].fds, -1, sizeof(workers[i].fds));
+		pthread_create(&workers[i].thread, NULL,
+			       workers[i].reader ? reader_main : writer_main,
+			       &workers[i]);
+	}
+	for (i = 0; i < THREADS; i++) {
+		/* A bound far above the time the writes take. */
+		deadline_in(&dl, 60);
+		joined &= join_by(workers[i].thread, &dl);
+	}
+	__atomic_store_n(&stop_readers, 1, __ATOMIC_RELAXED);
+	deadline_in(&dl, 10);
+	joined &= join_by(workers[THREADS].thread, &dl);
+	t2 = now_s();
+	for (i = 0; i <= THREADS; i++) {
+		twrites += workers[i].writes;
+		treads += workers[i].reads;
+		tbad += workers[i].bad;
+		tmalformed += workers[i].malformed;
+		if (workers[i].first[0])
+			ksft_print_msg("thread %d: %s\n", i, workers[i].first);
+	}
+	ksft_print_msg("phase 2: %lu writes by %d threads and %lu reads in %.1f s\n",
+		       twrites, THREADS, treads, t2 - t1);
+	ksft_test_result(joined && !tbad,
+			 "concurrent: %lu writes by %d threads accepted or rejected as documented (%lu wrong), all joined\n",
+			 twrites, THREADS, tbad);
+	ksft_test_result(treads && !tmalformed,
+			 "concurrent: %lu tiny-buffer reads all well formed (%lu not)\n",
+			 treads, tmalformed);
+	if (!joined)
+		ksft_exit_fail_msg("threads stuck in the module\n");
+
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	bad = check_defaults(true);
+	ksft_test_result(!bad, "after a reset every file reads its default again (%d do not)\n",
+			 bad);
+
+	ksft_print_msg("writes fuzzed: %lu (%lu single-threaded, %lu concurrent) in %.1f s\n",
+		       st.writes + twrites, st.writes, twrites, t2 - t0);
+	ksft_test_result(st.writes + twrites >= 100000,
+			 "at least 100000 writes (%lu)\n", st.writes + twrites);
+
+	taint_after = mmrace_tainted();
+	ksft_print_msg("tainted: %#lx before, %#lx after\n", taint_before,
+		       taint_after);
+	ksft_test_result(!((taint_after & ~taint_before) & MMRACE_BAD_TAINT),
+			 "no warning (W), oops (D), bad page (B) or lockup (L) taint\n");
+
+	for (i = 0; i < nfiles; i++)
+		close(files[i].fd);
+	if (loaded == 1)
+		mmrace_unload();
+	ksft_finished();
+}
