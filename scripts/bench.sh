@@ -11,10 +11,7 @@ set -eu
 build=$MMRACE_TOP/build
 out=$build/bench
 
-"$MMRACE_TOP/scripts/setup.sh"
-kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
-"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
-"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload"
+kdir=$("$MMRACE_TOP/scripts/prepare.sh")
 rm -rf "$out"
 mkdir -p "$out"
 "$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
@@ -25,8 +22,9 @@ MMRACE_APPEND="${MMRACE_APPEND:-} mmrace_bench=${MMRACE_BENCH:-}" \
 	"$out/initrd.gz" "$out" bench
 rc=$?
 set -e
+# The workload's own diagnostics ("# ...") are not part of the tables.
 tr -d '\r' <"$out/results.log" | sed -n '/^BEGIN RST$/,/^END RST$/p' |
-	sed '1d;$d' >"$out/tables.rst"
+	sed '1d;$d' | grep -v '^# ' >"$out/tables.rst"
 cat "$out/tables.rst"
 if [ "$rc" != 0 ] || [ ! -s "$out/tables.rst" ] ||
 	! "$MMRACE_TOP/scripts/scan-log.sh" "$out/console.log"; then

@@ -17,10 +17,7 @@ build=$MMRACE_TOP/build
 out=$build/upstream
 tests=${MMRACE_UPSTREAM_TESTS:-cow gup_test gup_longterm migration}
 
-"$MMRACE_TOP/scripts/setup.sh"
-kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
-"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
-"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload" >/dev/null
+kdir=$("$MMRACE_TOP/scripts/prepare.sh")
 rm -rf "$out"
 mkdir -p "$out/payload"
 payload=$(cd "$out/payload" && pwd)

@@ -12,10 +12,7 @@ build=$MMRACE_TOP/build
 out=$build/check
 mkdir -p "$build"
 
-"$MMRACE_TOP/scripts/setup.sh"
-kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
-"$MMRACE_TOP/scripts/build-module.sh" "$kdir" >/dev/null
-"$MMRACE_TOP/scripts/build-selftests.sh" "$kdir" "$build/payload"
+kdir=$("$MMRACE_TOP/scripts/prepare.sh")
 rm -rf "$out"
 mkdir -p "$out"
 "$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
