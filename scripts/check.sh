@@ -58,7 +58,7 @@ done < <("$MMRACE_TOP/scripts/guest-results.sh" "$out" \
 # removed (Documentation/testing.rst). They run again here, on
 # single-threaded TCG, where the vCPUs see code changes in order; slower,
 # hence the longer timeout.
-st_tests=(mmrace_control_fire)
+st_tests=(mmrace_unload_armed mmrace_control_fire)
 st=$build/check-st
 rm -rf "$st"
 mkdir -p "$st"
