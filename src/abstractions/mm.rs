@@ -63,6 +63,16 @@ impl Page {
         Some(Page { ptr })
     }
 
+    /// The page's pfn and its folio's head pfn: all a probe needs to decide
+    /// whether the page is the target, without a full snapshot.
+    pub(crate) fn pfns(&self) -> (u64, u64) {
+        let (mut pfn, mut head_pfn) = (0, 0);
+        // SAFETY: `self.ptr` is a struct page in the memmap (type
+        // invariant); the helper only computes pfns and writes the outputs.
+        unsafe { bindings::mmrace_page_pfns(self.ptr, &mut pfn, &mut head_pfn) };
+        (pfn as u64, head_pfn as u64)
+    }
+
     /// Takes a racy snapshot of the page's folio.
     pub(crate) fn state(&self) -> PageState {
         let mut raw = bindings::mmrace_page_state::default();

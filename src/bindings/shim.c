@@ -365,6 +365,15 @@ void mmrace_page_state(unsigned long page, struct mmrace_page_state *state)
 	state->mapcount = atomic_read(&folio->_mapcount);
 }
 
+void mmrace_page_pfns(unsigned long page, unsigned long *pfn,
+		      unsigned long *head_pfn)
+{
+	struct page *p = (struct page *)page;
+
+	*pfn = page_to_pfn(p);
+	*head_pfn = page_to_pfn(&page_folio(p)->page);
+}
+
 unsigned long mmrace_folio_page(unsigned long folio)
 {
 	return (unsigned long)&((struct folio *)folio)->page;

@@ -97,6 +97,9 @@ struct mmrace_page_state {
 };
 
 void mmrace_page_state(unsigned long page, struct mmrace_page_state *state);
+/* Only the page's pfn and its folio's head pfn: a probe's first filter. */
+void mmrace_page_pfns(unsigned long page, unsigned long *pfn,
+		      unsigned long *head_pfn);
 /* The struct page of the folio pointer @folio. */
 unsigned long mmrace_folio_page(unsigned long folio);
 /*

@@ -15,7 +15,7 @@
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
     debugfs::Why,
-    mm::{self, Page, PageState},
+    mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
     sync::Control,
 };
@@ -292,9 +292,9 @@ impl Window {
     }
 
     /// The page, task and caller filters.
-    fn wants(&self, state: &PageState, fired: &Fired<'_>) -> bool {
+    fn wants(&self, (pfn, head_pfn): (u64, u64), fired: &Fired<'_>) -> bool {
         let target = self.config.pfn.load(Relaxed);
-        if target != ANY && state.pfn != target && state.head_pfn != target {
+        if target != ANY && pfn != target && head_pfn != target {
             return false;
         }
         let pid = self.config.pid.load(Relaxed);
@@ -361,7 +361,7 @@ impl Window {
     /// Holds the window open on `page` and watches it; see the module
     /// documentation. The wait is counted in microsecond steps, so it ends
     /// whatever the clock does; the clock only measures it for `stats`.
-    fn open_window(&self, page: Page, filtered: PageState) {
+    fn open_window(&self, page: Page, pfn: u64) {
         let mut delay_us = self.config.delay_us.load(Relaxed);
         if self.config.random_delay.load(Relaxed) {
             delay_us = self.draw() % (delay_us + 1);
@@ -375,7 +375,6 @@ impl Window {
             self.stats.throttled.fetch_add(1, Relaxed);
             return;
         };
-        let pfn = filtered.pfn;
         let mut seen = [0u64; 6];
         for (s, w) in seen.iter_mut().zip(WINDOWS.iter()) {
             *s = w.arrivals.load(Relaxed);
@@ -515,17 +514,19 @@ impl Handler for Window {
         }
         self.stats.entered.fetch_add(1, Relaxed);
         let page = fired.page();
-        let before = page.state();
-        if !self.wants(&before, fired) {
+        // The pfns only: most firings are for other pages, and the window
+        // takes its snapshot when it opens.
+        let pfns = page.pfns();
+        if !self.wants(pfns, fired) {
             self.stats.filtered_out.fetch_add(1, Relaxed);
             return;
         }
-        self.arrive(before.pfn);
+        self.arrive(pfns.0);
         if !self.selected() {
             self.stats.filtered_out.fetch_add(1, Relaxed);
             return;
         }
-        self.open_window(page, before);
+        self.open_window(page, pfns.0);
     }
 }
 
