@@ -7,6 +7,9 @@
 #   make check    the whole test suite (host tests + kselftests in the guest)
 #   make check-upstream  the kernel's own mm selftests, plainly and under
 #                 mmrace-run (the random-window profile)
+#   make check-mutants  the regression tests on the clean kernel and on each
+#                 mutant kernel (selftests/mutants/*.patch, or
+#                 MUTANTS_DIR=<dir> of your own patches): the table
 #   make bench    amplification, rendezvous and overhead numbers, written to
 #                 Documentation/benchmarks.rst
 #   make setup    only install the toolchain (apt + bindgen-cli)
@@ -17,9 +20,9 @@
 # KDIR=<dir> uses your own Rust-enabled kernel build instead of the cached one.
 
 SHELL := /bin/bash
-export KDIR
+export KDIR MUTANTS_DIR
 
-.PHONY: all demo check check-upstream bench setup kernel module clean
+.PHONY: all demo check check-mutants check-upstream bench setup kernel module clean
 
 all: module
 
@@ -31,6 +34,9 @@ check:
 
 bench:
 	@scripts/bench.sh
+
+check-mutants:
+	@scripts/check-mutants.sh
 
 check-upstream:
 	@scripts/check-upstream.sh

@@ -215,6 +215,14 @@ pub(crate) struct Fired<'a> {
     callers: &'a [usize],
 }
 
+impl Fired<'static> {
+    /// A firing made by the module's own code (a scenario) on `page`,
+    /// with no caller to check.
+    pub(crate) fn direct(page: Page) -> Self {
+        Fired { page, callers: &[] }
+    }
+}
+
 impl Fired<'_> {
     /// The page the probe fired on.
     pub(crate) fn page(&self) -> Page {

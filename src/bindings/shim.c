@@ -12,6 +12,8 @@
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/kprobes.h>
+#include <linux/migrate.h>
+#include <linux/mmzone.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/page_ref.h>
@@ -21,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/vmstat.h>
@@ -596,6 +599,187 @@ void mmrace_folio_flags_store(struct folio *folio, unsigned long flags)
 unsigned long mmrace_nr_free_pages(void)
 {
 	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+unsigned long mmrace_free_pages_total(void)
+{
+	unsigned long total = global_zone_page_state(NR_FREE_PAGES);
+	int nid, z, cpu;
+
+	/* Pages on the per-CPU lists are free too; the sum is racy. */
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (!populated_zone(zone) || !zone->per_cpu_pageset)
+				continue;
+			for_each_online_cpu(cpu)
+				total += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset,
+							       cpu)->count);
+		}
+	}
+	return total;
+}
+
+struct page *mmrace_noncompound_alloc(unsigned int order)
+{
+	return alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+}
+
+void mmrace_noncompound_free(struct page *page, unsigned int order)
+{
+	__free_pages(page, order);
+}
+
+bool mmrace_page_get_unless_zero(struct page *page)
+{
+	return get_page_unless_zero(page);
+}
+
+void mmrace_page_put(struct page *page)
+{
+	put_page(page);
+}
+
+int mmrace_page_count(const struct page *page)
+{
+	return page_count(page);
+}
+
+/*
+ * Movable pages owned by the module (non-LRU, like zsmalloc's or a
+ * balloon's): compaction isolates them, fails to migrate them (the driver
+ * refuses) and puts them back, locking each while it does.
+ */
+static bool mmrace_movable_isolate(struct page *page, isolate_mode_t mode)
+{
+	return true;
+}
+
+static int mmrace_movable_migrate(struct page *dst, struct page *src,
+				  enum migrate_mode mode)
+{
+	return -EAGAIN;
+}
+
+static void mmrace_movable_putback(struct page *page)
+{
+	mmrace_movable_putback_hook(page);
+}
+
+static const struct movable_operations mmrace_movable_ops = {
+	.isolate_page = mmrace_movable_isolate,
+	.migrate_page = mmrace_movable_migrate,
+	.putback_page = mmrace_movable_putback,
+};
+
+static int mmrace_cmp_pfn(const void *a, const void *b)
+{
+	unsigned long pa = page_to_pfn(*(struct page * const *)a);
+	unsigned long pb = page_to_pfn(*(struct page * const *)b);
+
+	return pa < pb ? -1 : pa > pb;
+}
+
+int mmrace_movable_alloc(struct page **pages, unsigned int n,
+			 unsigned int candidates)
+{
+	struct page **all;
+	unsigned int i, got = 0;
+	int nid = first_online_node, n2;
+
+	if (!n || candidates < n)
+		return -EINVAL;
+	all = kvmalloc_array(candidates, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return -ENOMEM;
+	/*
+	 * On the last node: node 0's low memory holds the kernel's own
+	 * allocations, which compaction's scan of it did not always get past
+	 * (measured: pages there were never isolated in some boots).
+	 */
+	for_each_online_node(n2)
+		nid = n2;
+	while (got < candidates) {
+		all[got] = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
+					    __GFP_THISNODE | __GFP_NOWARN, 0);
+		if (!all[got])
+			break;
+		got++;
+	}
+	if (got < n) {
+		while (got)
+			__free_page(all[--got]);
+		kvfree(all);
+		return -ENOMEM;
+	}
+	/*
+	 * Compaction's migration scanner walks a zone upwards until it meets
+	 * the free scanner coming down: keep the lowest pages.
+	 */
+	sort(all, got, sizeof(*all), mmrace_cmp_pfn, NULL);
+	for (i = n; i < got; i++)
+		__free_page(all[i]);
+	for (i = 0; i < n; i++) {
+		pages[i] = all[i];
+		lock_page(pages[i]);
+		__SetPageMovable(pages[i], &mmrace_movable_ops);
+		unlock_page(pages[i]);
+	}
+	kvfree(all);
+	return 0;
+}
+
+void mmrace_movable_free(struct page *page)
+{
+	/*
+	 * Under the lock no callback runs (each runs with the page locked)
+	 * and, once it is clear, compaction calls none: putback sees a page
+	 * that is no longer movable and only un-isolates it. Not lock_page():
+	 * on a kernel that loses PG_waiters (the bug the scenario hunts) a
+	 * sleeping lock may never be woken.
+	 */
+	while (!trylock_page(page))
+		usleep_range(100, 200);
+	__ClearPageMovable(page);
+	unlock_page(page);
+	put_page(page);
+}
+
+unsigned long mmrace_page_pfn(const struct page *page)
+{
+	return page_to_pfn(page);
+}
+
+void mmrace_page_lock(struct page *page)
+{
+	lock_page(page);
+}
+
+void mmrace_page_unlock(struct page *page)
+{
+	unlock_page(page);
+}
+
+bool mmrace_page_locked(struct page *page)
+{
+	return PageLocked(page);
+}
+
+bool mmrace_page_wake_waiters(struct page *page)
+{
+	/*
+	 * Recovery from a lost PG_waiters: put the bit back, then unlock the
+	 * page once more, which wakes whoever waits. Never sleeps: if the
+	 * page is locked, its holder's unlock will see the bit.
+	 */
+	set_bit(PG_waiters, &page->flags);
+	if (!trylock_page(page))
+		return false;
+	unlock_page(page);
+	return true;
 }
 
 struct mmrace_pair {

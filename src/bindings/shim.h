@@ -159,6 +159,39 @@ unsigned long mmrace_folio_flags_load(const struct folio *folio);
 void mmrace_folio_flags_store(struct folio *folio, unsigned long flags);
 /* Free pages in the buddy allocator (NR_FREE_PAGES), for leak checks. */
 unsigned long mmrace_nr_free_pages(void);
+/* Free pages, including those on the per-CPU lists (a racy sum). */
+unsigned long mmrace_free_pages_total(void);
+
+/* A high-order block without __GFP_COMP, and __free_pages() for it. */
+struct page *mmrace_noncompound_alloc(unsigned int order);
+void mmrace_noncompound_free(struct page *page, unsigned int order);
+/* A speculative reference (get_page_unless_zero), and put_page(). */
+bool mmrace_page_get_unless_zero(struct page *page);
+void mmrace_page_put(struct page *page);
+int mmrace_page_count(const struct page *page);
+
+/* Non-LRU movable pages of the module's own (compaction puts them back). */
+/*
+ * Fills @pages with the @n lowest of @candidates fresh pages (the others
+ * are freed), made movable; 0 or -errno.
+ */
+int mmrace_movable_alloc(struct page **pages, unsigned int n,
+			 unsigned int candidates);
+void mmrace_movable_free(struct page *page);
+/*
+ * Called by the movable pages' putback_page callback, page locked and
+ * isolated; implemented in Rust (src/abstractions/movable.rs).
+ */
+void mmrace_movable_putback_hook(struct page *page);
+unsigned long mmrace_page_pfn(const struct page *page);
+void mmrace_page_lock(struct page *page);
+void mmrace_page_unlock(struct page *page);
+bool mmrace_page_locked(struct page *page);
+/*
+ * Sets PG_waiters and, if the page is unlocked, locks and unlocks it, which
+ * wakes its waiters; false if it was locked. Never sleeps.
+ */
+bool mmrace_page_wake_waiters(struct page *page);
 
 /*
  * Run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;

@@ -18,7 +18,9 @@ use core::sync::atomic::{
 };
 use kernel::{c_str, prelude::*};
 
+mod isolated_putback;
 mod seed002;
+mod spec_ref_reuse;
 mod typestate;
 
 /// A scenario: its name (the command written to `typestate/run`) and body.
@@ -30,7 +32,7 @@ pub(crate) struct Scenario {
 }
 
 /// Every scenario, in the order of the listing.
-static SCENARIOS: [&Scenario; 7] = [
+static SCENARIOS: [&Scenario; 9] = [
     &typestate::TRANSITIONS,
     &typestate::DROP_FROZEN,
     &typestate::FREEZE_CONTENDED,
@@ -38,6 +40,8 @@ static SCENARIOS: [&Scenario; 7] = [
     &typestate::LOCK_CONTENDED,
     &seed002::RACY,
     &seed002::TYPESTATE,
+    &spec_ref_reuse::SPEC_REF_REUSE,
+    &isolated_putback::ISOLATED_PUTBACK,
 ];
 
 /// Options of a run, `key=value` after the scenario's name.

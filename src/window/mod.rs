@@ -30,12 +30,12 @@ pub(crate) mod files;
 pub(crate) mod profile;
 pub(crate) mod stats;
 
-mod compact_isolate;
+pub(crate) mod compact_isolate;
 mod gup_fast_post_grab;
 mod gup_fast_pre_grab;
 mod migrate_freeze;
-mod pagecache_post_grab;
-mod pagecache_pre_grab;
+pub(crate) mod pagecache_post_grab;
+pub(crate) mod pagecache_pre_grab;
 
 /// Every window, in the order of `summary` and of the debugfs tree.
 pub(crate) static WINDOWS: [&Window; 6] = [
@@ -464,6 +464,18 @@ impl Window {
                 pfn,
                 elapsed
             );
+        }
+    }
+
+    /// Fires the window's phase `phase` on `page` from the module's own
+    /// code (a scenario's stand-in for a kernel path, or a callback the
+    /// kernel makes into the module), as its probes would: if the window
+    /// is enabled with that phase, its filters apply and it opens. Same
+    /// context rules as a probe.
+    pub(crate) fn fire_page(&'static self, phase: usize, page: Page) {
+        let selected = self.config.phases.load(Relaxed) & (1 << phase) != 0;
+        if self.is_enabled() && selected {
+            Handler::fire(self, &Fired::direct(page));
         }
     }
 

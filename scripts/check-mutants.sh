@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-mutants: run the regression kselftests on the clean kernel and
+# on each mutant kernel (the clean kernel with one historic bug put back,
+# selftests/mutants/*.patch, built incrementally by build-mutant.sh), and
+# print the table mutant x test. Passes only if the clean kernel passes
+# every regression test and every mutant makes its own test (the patch's
+# "Test:" line) fail; a patch without a "Test:" line (MUTANTS_DIR, a
+# user's own) must make at least one test fail.
+#
+# Environment:
+#   MUTANTS_DIR            directory of patches (default selftests/mutants)
+#   MMRACE_MUTANTS         only the patches whose names contain one of these
+#                          words (space-separated)
+#   MMRACE_MUTANT_TESTS    own: each mutant runs only its own test (default
+#                          all: the whole regression suite, own test first)
+#   MMRACE_MUTANT_MODES    armed, off or "armed off" (windows disabled with
+#                          MMRACE_WINDOWS=off; default armed)
+#   MMRACE_MUTANT_RUNS     runs of each test per kernel (default 1)
+#   MMRACE_CAP_S           per-test time cap, seconds (default: the test's)
+#   MMRACE_SKIP_CLEAN=1    do not run the clean kernel
+#
+# Per-run results go to build/mutants/results.tsv (kernel, mode, test, run,
+# verdict, seconds); the table to build/mutants/table.txt.
+set -eu
+. "$(dirname "$0")/env.sh"
+build=$MMRACE_TOP/build
+out=$build/mutants
+suite=(gup_fast_vs_migration spec_ref_vs_high_order_reuse
+	isolated_clear_vs_lock_waiters cow_reuse_vs_gup_pin
+	freeze_vs_pagecache_lookup)
+dir=${MUTANTS_DIR:-$MMRACE_TOP/selftests/mutants}
+dir=$(cd "$dir" && pwd)
+modes=${MMRACE_MUTANT_MODES:-armed}
+runs=${MMRACE_MUTANT_RUNS:-1}
+which_tests=${MMRACE_MUTANT_TESTS:-all}
+
+patches=()
+for p in "$dir"/*.patch; do
+	[ -f "$p" ] || continue
+	if [ -n "${MMRACE_MUTANTS:-}" ]; then
+		keep=0
+		for w in $MMRACE_MUTANTS; do
+			case $(basename "$p") in *"$w"*) keep=1 ;; esac
+		done
+		[ "$keep" = 1 ] || continue
+	fi
+	patches+=("$p")
+done
+[ "${#patches[@]}" -gt 0 ] || { echo "check-mutants: no patches in $dir" >&2; exit 1; }
+
+kdir=$("$MMRACE_TOP/scripts/prepare.sh")
+rm -rf "$out"
+mkdir -p "$out"
+: >"$out/results.tsv"
+
+own_test() { sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$1" | head -n 1; }
+
+# Per-run verdicts of one guest run, appended to results.tsv:
+# KERNEL MODE TEST RUN VERDICT SECONDS. A run that never reported (the
+# guest died) is "died"; a kernel-log splat during a run makes it "fail".
+collect() { # LABEL MODE OUTDIR TESTLIST
+	"$MMRACE_TOP/scripts/scan-log.sh" "$3/console.log" >/dev/null 2>&1 || true
+	awk -v patfile="$MMRACE_TOP/scripts/splat-patterns" '
+	BEGIN { while ((getline p < patfile) > 0) if (p != "") pats[n++] = p }
+	{ sub(/\r$/, "") }
+	/mmrace-test: begin / { t = $NF; cur = t "#" (++seen[t]); next }
+	/mmrace-test: end / { cur = ""; next }
+	cur != "" { for (i = 0; i < n; i++) if ($0 ~ pats[i]) { print cur; break } }
+	' "$3/console.log" | sort -u >"$3/splat-runs"
+	tr -d '\r' <"$3/results.log" | awk -v label="$1" -v mode="$2" \
+		-v splats="$3/splat-runs" -v list="$4" '
+	BEGIN {
+		while ((getline s < splats) > 0) bad[s] = 1
+		while ((getline t < list) > 0) { order[++nt] = t; want[t "#" (++w[t])] = 1 }
+	}
+	/^# selftests: mmrace: / { t = $4; k = t "#" (++seen[t]); secs[k] = ""; next }
+	/mmrace-detect:/ { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) secs[k] = substr($i, 9); next }
+	/^(not )?ok [0-9]+ selftests: mmrace: / {
+		v = ($1 == "not") ? "fail" : "pass"
+		if ($0 ~ /# SKIP/) v = "skip"
+		if ($0 ~ /# TIMEOUT/) v = "timeout"
+		if (k in bad) v = "fail"
+		verdict[k] = v
+	}
+	END {
+		for (i = 1; i <= nt; i++) {
+			t = order[i]; k = t "#" (++r[t])
+			v = (k in verdict) ? verdict[k] : ((k in bad) ? "fail" : "died")
+			printf "%s\t%s\t%s\t%d\t%s\t%s\n", label, mode, t, r[t], v, secs[k]
+		}
+	}' >>"$out/results.tsv"
+}
+
+run_kernel() { # LABEL IMAGE MODE TEST...
+	local label=$1 image=$2 mode=$3 vm t i
+	shift 3
+	local o=$out/$label-$mode
+	mkdir -p "$o"
+	cp -r "$build/payload" "$o/payload"
+	: >"$o/payload/tests"
+	for t in "$@"; do
+		for ((i = 0; i < runs; i++)); do echo "$t" >>"$o/payload/tests"; done
+	done
+	cp "$o/payload/tests" "$o/tests"
+	"$MMRACE_TOP/scripts/build-initramfs.sh" "$o/payload" "$o/initrd.gz"
+	rm -rf "$o/payload"
+	echo "# $label, windows $mode: $* (x$runs; logs in ${o#"$MMRACE_TOP"/})"
+	set +e
+	MMRACE_APPEND="MMRACE_WINDOWS=$mode ${MMRACE_CAP_S:+MMRACE_CAP_S=$MMRACE_CAP_S}" \
+		MMRACE_TIMEOUT=$((600 + runs * ${#@} * 150)) \
+		"$MMRACE_TOP/scripts/run-vm.sh" "$image" "$o/initrd.gz" "$o" check
+	vm=$?
+	set -e
+	collect "$label" "$mode" "$o" "$o/tests"
+	[ "$vm" != 2 ] || echo "# $label: the guest died or hung (see ${o#"$MMRACE_TOP"/}/console.log)"
+}
+
+clean=$kdir/arch/x86/boot/bzImage
+if [ "${MMRACE_SKIP_CLEAN:-0}" != 1 ]; then
+	for mode in $modes; do
+		run_kernel clean "$clean" "$mode" "${suite[@]}"
+	done
+fi
+for p in "${patches[@]}"; do
+	name=$(basename "$p" .patch)
+	own=$(own_test "$p")
+	image=$("$MMRACE_TOP/scripts/build-mutant.sh" "$kdir" "$p") || {
+		printf '%s\t-\t-\t0\tbuild-failed\t\n' "$name" >>"$out/results.tsv"
+		continue
+	}
+	tests=()
+	[ -n "$own" ] && tests+=("$own")
+	if [ "$which_tests" = all ] || [ -z "$own" ]; then
+		for t in "${suite[@]}"; do [ "$t" = "$own" ] || tests+=("$t"); done
+	fi
+	for mode in $modes; do
+		run_kernel "$name" "$image" "$mode" "${tests[@]}"
+	done
+done
+
+# The table, and the verdict.
+set +e
+"$MMRACE_TOP/scripts/mutant-table.sh" "$out/results.tsv" "$dir" "${suite[*]}" \
+	>"$out/table.txt"
+status=$?
+set -e
+cat "$out/table.txt"
+exit $status

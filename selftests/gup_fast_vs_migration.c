@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Seed 000: a GUP-fast reference against migration's refcount check.
+ *
+ * Side A (CPU 0) puts an anonymous page into a pipe with vmsplice(2), whose
+ * GUP-fast reference the pipe keeps, writes a new value through the mapping
+ * and reads the pipe back: the pipe holds the very page the process maps,
+ * so it must return the new value. Side B (CPU 1) migrates the page between
+ * two nodes with move_pages(2) all along; whenever a reference is held,
+ * migration must back off (the page stays put) and retry later. The
+ * gup_fast_post_grab window holds GUP-fast between taking its reference and
+ * re-checking the PTE, the transient reference of the seed thread.
+ *
+ * Invariant: the page in the pipe is always the page the process sees, and
+ * no reference is left behind (after the race the page migrates).
+ * Mutant: 000-migrate-skip-anon-refcount-check.patch.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "regress.h"
+
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE 2
+#endif
+
+static struct regress r;
+static char *page;
+static size_t psize;
+static unsigned long spliced, migrated, backed_off;
+
+static int page_node(void)
+{
+	void *pages[1] = { page };
+	int status = -1;
+
+	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0))
+		return -errno;
+	return status;
+}
+
+/* 0 if the page moved, -EBUSY if migration backed off, else -errno. */
+static int move_to_other_node(void)
+{
+	void *pages[1] = { page };
+	int status = -1, node = page_node();
+	long ret;
+
+	if (node < 0)
+		return node;
+	node = !node;
+	ret = syscall(SYS_move_pages, 0, 1, pages, &node, &status, MPOL_MF_MOVE);
+	if (ret < 0)
+		return -errno;
+	/* A positive return counts the pages migration gave up on. */
+	return ret == 0 && page_node() == node ? 0 : -EBUSY;
+}
+
+static void *migrator(void *arg)
+{
+	(void)arg;
+	regress_pin_cpu(1);
+	while (regress_running(&r)) {
+		if (move_to_other_node())
+			backed_off++;
+		else
+			migrated++;
+	}
+	return NULL;
+}
+
+static void splicer(void)
+{
+	uint64_t *word = (uint64_t *)page, seen;
+	int fds[2];
+	char *buf = malloc(psize);
+	uint64_t v = 1;
+
+	if (!buf || pipe(fds))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	regress_pin_cpu(0);
+	while (regress_running(&r)) {
+		struct iovec iov = { page, psize };
+
+		*word = v;
+		if (vmsplice(fds[1], &iov, 1, 0) != (ssize_t)psize) {
+			regress_violation(&r, "vmsplice: %s", strerror(errno));
+			break;
+		}
+		spliced++;
+		/* The pipe now holds a reference on the page: write through
+		 * the mapping, then read the pipe's page.
+		 */
+		*word = v + 1;
+		if (read(fds[0], buf, psize) != (ssize_t)psize) {
+			regress_violation(&r, "read: %s", strerror(errno));
+			break;
+		}
+		seen = *(uint64_t *)buf;
+		if (seen != v + 1)
+			regress_violation(&r,
+					  "the pipe's page shows %llu, the process wrote %llu after vmsplice: the page was migrated under a GUP reference",
+					  (unsigned long long)seen,
+					  (unsigned long long)(v + 1));
+		v += 2;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	free(buf);
+}
+
+int main(void)
+{
+	pthread_t t;
+	int i, ret = -EBUSY;
+
+	regress_init(&r, "gup_fast_vs_migration", 10);
+	if (race_nodes() < 2)
+		ksft_exit_skip("move_pages needs two NUMA nodes\n");
+	psize = sysconf(_SC_PAGESIZE);
+	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	memset(page, 1, psize);
+	regress_arm(&r, "gup_fast_post_grab", NULL, 500, REGRESS_PROCESS);
+
+	pthread_create(&t, NULL, migrator, NULL);
+	splicer();
+	pthread_join(t, NULL);
+	ksft_print_msg("vmsplice %lu times; migrations: %lu moved, %lu backed off\n",
+		       spliced, migrated, backed_off);
+
+	/* No reference left behind: the page must migrate now. */
+	for (i = 0; i < 50 && ret; i++) {
+		ret = move_to_other_node();
+		if (ret)
+			usleep(10000);
+	}
+	if (ret && !r.violated)
+		regress_violation(&r, "the page still does not migrate after the race (%s): a reference leaked",
+				  strerror(-ret));
+	regress_finish(&r, "a GUP reference makes migration back off");
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The frame of mmrace's regression tests (regress.h).
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "regress.h"
+
+static pthread_mutex_t regress_lock = PTHREAD_MUTEX_INITIALIZER;
+static int regress_loaded;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void regress_init(struct regress *r, const char *name, double default_cap_s)
+{
+	const char *windows = getenv("MMRACE_WINDOWS");
+	const char *cap = getenv("MMRACE_CAP_S");
+
+	memset(r, 0, sizeof(*r));
+	r->name = name;
+	r->armed = !windows || strcmp(windows, "off");
+	r->cap_s = cap ? atof(cap) : default_cap_s;
+	if (r->cap_s <= 0)
+		r->cap_s = default_cap_s;
+	ksft_print_header();
+	regress_loaded = mmrace_get();
+	if (regress_loaded < 0)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n",
+			       strerror(-regress_loaded));
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		ksft_exit_skip("a race needs two CPUs\n");
+	mmrace_control("reset");
+	ksft_print_msg("%s: windows %s, time cap %.0f s\n", name,
+		       r->armed ? "armed" : "disabled (MMRACE_WINDOWS=off)",
+		       r->cap_s);
+	r->start = now_s();
+}
+
+double regress_elapsed(const struct regress *r)
+{
+	return now_s() - r->start;
+}
+
+bool regress_running(const struct regress *r)
+{
+	return !__atomic_load_n(&r->violated, __ATOMIC_ACQUIRE) &&
+	       regress_elapsed(r) < r->cap_s;
+}
+
+void regress_violation(struct regress *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&regress_lock);
+	if (!r->violated) {
+		r->violated_at = regress_elapsed(r);
+		va_start(ap, fmt);
+		vsnprintf(r->why, sizeof(r->why), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&r->violated, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&regress_lock);
+}
+
+void regress_arm(struct regress *r, const char *window, const char *phase,
+		 unsigned int delay_us, enum regress_scope scope)
+{
+	int ret = 0;
+
+	if (!r->armed)
+		return;
+	if (scope != REGRESS_ANY)
+		ret = win_set(window, "pid", "%d", getpid());
+	if (!ret && scope == REGRESS_TREE)
+		ret = win_set(window, "pid_tree", "1");
+	if (!ret && phase)
+		ret = win_set(window, "phase", "%s", phase);
+	if (!ret)
+		ret = win_set(window, "delay_us", "%u", delay_us);
+	if (!ret)
+		ret = win_set(window, "enable", "1");
+	if (ret)
+		ksft_exit_fail_msg("cannot arm %s: %s\n", window,
+				   strerror(-ret));
+	if (r->nwindows < 4)
+		r->windows[r->nwindows++] = window;
+}
+
+int regress_scenario(struct regress *r, const char *cmd, bool verbose)
+{
+	static char report[8192];
+	enum mmrace_report_line kind;
+	const char *pos = report;
+	char line[512];
+	int ret;
+
+	ret = mmrace_scenario(cmd, report, sizeof(report));
+	if (ret)
+		return ret;
+	while ((kind = mmrace_report_next(&pos, line, sizeof(line))) !=
+	       MMRACE_REPORT_END) {
+		if (kind == MMRACE_REPORT_NOT_OK)
+			regress_violation(r, "%s", line);
+		else if (kind == MMRACE_REPORT_NOTE && verbose)
+			ksft_print_msg("%s\n", line);
+	}
+	return 0;
+}
+
+void regress_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+void regress_finish(struct regress *r, const char *invariant)
+{
+	struct mmrace_stats s;
+	uint64_t hits = 0;
+	int i;
+
+	for (i = 0; i < r->nwindows; i++) {
+		if (win_stats(r->windows[i], &s))
+			continue;
+		win_print(r->windows[i], "during the race", &s);
+		/* The first window armed is the one the verdict rests on. */
+		if (i == 0)
+			hits = s.hits;
+	}
+	mmrace_control("reset");
+	ksft_print_msg("mmrace-detect: %s windows=%s detected=%d seconds=%.2f cap=%.0f\n",
+		       r->name, r->armed ? "armed" : "off", r->violated,
+		       r->violated ? r->violated_at : regress_elapsed(r),
+		       r->cap_s);
+	ksft_set_plan(1);
+	if (r->violated)
+		ksft_test_result_fail("%s: violated after %.2f s: %s\n",
+				      invariant, r->violated_at, r->why);
+	else if (!r->armed)
+		ksft_test_result_skip("%s: held for %.0f s, windows disabled: nothing shows the race ran\n",
+				      invariant, regress_elapsed(r));
+	else if (!hits)
+		ksft_test_result_skip("%s: held, but no window was hit: the race was not exercised\n",
+				      invariant);
+	else
+		ksft_test_result_pass("%s: held for %.0f s, %llu window hits\n",
+				      invariant, regress_elapsed(r),
+				      (unsigned long long)hits);
+	if (regress_loaded == 1)
+		mmrace_unload();
+	ksft_finished();
+}

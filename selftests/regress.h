@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Regression tests for the seed races (selftests/mutants/ holds the kernels
+ * they must fail on). A test runs its race until the invariant is violated
+ * or the time cap passes, with its windows armed (the default) or with
+ * every window disabled (MMRACE_WINDOWS=off), and ends with:
+ *
+ *   not ok  the invariant was violated (with the seconds it took);
+ *   ok      it held, and its (first armed) window was hit;
+ *   SKIP    it held, but no window was hit (or the windows were disabled):
+ *           nothing shows the race was exercised.
+ *
+ * Every test prints one machine-readable line for scripts/check-mutants.sh:
+ *   # mmrace-detect: NAME windows=armed|off detected=0|1 seconds=S cap=S
+ */
+#ifndef MMRACE_REGRESS_H
+#define MMRACE_REGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "race.h"
+
+struct regress {
+	const char *name;
+	bool armed;		/* MMRACE_WINDOWS is not "off" */
+	double cap_s;		/* MMRACE_CAP_S, else the test's default */
+	double start;
+	int violated;		/* set once, by regress_violation() */
+	double violated_at;
+	char why[512];
+	const char *windows[4];	/* armed by regress_arm() */
+	int nwindows;
+};
+
+/* Prints the KTAP header, loads mmrace.ko, reads the environment. */
+void regress_init(struct regress *r, const char *name, double default_cap_s);
+/* Seconds since regress_init(). */
+double regress_elapsed(const struct regress *r);
+/* Whether to go on: no violation yet and the cap not reached. */
+bool regress_running(const struct regress *r);
+/* Records the first violation of the invariant (thread-safe). */
+void regress_violation(struct regress *r, const char *fmt, ...)
+	__printf(2, 3);
+/* Whose events a window opens for. */
+enum regress_scope {
+	REGRESS_PROCESS,	/* this process's threads */
+	REGRESS_TREE,		/* this process and its descendants */
+	REGRESS_ANY,		/* any task */
+};
+
+/*
+ * Arms @window (optionally @phase) with @delay_us for @scope; does nothing
+ * with the windows disabled. Exits (fail) if the window cannot be armed.
+ * The first window armed is the test's own: its hits decide PASS or SKIP.
+ */
+void regress_arm(struct regress *r, const char *window, const char *phase,
+		 unsigned int delay_us, enum regress_scope scope);
+/*
+ * Runs the in-kernel scenario @cmd once: a failed check is a violation
+ * (recorded with its line). Prints the report's notes if @verbose.
+ * 0, or -errno if the scenario could not run.
+ */
+int regress_scenario(struct regress *r, const char *cmd, bool verbose);
+/* Pins the calling thread to @cpu. */
+void regress_pin_cpu(int cpu);
+/*
+ * Prints the windows' statistics and the verdict (one KTAP result named
+ * after the invariant), resets the module and exits (never returns).
+ */
+void regress_finish(struct regress *r, const char *invariant);
+
+#endif /* MMRACE_REGRESS_H */
