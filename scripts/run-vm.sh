@@ -48,6 +48,11 @@ ${MMRACE_APPEND:-}"
 # table, which lists only the first CPU of each package.
 smp=${MMRACE_SMP:-2}
 
+# One guest at a time per machine (they would compete for the same cores
+# and make each other's timing unrepresentative): wait for the others.
+exec 8>"${TMPDIR:-/tmp}/mmrace-vm.lock"
+flock 8
+
 set +e
 timeout "${MMRACE_TIMEOUT:-900}" qemu-system-x86_64 \
 	-accel "$accel" -m "${MMRACE_MEM:-2G}" \
