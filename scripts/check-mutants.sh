@@ -20,6 +20,12 @@
 #   MMRACE_MUTANT_RUNS     runs of each test per kernel (default 1)
 #   MMRACE_CAP_S           per-test time cap, seconds (default: the test's)
 #   MMRACE_SKIP_CLEAN=1    do not run the clean kernel
+#   MMRACE_MUTANT_UPSTREAM suites of the kernel's own mm selftests to run on
+#                          each kernel too, plainly and under mmrace-run
+#                          (e.g. "cow gup_test gup_longterm"; default none:
+#                          about 2 minutes per kernel); their verdicts form
+#                          the table's "upstream" section, with the seed of
+#                          each run under the profile
 #
 # Per-run results go to build/mutants/results.tsv (kernel, mode, test, run,
 # verdict, seconds); the table to build/mutants/table.txt.
@@ -117,11 +123,41 @@ run_kernel() { # LABEL IMAGE MODE TEST...
 	[ "$vm" != 2 ] || echo "# $label: the guest died or hung (see ${o#"$MMRACE_TOP"/}/console.log)"
 }
 
+# The kernel's own suites on one kernel: rows "LABEL upstream SUITE[+mmrace]
+# 1 VERDICT seed=N" in results.tsv.
+run_upstream() { # LABEL IMAGE
+	[ -n "${MMRACE_MUTANT_UPSTREAM:-}" ] || return 0
+	local o=$out/$1-upstream
+	echo "# $1: upstream suites ${MMRACE_MUTANT_UPSTREAM} (logs in ${o#"$MMRACE_TOP"/})"
+	set +e
+	KDIR=$kdir MMRACE_KERNEL_IMAGE=$2 MMRACE_UPSTREAM_OUT=$o \
+		MMRACE_UPSTREAM_TESTS=$MMRACE_MUTANT_UPSTREAM \
+		"$MMRACE_TOP/scripts/check-upstream.sh" >"$o.log" 2>&1
+	set -e
+	grep -E '^(not )?ok [0-9]+ upstream:' "$o.log" | while read -r line; do
+		name=${line#*upstream:}
+		name=${name%% *}
+		v=pass
+		case $line in not*) v=fail ;; *"# SKIP"*) v=skip ;; esac
+		seed=
+		case $name in *.mmrace)
+			seed=$(tr -d '\r' <"$o/results.log" | awk -v t="$name" '
+				$0 ~ "^# selftests: mmrace: " t "$" { on = 1; next }
+				on && /^# selftests: mmrace: / { on = 0 }
+				on && match($0, /seed[ =]+[0-9]+/) { s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); print s; exit }')
+			name=${name%.mmrace}+mmrace ;;
+		esac
+		printf '%s\tupstream\t%s\t1\t%s\t%s\n' "$1" "$name" "$v" \
+			"${seed:+seed=$seed}" >>"$out/results.tsv"
+	done
+}
+
 clean=$kdir/arch/x86/boot/bzImage
 if [ "${MMRACE_SKIP_CLEAN:-0}" != 1 ]; then
 	for mode in $modes; do
 		run_kernel clean "$clean" "$mode" "${suite[@]}"
 	done
+	run_upstream clean "$clean"
 fi
 for p in "${patches[@]}"; do
 	name=$(basename "$p" .patch)
@@ -138,6 +174,7 @@ for p in "${patches[@]}"; do
 	for mode in $modes; do
 		run_kernel "$name" "$image" "$mode" "${tests[@]}"
 	done
+	run_upstream "$name" "$image"
 done
 
 # The table, and the verdict.

@@ -11,10 +11,12 @@
 # MMRACE_UPSTREAM_TESTS overrides the list; MMRACE_SEED fixes the seed
 # (default 0: a new one per suite, printed); MMRACE_PROBABILITY (default 10)
 # and MMRACE_MAX_DELAY_US (default 1000) tune the profile.
+# MMRACE_KERNEL_IMAGE boots another image of the same build (a mutant, for
+# check-mutants); MMRACE_UPSTREAM_OUT puts the logs elsewhere.
 set -eu
 . "$(dirname "$0")/env.sh"
 build=$MMRACE_TOP/build
-out=$build/upstream
+out=${MMRACE_UPSTREAM_OUT:-$build/upstream}
 tests=${MMRACE_UPSTREAM_TESTS:-cow gup_test gup_longterm migration}
 
 kdir=$("$MMRACE_TOP/scripts/prepare.sh")
@@ -52,7 +54,8 @@ done
 set +e
 # The migration test wants at least three CPUs.
 MMRACE_SMP=${MMRACE_SMP:-4} MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-3600} \
-	"$MMRACE_TOP/scripts/run-vm.sh" "$kdir/arch/x86/boot/bzImage" \
+	"$MMRACE_TOP/scripts/run-vm.sh" \
+	"${MMRACE_KERNEL_IMAGE:-$kdir/arch/x86/boot/bzImage}" \
 	"$out/initrd.gz" "$out" check
 vm=$?
 set -e

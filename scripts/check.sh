@@ -107,6 +107,37 @@ if [ "${MMRACE_CHECK_UPSTREAM:-1}" != 0 ]; then
 	fi
 fi
 
+# One mutant kernel (selftests/mutants/), in rotation: its own regression
+# test must fail on it. make check-mutants runs them all (about 10 minutes
+# warm); here one costs about 2 minutes cold (the incremental work tree,
+# one rebuild, one guest) and 30 seconds warm. MMRACE_CHECK_MUTANT=none
+# leaves it out, =all runs every one, =NAME picks one by name.
+mutants=("$MMRACE_TOP"/selftests/mutants/*.patch)
+pick=${MMRACE_CHECK_MUTANT:-auto}
+if [ "$pick" = auto ]; then
+	day=$(date -u +%j)
+	pick=$(basename "${mutants[$((10#$day % ${#mutants[@]}))]}" .patch)
+fi
+if [ "$pick" != none ]; then
+	[ "$pick" = all ] && pick=
+	echo "# mutants: ${pick:-all}, each against its own test (rotation: day of year)"
+	set +e
+	KDIR=$kdir MMRACE_MUTANTS=$pick MMRACE_MUTANT_TESTS=own MMRACE_SKIP_CLEAN=1 \
+		"$MMRACE_TOP/scripts/check-mutants.sh" >"$build/check-mutants.log" 2>&1
+	set -e
+	grep -E '^(ok|not ok) ' "$build/check-mutants.log" | sed 's/^/# /'
+	while read -r verdict rest; do
+		name=${rest%%: *}
+		case $verdict in
+		ok) result pass "mutant:$name" "${rest#*: }" ;;
+		*) result fail "mutant:$name" "${rest#*: }" ;;
+		esac
+	done < <(grep -E '^(ok|not ok) [0-9]{3}-' "$build/check-mutants.log" |
+		sed 's/^not ok/not_ok/')
+	grep -qE '^(ok|not ok) [0-9]{3}-' "$build/check-mutants.log" ||
+		result fail "mutants" "check-mutants.sh gave no verdict; see build/check-mutants.log"
+fi
+
 echo "1..$n"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

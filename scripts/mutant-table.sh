@@ -39,6 +39,8 @@ BEGIN {
 	if (!(k in kseen)) { kseen[k] = 1; kernels[++nk] = k }
 	if (!(m in mseen)) { mseen[m] = 1; modes[++nm] = m }
 	key = k SUBSEP m SUBSEP t
+	if (!((m, t) in tseen)) { tseen[m, t] = 1; mtests[m, ++mnt[m]] = t }
+	if (v != "pass" && $6 ~ /^seed=/) seeds[key] = seeds[key] " " substr($6, 6)
 	runs[key]++
 	cnt[key, v]++
 	if (bad(v)) { nbad[key]++; if ($6 != "") secs[key] = secs[key] " " $6 }
@@ -48,26 +50,31 @@ END {
 	status = 0
 	for (mi = 1; mi <= nm; mi++) {
 		m = modes[mi]
-		printf "\nwindows %s:\n%-42s", m, "kernel \\ test"
-		for (j = 1; j <= nt; j++) printf " | %-22s", tests[j]
+		# The regression suite in its order; the upstream suites as seen.
+		if (m == "upstream") { ncol = mnt[m]; for (j = 1; j <= ncol; j++) col[j] = mtests[m, j] }
+		else { ncol = nt; for (j = 1; j <= nt; j++) col[j] = tests[j] }
+		if (m == "upstream") printf "\nthe kernel'"'"'s own mm selftests, plainly and under mmrace-run (+mmrace):\n%-42s", "kernel \\ suite"
+		else printf "\nwindows %s:\n%-42s", m, "kernel \\ test"
+		for (j = 1; j <= ncol; j++) printf " | %-22s", col[j]
 		printf "\n"
 		for (i = 1; i <= nk; i++) {
 			k = kernels[i]
 			if (buildfail[k]) { printf "%-42s | does not build\n", k; continue }
 			printf "%-42s", k
-			for (j = 1; j <= nt; j++) {
-				key = k SUBSEP m SUBSEP tests[j]
+			for (j = 1; j <= ncol; j++) {
+				key = k SUBSEP m SUBSEP col[j]
 				if (!(key in runs)) c = "-"
 				else if (nbad[key]) {
 					c = (cnt[key, "died"] && !cnt[key, "fail"]) ? "died" : "FAIL"
 					if (runs[key] > 1) c = c " " nbad[key] "/" runs[key]
 					s = median(secs[key]); if (s != "") c = c " " s "s"
+					if (key in seeds) c = c " seed" seeds[key]
 				} else if (cnt[key, "skip"]) {
 					c = "skip"; if (runs[key] > 1) c = c " " cnt[key, "skip"] "/" runs[key]
 				} else {
 					c = "ok"; if (runs[key] > 1) c = c " " runs[key] "/" runs[key]
 				}
-				if (own[k] == tests[j]) c = "*" c
+				if (own[k] == col[j]) c = "*" c
 				printf " | %-22s", c
 			}
 			printf "\n"
@@ -79,10 +86,15 @@ END {
 		if (buildfail[k]) { printf "not ok %s: does not build\n", k; status = 1; continue }
 		if (k == "clean") {
 			msg = ""
-			for (mi = 1; mi <= nm; mi++) for (j = 1; j <= nt; j++) {
-				key = k SUBSEP modes[mi] SUBSEP tests[j]
-				if (nbad[key]) msg = msg " " tests[j] "(" modes[mi] ")"
-				else if (modes[mi] == "armed" && cnt[key, "skip"]) msg = msg " " tests[j] "(skipped)"
+			for (mi = 1; mi <= nm; mi++) {
+				m = modes[mi]
+				ncol = (m == "upstream") ? mnt[m] : nt
+				for (j = 1; j <= ncol; j++) {
+					t = (m == "upstream") ? mtests[m, j] : tests[j]
+					key = k SUBSEP m SUBSEP t
+					if (nbad[key]) msg = msg " " t "(" m ")"
+					else if (m == "armed" && cnt[key, "skip"]) msg = msg " " t "(skipped)"
+				}
 			}
 			if (msg == "") printf "ok clean kernel: every regression test passes\n"
 			else { printf "not ok clean kernel:%s\n", msg; status = 1 }
@@ -99,6 +111,25 @@ END {
 			if (caught != "") printf "ok %s: caught by%s\n", k, caught
 			else { printf "not ok %s: no test caught it\n", k; status = 1 }
 		}
+	}
+	# What the upstream suites catch, plainly and under the profile.
+	if ("upstream" in mseen) {
+		for (i = 1; i <= nk; i++) {
+			k = kernels[i]
+			if (k == "clean" || buildfail[k]) continue
+			nmut++
+			p = q = ""
+			for (j = 1; j <= mnt["upstream"]; j++) {
+				t = mtests["upstream", j]
+				if (!nbad[k SUBSEP "upstream" SUBSEP t]) continue
+				if (t ~ /\+mmrace$/) q = q " " t (seeds[k SUBSEP "upstream" SUBSEP t] != "" ? "(seed" seeds[k SUBSEP "upstream" SUBSEP t] ")" : "")
+				else p = p " " t
+			}
+			if (p != "") plain++
+			if (q != "") prof++
+			if (p != "" || q != "") printf "# upstream suites on %s: plainly%s; under mmrace-run%s\n", k, (p == "" ? " none" : p), (q == "" ? " none" : q)
+		}
+		printf "# upstream suites caught %d of %d mutants plainly, %d under mmrace-run\n", plain, nmut, prof
 	}
 	exit status
 }
