@@ -12,7 +12,7 @@
 # Environment:
 #   MUTANTS_DIR            directory of patches (default selftests/mutants)
 #   MMRACE_MUTANTS         only the patches whose names contain one of these
-#                          words (space-separated)
+#                          words (space-separated); "none": no mutant
 #   MMRACE_MUTANT_TESTS    own: each mutant runs only its own test (default
 #                          all: the whole regression suite, own test first)
 #   MMRACE_MUTANT_MODES    armed, off or "armed off" (windows disabled with
@@ -54,7 +54,9 @@ for p in "$dir"/*.patch; do
 	fi
 	patches+=("$p")
 done
-[ "${#patches[@]}" -gt 0 ] || { echo "check-mutants: no patches in $dir" >&2; exit 1; }
+# MMRACE_MUTANTS=none: the clean kernel only (e.g. for repeated runs).
+[ "${#patches[@]}" -gt 0 ] || [ "${MMRACE_MUTANTS:-}" = none ] ||
+	{ echo "check-mutants: no patches in $dir" >&2; exit 1; }
 
 kdir=$("$MMRACE_TOP/scripts/prepare.sh")
 rm -rf "$out"
@@ -159,7 +161,7 @@ if [ "${MMRACE_SKIP_CLEAN:-0}" != 1 ]; then
 	done
 	run_upstream clean "$clean"
 fi
-for p in "${patches[@]}"; do
+for p in ${patches[@]+"${patches[@]}"}; do
 	name=$(basename "$p" .patch)
 	own=$(own_test "$p")
 	image=$("$MMRACE_TOP/scripts/build-mutant.sh" "$kdir" "$p") || {

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Time to detection per mutant, windows armed against windows disabled, as
+# a reStructuredText table, from check-mutants' results.tsv files (any
+# number; rows of every mode are pooled). A run that did not detect the
+# mutant counts as the cap (MMRACE_CAP_S), so the off-mode median is a lower
+# bound when fewer than half its runs detected it.
+#
+# Usage: mutant-report.sh CAP_S RESULTS.TSV...
+set -eu
+cap=$1
+shift
+cat "$@" | awk -F'\t' -v cap="$cap" '
+function median(list,    a, n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	return n ? a[int((n + 1) / 2)] : ""
+}
+$2 == "armed" || $2 == "off" {
+	if ($1 == "clean") next
+	k = $1; m = $2
+	if (!(k in seen)) { seen[k] = 1; ks[++nk] = k; test[k] = $3 }
+	if ($3 != test[k]) next
+	n[k, m]++
+	det = ($5 == "fail" || $5 == "died" || $5 == "timeout")
+	if (det) d[k, m]++
+	s = det && $6 != "" ? $6 : cap
+	t[k, m] = t[k, m] " " s
+}
+END {
+	line = "====================================== ============================== ============ ============== ========="
+	print line
+	printf "%-38s %-30s %-12s %-14s %s\n", "mutant", "its test", "armed", "off", "off/armed"
+	print line
+	for (i = 1; i <= nk; i++) {
+		k = ks[i]
+		ma = median(t[k, "armed"]); mo = median(t[k, "off"])
+		a = n[k, "armed"] ? sprintf("%d/%d %ss", d[k, "armed"], n[k, "armed"], ma) : "-"
+		o = n[k, "off"] ? sprintf("%d/%d %s%ss", d[k, "off"], n[k, "off"], (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo) : "-"
+		r = (ma > 0 && mo != "") ? sprintf("%s%.0fx", (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo / ma) : "-"
+		printf "%-38s %-30s %-12s %-14s %s\n", k, test[k], a, o, r
+	}
+	print line
+}'
