@@ -10,6 +10,9 @@
 #   make check-mutants  the regression tests on the clean kernel and on each
 #                 mutant kernel (selftests/mutants/*.patch, or
 #                 MUTANTS_DIR=<dir> of your own patches): the table
+#   make check-kselftest-tree  selftests/ as a kernel tree's
+#                 tools/testing/selftests/mmrace: built and installed with the
+#                 kernel's kselftest Makefiles, run by run_kselftest.sh in the guest
 #   make bench    amplification, rendezvous and overhead numbers, written to
 #                 Documentation/benchmarks.rst
 #   make setup    only install the toolchain (apt + bindgen-cli)
@@ -22,7 +25,8 @@
 SHELL := /bin/bash
 export KDIR MUTANTS_DIR
 
-.PHONY: all demo check check-mutants check-upstream bench setup kernel module clean
+.PHONY: all demo check check-mutants check-upstream check-kselftest-tree bench \
+	setup kernel module clean
 
 all: module
 
@@ -40,6 +44,9 @@ check-mutants:
 
 check-upstream:
 	@scripts/check-upstream.sh
+
+check-kselftest-tree:
+	@scripts/check-kselftest-tree.sh
 
 setup:
 	@scripts/setup.sh

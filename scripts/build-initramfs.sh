@@ -19,6 +19,6 @@ for applet in $(/bin/busybox --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 install -m 0755 "$MMRACE_TOP/scripts/guest/init" "$root/init"
-install -m 0755 "$MMRACE_TOP"/scripts/guest/{run-tests,demo} "$root/mmrace/"
+install -m 0755 "$MMRACE_TOP"/scripts/guest/{run-tests,demo,kselftest} "$root/mmrace/"
 cp -r "$payload" "$root/mmrace/selftests"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot KERNEL with INITRD under QEMU and run the guest job JOB (check or
-# demo). The kernel console goes to OUTDIR/console.log, the job's output to
-# OUTDIR/results.log. Exit status: 0 if the guest reported success through
-# isa-debug-exit (QEMU exit 33), 1 if it reported failures (35), 2 if it
-# died or hung (a panic exits 0 with panic=-1, the host timeout 124).
+# Boot KERNEL with INITRD under QEMU and run the guest job JOB (check, demo,
+# bench or kselftest: scripts/guest/init). The kernel console goes to
+# OUTDIR/console.log, the job's output to OUTDIR/results.log. Exit status: 0
+# if the guest reported success through isa-debug-exit (QEMU exit 33), 1 if
+# it reported failures (35), 2 if it died or hung (a panic exits 0 with
+# panic=-1, the host timeout 124).
 #
 # Environment: MMRACE_SMP (vCPUs, default 2), MMRACE_MEM (default 2G),
 # MMRACE_TIMEOUT (seconds, default 900), MMRACE_KVM=1 to try KVM (it hangs
