@@ -107,6 +107,28 @@ if [ "${MMRACE_CHECK_UPSTREAM:-1}" != 0 ]; then
 	fi
 fi
 
+# selftests/ inside a kernel tree: built and installed by the kernel's own
+# kselftest Makefiles, two tests run by the installed run_kselftest.sh
+# (about 20 s warm).
+echo "# selftests/ as tools/testing/selftests/mmrace (make check-kselftest-tree)"
+set +e
+KDIR=$kdir "$MMRACE_TOP/scripts/check-kselftest-tree.sh" >"$build/kselftest-tree.log" 2>&1
+set -e
+while read -r verdict rest; do
+	rest=${rest#* }
+	name=${rest%% # *}
+	comment=
+	[ "$name" = "$rest" ] || comment=${rest#* # }
+	case $verdict:$comment in
+	ok:SKIP*) result skip "$name" "${comment#SKIP}" ;;
+	ok:*) result pass "$name" ;;
+	*) result fail "$name" "$comment" ;;
+	esac
+done < <(grep -E '^(not )?ok [0-9]+ (tree|kselftest):' "$build/kselftest-tree.log" |
+	sed 's/^not ok/not_ok/')
+grep -qE '^(not )?ok [0-9]+ (tree|kselftest):' "$build/kselftest-tree.log" ||
+	result fail "kselftest-tree" "no result; see build/kselftest-tree.log"
+
 # One mutant kernel (selftests/mutants/), in rotation: its own regression
 # test must fail on it. make check-mutants runs them all (about 10 minutes
 # warm); here one costs about 2 minutes cold (the incremental work tree,
