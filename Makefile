@@ -7,6 +7,8 @@
 #   make check    the whole test suite (host tests + kselftests in the guest)
 #   make check-upstream  the kernel's own mm selftests, plainly and under
 #                 mmrace-run (the random-window profile)
+#   make check-debug  the kselftests on the debug kernel (KASAN, lockdep,
+#                 kmemleak, tight detectors), and the lockdown refusal
 #   make check-mutants  the regression tests on the clean kernel and on each
 #                 mutant kernel (selftests/mutants/*.patch, or
 #                 MUTANTS_DIR=<dir> of your own patches): the table
@@ -25,7 +27,7 @@
 SHELL := /bin/bash
 export KDIR MUTANTS_DIR
 
-.PHONY: all demo check check-mutants check-upstream check-kselftest-tree bench \
+.PHONY: all demo check check-debug check-mutants check-upstream check-kselftest-tree bench \
 	setup kernel module clean
 
 all: module
@@ -41,6 +43,9 @@ bench:
 
 check-mutants:
 	@scripts/check-mutants.sh
+
+check-debug:
+	@scripts/check-debug.sh
 
 check-upstream:
 	@scripts/check-upstream.sh

@@ -31,7 +31,9 @@ if [ ! -f "$src/.mmrace-extracted" ]; then
 fi
 
 kver=$(make -s -C "$src" kernelversion)
-fragments=("$MMRACE_TOP/selftests/config" "$@")
+# MMRACE_KCONFIG_EXTRA: more fragments (make check-debug's config.debug).
+# shellcheck disable=SC2206
+fragments=("$MMRACE_TOP/selftests/config" ${MMRACE_KCONFIG_EXTRA:-} "$@")
 key=$( {
 	echo "$kver $tar_id"
 	cat "${fragments[@]}"

@@ -38,7 +38,7 @@ END {
 		ma = median(t[k, "armed"]); mo = median(t[k, "off"])
 		a = n[k, "armed"] ? sprintf("%d/%d %ss", d[k, "armed"], n[k, "armed"], ma) : "-"
 		o = n[k, "off"] ? sprintf("%d/%d %s%ss", d[k, "off"], n[k, "off"], (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo) : "-"
-		r = (ma > 0 && mo != "") ? sprintf("%s%.0fx", (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo / ma) : "-"
+		r = (ma > 0 && mo != "") ? sprintf("%s%.1fx", (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo / ma) : "-"
 		printf "%-38s %-30s %-12s %-14s %s\n", k, test[k], a, o, r
 	}
 	print line

@@ -32,6 +32,10 @@ struct MmRace {
 
 impl kernel::Module for MmRace {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        if let Err(e) = abstractions::context::check_not_locked_down() {
+            pr_err!("refusing to load: the kernel is locked down (integrity or confidentiality); mmrace changes how memory management runs, from debugfs\n");
+            return Err(e);
+        }
         window::resolve_sites();
         let control = control::Control::new()?;
         pr_info!("version {} loaded\n", control::VERSION);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The execution context of a probe: time, spinning, the current task, and
-//! randomness. Everything here may be called in atomic context.
+//! randomness, which may be called in atomic context; and the lockdown
+//! check the module makes when it loads.
 
 use crate::bindings;
 
@@ -37,4 +38,12 @@ pub(crate) fn random_below(ceil: u32) -> u32 {
     // SAFETY: no precondition; `get_random_u32_below` is callable in any
     // context.
     unsafe { bindings::mmrace_random_below(ceil.max(1)) }
+}
+
+/// Fails with `EPERM` if the kernel is locked down for integrity (or
+/// confidentiality): debugfs is then restricted, and a module that changes
+/// how memory management runs from debugfs has no place there.
+pub(crate) fn check_not_locked_down() -> kernel::error::Result {
+    // SAFETY: no precondition; asks the LSMs.
+    kernel::error::to_result(unsafe { bindings::mmrace_locked_down() })
 }

@@ -21,6 +21,7 @@
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -599,6 +600,15 @@ void mmrace_folio_flags_store(struct folio *folio, unsigned long flags)
 unsigned long mmrace_nr_free_pages(void)
 {
 	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+int mmrace_locked_down(void)
+{
+	/*
+	 * Integrity lockdown restricts debugfs to read-only files; mmrace's
+	 * files change how the kernel runs.
+	 */
+	return security_locked_down(LOCKDOWN_DEBUGFS);
 }
 
 unsigned long mmrace_free_pages_total(void)
