@@ -43,7 +43,7 @@ BEGIN {
 	if (v != "pass" && $6 ~ /^seed=/) seeds[key] = seeds[key] " " substr($6, 6)
 	runs[key]++
 	cnt[key, v]++
-	if (bad(v)) { nbad[key]++; if ($6 != "") secs[key] = secs[key] " " $6 }
+	if (bad(v)) { nbad[key]++; if ($6 != "" && $6 !~ /^seed=/) secs[key] = secs[key] " " $6 }
 	if (v == "build-failed") buildfail[k] = 1
 }
 END {

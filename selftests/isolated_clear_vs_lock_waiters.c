@@ -39,17 +39,6 @@ static void *compactor(void *arg)
 	return NULL;
 }
 
-static void print_vmstat(const char *when)
-{
-	char buf[16384], *line;
-
-	if (mmrace_read("/proc/vmstat", buf, sizeof(buf)) < 0)
-		return;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (!strncmp(line, "compact_", 8))
-			ksft_print_msg("vmstat %s: %s\n", when, line);
-}
-
 int main(void)
 {
 	pthread_t t;
@@ -60,7 +49,6 @@ int main(void)
 		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
 	regress_arm(&r, "compact_isolate", "putback_callback", 2000,
 		    REGRESS_PROCESS);
-	print_vmstat("before");
 	pthread_create(&t, NULL, compactor, NULL);
 	while (regress_running(&r)) {
 		ret = regress_scenario(&r, "isolated_putback iterations=2000",
@@ -72,6 +60,5 @@ int main(void)
 	}
 	pthread_join(t, NULL);
 	ksft_print_msg("%d runs of 2 s, %lu compactions\n", runs, compactions);
-	print_vmstat("after");
 	regress_finish(&r, "a lock waiter is always woken while compaction puts pages back");
 }

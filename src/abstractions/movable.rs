@@ -19,7 +19,7 @@ pub(crate) struct PutbackHook(pub(crate) fn(Page));
 
 /// Pages allocated per page kept: the lowest are kept (compaction's
 /// migration scanner walks each zone upwards).
-const CANDIDATES_PER_PAGE: u32 = 16;
+const CANDIDATES_PER_PAGE: u32 = 64;
 
 /// The hook in force, or null.
 static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
@@ -51,6 +51,8 @@ pub(crate) struct MovablePages {
     // INVARIANT: each entry is a page from `mmrace_movable_alloc()` on which
     // this value holds the allocation's reference, still movable.
     pages: KVec<NonNull<bindings::page>>,
+    // INVARIANT: null or a page from the same call, one reference ours.
+    anchor: *mut bindings::page,
 }
 
 // SAFETY: the pages may be locked, unlocked and freed from any thread.
@@ -69,19 +71,23 @@ impl MovablePages {
         for _ in 0..n {
             raw.push(core::ptr::null_mut(), GFP_KERNEL)?;
         }
-        // SAFETY: `raw` has room for `n` pointers, which the helper fills
-        // on success; process context.
-        to_result(unsafe { bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates) })?;
+        // Allocated before the pages, so that nothing can fail after.
         let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut anchor = core::ptr::null_mut();
+        // SAFETY: `raw` has room for `n` pointers and `anchor` for one,
+        // which the helper fills on success; process context.
+        to_result(unsafe {
+            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, &mut anchor)
+        })?;
         for p in raw.iter() {
             // The helper filled every slot with a non-null page.
             if let Some(p) = NonNull::new(*p) {
                 pages.push(p, GFP_KERNEL)?;
             }
         }
-        // INVARIANT: movable pages the helper allocated for us (pushing
-        // into a vector of capacity `n` does not fail).
-        Ok(Self { pages })
+        // INVARIANT: movable pages and the anchor the helper allocated for
+        // us (pushing into a vector of capacity `n` does not fail).
+        Ok(Self { pages, anchor })
     }
 
     /// How many pages there are.
@@ -139,6 +145,10 @@ impl Drop for MovablePages {
             // after the page stops being movable, so compaction calls none
             // of the module's callbacks on it again.
             unsafe { bindings::mmrace_movable_free(p.as_ptr()) };
+        }
+        if !self.anchor.is_null() {
+            // SAFETY: our reference on the anchor page (type invariant).
+            unsafe { bindings::mmrace_page_put(self.anchor) };
         }
     }
 }

@@ -48,6 +48,7 @@ struct Shared {
 }
 
 fn locker(pages: &MovablePages, s: &Shared) {
+    let mut rounds = 0u32;
     while !s.stop.load(Acquire) {
         for i in 0..pages.len() {
             if pages.is_locked(i) {
@@ -58,7 +59,12 @@ fn locker(pages: &MovablePages, s: &Shared) {
             s.waiting_on.store(NONE, Release);
             s.locks.fetch_add(1, Release);
         }
-        thread::sleep_us(20);
+        // A short sleep now and then (it lasts milliseconds under TCG):
+        // the locker must come back to every page within a window.
+        rounds = rounds.wrapping_add(1);
+        if rounds % 64 == 0 {
+            thread::sleep_us(20);
+        }
     }
 }
 
