@@ -21,15 +21,7 @@ kdir=$("$MMRACE_TOP/scripts/prepare.sh")
 rm -rf "$out"
 mkdir -p "$out/main" "$out/lockdown"
 
-pass=0 fail=0 skip=0 n=0
-result() { # STATUS NAME [COMMENT]
-	n=$((n + 1))
-	case $1 in
-	pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
-	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP${3:+ $3}" ;;
-	*) fail=$((fail + 1)); echo "not ok $n $2${3:+ # $3}" ;;
-	esac
-}
+. "$MMRACE_TOP/scripts/ktap.sh"
 guest() { # NAME OUTDIR APPEND
 	local vm
 	"$MMRACE_TOP/scripts/build-initramfs.sh" "$2/payload" "$2/initrd.gz"
@@ -62,6 +54,4 @@ fuzzed=$(tr -d '\r' <"$out/main/results.log" |
 cycles=$(tr -d '\r' <"$out/main/results.log" |
 	sed -n 's/.* \([0-9][0-9]*\) unload\/load cycles done.*/\1/p' | head -n 1)
 echo "# debug kernel: writes fuzzed ${fuzzed:-?}, unload cycles ${cycles:-?}, kernel-log reports $reports"
-echo "1..$n"
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+ktap_finish

@@ -30,19 +30,9 @@ kdir=$("$MMRACE_TOP/scripts/build-kernel.sh")
 ksrc=$kdir/source
 [ -d "$ksrc/tools" ] || ksrc=$kdir
 
-pass=0 fail=0 skip=0 n=0
-result() { # STATUS NAME [COMMENT]
-	n=$((n + 1))
-	case $1 in
-	pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
-	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP${3:+ $3}" ;;
-	*) fail=$((fail + 1)); echo "not ok $n $2${3:+ # $3}" ;;
-	esac
-}
+. "$MMRACE_TOP/scripts/ktap.sh"
 finish() {
-	echo "1..$n"
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
+	ktap_finish
 	exit
 }
 # Run a step with its output in LOG; on failure show the log's tail.

@@ -17,15 +17,7 @@ rm -rf "$out"
 mkdir -p "$out"
 "$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
 
-pass=0 fail=0 skip=0 n=0
-result() { # STATUS NAME [COMMENT]
-	n=$((n + 1))
-	case $1 in
-	pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
-	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP${3:+ $3}" ;;
-	*) fail=$((fail + 1)); echo "not ok $n $2${3:+ # $3}" ;;
-	esac
-}
+. "$MMRACE_TOP/scripts/ktap.sh"
 
 echo "TAP version 13"
 # Host tests: each prints KTAP and exits 0 (pass), 4 (skip) or else (fail).
@@ -90,18 +82,7 @@ if [ "${MMRACE_CHECK_UPSTREAM:-1}" != 0 ]; then
 	set -e
 	grep -v -e '^# # ok' -e '^# # #' "$build/upstream.log" |
 		grep -E '^# ' | sed 's/^# /# upstream: /'
-	while read -r verdict rest; do
-		rest=${rest#* }
-		name=${rest%% # *}
-		comment=
-		[ "$name" = "$rest" ] || comment=${rest#* # }
-		case $verdict:$comment in
-		ok:SKIP*) result skip "$name" "${comment#SKIP}" ;;
-		ok:*) result pass "$name" ;;
-		*) result fail "$name" "$comment" ;;
-		esac
-	done < <(grep -E '^(not )?ok [0-9]+ upstream:' "$build/upstream.log" |
-		sed 's/^not ok/not_ok/')
+	results_from "$build/upstream.log" "upstream:" upstream
 	if [ "$up" != 0 ] && ! grep -q '^not ok [0-9]* upstream:' "$build/upstream.log"; then
 		result fail "upstream" "check-upstream.sh exited $up; see build/upstream.log"
 	fi
@@ -114,20 +95,7 @@ echo "# selftests/ as tools/testing/selftests/mmrace (make check-kselftest-tree)
 set +e
 KDIR=$kdir "$MMRACE_TOP/scripts/check-kselftest-tree.sh" >"$build/kselftest-tree.log" 2>&1
 set -e
-while read -r verdict rest; do
-	rest=${rest#* }
-	name=${rest%% # *}
-	comment=
-	[ "$name" = "$rest" ] || comment=${rest#* # }
-	case $verdict:$comment in
-	ok:SKIP*) result skip "$name" "${comment#SKIP}" ;;
-	ok:*) result pass "$name" ;;
-	*) result fail "$name" "$comment" ;;
-	esac
-done < <(grep -E '^(not )?ok [0-9]+ (tree|kselftest):' "$build/kselftest-tree.log" |
-	sed 's/^not ok/not_ok/')
-grep -qE '^(not )?ok [0-9]+ (tree|kselftest):' "$build/kselftest-tree.log" ||
-	result fail "kselftest-tree" "no result; see build/kselftest-tree.log"
+results_from "$build/kselftest-tree.log" "tree|kselftest:" kselftest-tree
 
 # One mutant kernel (selftests/mutants/), in rotation: its own regression
 # test must fail on it. make check-mutants runs them all (about 10 minutes
@@ -160,6 +128,4 @@ if [ "$pick" != none ]; then
 		result fail "mutants" "check-mutants.sh gave no verdict; see build/check-mutants.log"
 fi
 
-echo "1..$n"
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+ktap_finish

@@ -130,12 +130,7 @@ fn run(r: &mut Report<'_>, args: &Args) {
         || watchdog(pages, s, args.iterations, lost),
         move || locker(pages, s),
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "setup",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
+    if !r.joined("setup", outcome) {
         return;
     }
     let (locks, waited, lost) = (

@@ -139,6 +139,19 @@ impl Report<'_> {
         let _ = writeln!(self, "{}ok {name}: {seen}", if ok { "" } else { "not " });
     }
 
+    /// Records a failed [`thread::join`] as the failed check `name` ("no
+    /// thread"); returns whether both threads ran.
+    pub(crate) fn joined<T>(&mut self, name: &str, outcome: Result<T>) -> bool {
+        if let Err(e) = &outcome {
+            self.check(
+                false,
+                name,
+                format_args!("no thread: error {}", e.to_errno()),
+            );
+        }
+        outcome.is_ok()
+    }
+
     /// Records a comment line (`# ...`).
     pub(crate) fn note(&mut self, what: fmt::Arguments<'_>) {
         let _ = writeln!(self, "# {what}");

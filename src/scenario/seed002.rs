@@ -146,12 +146,7 @@ fn racy(r: &mut Report<'_>, args: &Args) {
         },
         move || setter(n, open, set_done, counts, || spare.set_spare()),
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "racy_setup",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
+    if !r.joined("racy_setup", outcome) {
         return;
     }
     report(r, "racy", n, args, counts);
@@ -218,12 +213,7 @@ fn typestate(r: &mut Report<'_>, args: &Args) {
             })
         },
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "typestate_setup",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
+    if !r.joined("typestate_setup", outcome) {
         return;
     }
     report(r, "typestate", n, args, counts);

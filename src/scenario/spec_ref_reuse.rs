@@ -98,12 +98,7 @@ fn run(r: &mut Report<'_>, args: &Args) {
         || owner(args.iterations, args, slot, stop, c),
         move || reader(slot, stop, c),
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "setup",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
+    if !r.joined("setup", outcome) {
         return;
     }
     // The reader's kernel thread and its stack are gone; let the per-CPU

@@ -415,13 +415,7 @@ fn freeze_contended(r: &mut Report<'_>, _args: &Args) {
             dropped.raise(1);
         },
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "freeze_contended",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
-    }
+    r.joined("freeze_contended", outcome);
 }
 
 fn lock(r: &mut Report<'_>, _args: &Args) {
@@ -536,12 +530,7 @@ fn lock_contended(r: &mut Report<'_>, args: &Args) {
             }
         },
     );
-    if let Err(e) = outcome {
-        r.check(
-            false,
-            "lock_contended",
-            format_args!("no thread: error {}", e.to_errno()),
-        );
+    if !r.joined("lock_contended", outcome) {
         return;
     }
     let seen = waiters_seen.load(Relaxed);

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# KTAP results for mmrace's check scripts; sourced, never run.
+# shellcheck shell=bash
+pass=0 fail=0 skip=0 n=0
+
+result() { # STATUS NAME [COMMENT]
+	n=$((n + 1))
+	case $1 in
+	pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
+	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP${3:+ $3}" ;;
+	*) fail=$((fail + 1)); echo "not ok $n $2${3:+ # $3}" ;;
+	esac
+}
+
+# Report the "ok/not ok N NAME [# COMMENT]" lines of LOG whose NAME matches
+# REGEX (a sub-run's own KTAP) as results here; if there are none, one
+# failed result NAME.
+results_from() { # LOG REGEX NAME
+	local verdict rest name comment found=0
+	while read -r verdict rest; do
+		found=1
+		rest=${rest#* }
+		name=${rest%% # *}
+		comment=
+		[ "$name" = "$rest" ] || comment=${rest#* # }
+		case $verdict:$comment in
+		ok:SKIP*) result skip "$name" "${comment#SKIP}" ;;
+		ok:*) result pass "$name" "$comment" ;;
+		*) result fail "$name" "$comment" ;;
+		esac
+	done < <(grep -E "^(not )?ok [0-9]+ ($2)" "$1" | sed 's/^not ok/not_ok/')
+	[ "$found" = 1 ] || result fail "$3" "no result; see $1"
+}
+
+ktap_finish() {
+	echo "1..$n"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ]
+}
