@@ -8,7 +8,10 @@
 use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, Ordering::Acquire, Ordering::Release};
+use core::sync::atomic::{
+    AtomicPtr, AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use kernel::{error::to_result, prelude::*};
 
 /// What runs inside the `putback_page` callback of the module's movable
@@ -20,6 +23,11 @@ pub(crate) struct PutbackHook(pub(crate) fn(Page));
 /// Pages allocated per page kept: the lowest are kept (compaction's
 /// migration scanner walks each zone upwards).
 const CANDIDATES_PER_PAGE: u32 = 64;
+
+/// Sets of movable pages allocated so far: each set skips a different
+/// number of pages first (`(ROUND % 8) * 256`), so that a test running the
+/// scenario again gets pages elsewhere (compaction's reach varies).
+static ROUND: AtomicU32 = AtomicU32::new(0);
 
 /// The hook in force, or null.
 static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
@@ -71,13 +79,14 @@ impl MovablePages {
         for _ in 0..n {
             raw.push(core::ptr::null_mut(), GFP_KERNEL)?;
         }
+        let skip = (ROUND.fetch_add(1, Relaxed) % 8) * 256;
         // Allocated before the pages, so that nothing can fail after.
         let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut anchor = core::ptr::null_mut();
         // SAFETY: `raw` has room for `n` pointers and `anchor` for one,
         // which the helper fills on success; process context.
         to_result(unsafe {
-            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, &mut anchor)
+            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, skip, &mut anchor)
         })?;
         for p in raw.iter() {
             // The helper filled every slot with a non-null page.

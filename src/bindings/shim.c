@@ -729,21 +729,36 @@ static struct page *mmrace_anchor_alloc(int nid)
 }
 
 int mmrace_movable_alloc(struct page **pages, unsigned int n,
-			 unsigned int candidates, struct page **anchor)
+			 unsigned int candidates, unsigned int skip,
+			 struct page **anchor)
 {
 	struct page **all;
-	unsigned int i, got = 0;
+	unsigned int i, got = 0, skipped = 0;
 	int nid = first_online_node, n2;
 
 	if (!n || candidates < n)
 		return -EINVAL;
-	all = kvmalloc_array(candidates, sizeof(*all), GFP_KERNEL);
+	all = kvmalloc_array(candidates + skip, sizeof(*all), GFP_KERNEL);
 	if (!all)
 		return -ENOMEM;
 	/* On the last node: node 0's low memory is the kernel's own. */
 	for_each_online_node(n2)
 		nid = n2;
 	*anchor = mmrace_anchor_alloc(nid);
+	/*
+	 * Hold @skip pages while the candidates are allocated: the per-CPU
+	 * lists hand out the same pages again and again, and where
+	 * compaction reaches varies, so callers vary @skip to try other
+	 * places.
+	 */
+	while (skipped < skip) {
+		all[candidates + skipped] =
+			alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
+					 __GFP_THISNODE | __GFP_NOWARN, 0);
+		if (!all[candidates + skipped])
+			break;
+		skipped++;
+	}
 	while (got < candidates) {
 		all[got] = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
 					    __GFP_THISNODE | __GFP_NOWARN, 0);
@@ -751,6 +766,8 @@ int mmrace_movable_alloc(struct page **pages, unsigned int n,
 			break;
 		got++;
 	}
+	while (skipped)
+		__free_page(all[candidates + --skipped]);
 	if (got < n) {
 		while (got)
 			__free_page(all[--got]);

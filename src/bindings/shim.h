@@ -176,12 +176,13 @@ int mmrace_page_count(const struct page *page);
 /* Non-LRU movable pages of the module's own (compaction puts them back). */
 /*
  * Fills @pages with the @n lowest of @candidates fresh pages (the others
- * are freed), made movable, and @anchor with a page (or NULL) that keeps a
- * pageblock above them partly used, to be freed with put_page(); 0 or
- * -errno.
+ * are freed; @skip more are held meanwhile, to land elsewhere), made
+ * movable, and @anchor with a page (or NULL) that keeps a pageblock above
+ * them partly used, to be freed with put_page(); 0 or -errno.
  */
 int mmrace_movable_alloc(struct page **pages, unsigned int n,
-			 unsigned int candidates, struct page **anchor);
+			 unsigned int candidates, unsigned int skip,
+			 struct page **anchor);
 void mmrace_movable_free(struct page *page);
 /*
  * Called by the movable pages' putback_page callback, page locked and
