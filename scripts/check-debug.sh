@@ -31,6 +31,11 @@ guest() { # NAME OUTDIR APPEND
 		"$2/initrd.gz" "$2" check
 	vm=$?
 	set -e
+	# A guest locked down cannot write to /dev/port (isa-debug-exit): its
+	# last line says how it ended.
+	if [ "$vm" = 2 ] && tr -d '\r' <"$2/results.log" | grep -q '^mmrace-guest: done status=0'; then
+		vm=0
+	fi
 	tr -d '\r' <"$2/results.log" | sed 's/^/# /'
 	while IFS=$'\t' read -r status name comment; do
 		result "$status" "$1:$name" "$comment"
