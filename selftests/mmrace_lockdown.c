@@ -4,13 +4,38 @@
  * with EPERM and one message saying why. Needs a kernel with the lockdown
  * LSM booted locked down (make check-debug boots one with lockdown=integrity);
  * SKIP otherwise: raising the level from here would lock down the rest of
- * the run.
+ * the run. Says who refused: a kernel that enforces module signatures under
+ * lockdown refuses an unsigned mmrace.ko before the module's own check can
+ * run; a signed one reaches it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kselftest.h"
 #include "mmrace_lib.h"
+
+/* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
+static bool kmsg_has(const char *what)
+{
+	char rec[1024];
+	bool found = false;
+	ssize_t n;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, what))
+			found = true;
+	}
+	close(fd);
+	return found;
+}
 
 int main(void)
 {
@@ -29,7 +54,11 @@ int main(void)
 	ret = mmrace_load();
 	if (!ret)
 		mmrace_unload();
-	ksft_test_result(ret == -EPERM, "insmod under lockdown (%s): %s\n",
-			 strtok(level, "\n"), ret ? strerror(-ret) : "loaded");
+	ksft_test_result(ret == -EPERM, "insmod under lockdown (%s): %s, refused by %s\n",
+			 strtok(level, "\n"), ret ? strerror(-ret) : "loaded",
+			 kmsg_has("mmrace: refusing to load") ? "mmrace's own check" :
+			 kmsg_has("unsigned module loading is restricted") ?
+			 "the kernel (an unsigned module; mmrace's check not reached)" :
+			 "?");
 	ksft_finished();
 }
