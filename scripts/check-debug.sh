@@ -36,10 +36,7 @@ guest() { # NAME OUTDIR APPEND
 	if [ "$vm" = 2 ] && tr -d '\r' <"$2/results.log" | grep -q '^mmrace-guest: done status=0'; then
 		vm=0
 	fi
-	tr -d '\r' <"$2/results.log" | sed 's/^/# /'
-	while IFS=$'\t' read -r status name comment; do
-		result "$status" "$1:$name" "$comment"
-	done < <("$MMRACE_TOP/scripts/guest-results.sh" "$2" "$2/payload/tests" "$vm")
+	guest_results "$2" "$2/payload/tests" "$vm" "$1"
 }
 
 echo "TAP version 13"

@@ -144,8 +144,5 @@ MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-$timeout} \
 	"$out/initrd.gz" "$out" kselftest
 vm=$?
 set -e
-tr -d '\r' <"$out/results.log" | sed 's/^/# /'
-while IFS=$'\t' read -r status name comment; do
-	result "$status" "kselftest:$name" "$comment"
-done < <("$MMRACE_TOP/scripts/guest-results.sh" "$out" "$out/tests" "$vm")
+guest_results "$out" "$out/tests" "$vm" kselftest
 finish

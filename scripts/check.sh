@@ -39,11 +39,7 @@ set +e
 	"$out/initrd.gz" "$out" check
 vm=$?
 set -e
-tr -d '\r' <"$out/results.log" | sed 's/^/# /'
-while IFS=$'\t' read -r status name comment; do
-	result "$status" "guest:$name" "$comment"
-done < <("$MMRACE_TOP/scripts/guest-results.sh" "$out" \
-	"$build/payload/tests" "$vm")
+guest_results "$out" "$build/payload/tests" "$vm" guest
 
 # Tests that disarm kprobes while other CPUs run into them skip on the
 # multi-threaded TCG above, where a CPU may execute an int3 that kprobes has
@@ -64,10 +60,7 @@ MMRACE_TCG_THREAD=single "$MMRACE_TOP/scripts/run-vm.sh" \
 	"$kdir/arch/x86/boot/bzImage" "$st/initrd.gz" "$st" check
 vm=$?
 set -e
-tr -d '\r' <"$st/results.log" | sed 's/^/# /'
-while IFS=$'\t' read -r status name comment; do
-	result "$status" "guest-st:$name" "$comment"
-done < <("$MMRACE_TOP/scripts/guest-results.sh" "$st" "$st/payload/tests" "$vm")
+guest_results "$st" "$st/payload/tests" "$vm" guest-st
 
 # The kernel's own mm selftests, plainly and under mmrace-run (its own
 # guest boot, 4 vCPUs). migration (about 4 minutes for both passes) is left

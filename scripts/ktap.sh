@@ -37,3 +37,13 @@ ktap_finish() {
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" = 0 ]
 }
+
+# Report one guest run (run-vm.sh's OUTDIR and exit status VM) test by
+# test, as PREFIX:NAME; the guest's own output goes out as comments.
+guest_results() { # OUTDIR TESTLIST VM PREFIX
+	local status name comment
+	tr -d '\r' <"$1/results.log" | sed 's/^/# /'
+	while IFS=$'\t' read -r status name comment; do
+		result "$status" "$4:$name" "$comment"
+	done < <("$MMRACE_TOP/scripts/guest-results.sh" "$1" "$2" "$3")
+}
