@@ -89,8 +89,9 @@ else
 fi
 
 # run_tests loads mmrace.ko, so not on the host: make -n shows what it
-# would run (lib.mk's RUN_TESTS: kselftest/runner.sh's run_many). Under -n
-# make runs only the recipes that call $(MAKE), the descent into mmrace/.
+# would run (lib.mk's RUN_TESTS: kselftest/runner.sh's run_many), and the
+# guest below runs it for real (the host's make and its libraries go along).
+# Under -n make runs only the recipes that call $(MAKE).
 dry=$(make -n -s -C "$ksft" TARGETS=mmrace run_tests 2>&1 | grep run_many || true)
 missing=
 for t in $all_tests; do
@@ -136,6 +137,11 @@ else
 	timeout=900
 	echo "# guest: run_kselftest.sh -c mmrace"
 fi
+# For run_tests in the guest: the built tree, and make with its libraries.
+cp -a "$tree" "$inst/tree"
+mkdir -p "$inst/host"
+cp -L /usr/bin/make "$inst/host/"
+ldd /usr/bin/make | grep -o '/[^ ]*' | xargs -I{} cp -L {} "$inst/host/"
 "$MMRACE_TOP/scripts/build-initramfs.sh" "$inst" "$out/initrd.gz"
 set +e
 MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-$timeout} \
@@ -145,4 +151,14 @@ MMRACE_TIMEOUT=${MMRACE_TIMEOUT:-$timeout} \
 vm=$?
 set -e
 guest_results "$out" "$out/tests" "$vm" kselftest
+# The same tests by make run_tests in the tree (prefixed in the log).
+want=$(wc -l <"$out/tests")
+got=$(tr -d '\r' <"$out/results.log" | grep -cE '^run_tests: ok [0-9]+ selftests: mmrace: ' || true)
+if tr -d '\r' <"$out/results.log" | grep -q '^run_tests: not ok '; then
+	result fail "tree:run_tests(guest)" "a test failed; see ${out#"$MMRACE_TOP"/}/results.log"
+elif [ "$got" = "$want" ]; then
+	result pass "tree:run_tests(guest)" "make -C tools/testing/selftests TARGETS=mmrace run_tests: $got ok"
+else
+	result fail "tree:run_tests(guest)" "$got of $want ok; see ${out#"$MMRACE_TOP"/}/results.log"
+fi
 finish
