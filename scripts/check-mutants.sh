@@ -69,7 +69,6 @@ own_test() { sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$1" | head -n 1; }
 # KERNEL MODE TEST RUN VERDICT SECONDS. A run that never reported (the
 # guest died) is "died"; a kernel-log splat during a run makes it "fail".
 collect() { # LABEL MODE OUTDIR TESTLIST
-	"$MMRACE_TOP/scripts/scan-log.sh" "$3/console.log" >/dev/null 2>&1 || true
 	awk -v patfile="$MMRACE_TOP/scripts/splat-patterns" '
 	BEGIN { while ((getline p < patfile) > 0) if (p != "") pats[n++] = p }
 	{ sub(/\r$/, "") }

@@ -180,32 +180,6 @@ static ssize_t snap(int fd, char *buf)
 	return n;
 }
 
-/* A fresh open, read(2) @chunk bytes at a time. */
-static ssize_t read_chunked(const char *path, char *buf, size_t chunk)
-{
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (off + chunk < READ_MAX) {
-		n = read(fd, buf + off, chunk);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (n == 0)
-			break;
-		off += n;
-	}
-	buf[off] = '\0';
-	close(fd);
-	return off;
-}
-
 /* ---- The model (Documentation/debugfs.rst) ---- */
 
 enum verdict { REJECT, ACCEPT, EITHER };
@@ -1372,7 +1346,7 @@ static void tiny_read(struct rng *r, struct file *f)
 	size_t chunk = 1 + below(r, 8);
 
 	snap(f->fd, whole);
-	read_chunked(f->path, tiny, chunk);
+	mmrace_read_chunks(f->path, tiny, READ_MAX, chunk);
 	snap(f->fd, again);
 	st.tiny_reads++;
 	if (!strcmp(whole, tiny) || !strcmp(again, tiny))
@@ -1465,7 +1439,8 @@ static void *reader_main(void *arg)
 
 	while (!__atomic_load_n(&stop_readers, __ATOMIC_RELAXED)) {
 		f = &files[below(&w->r, nfiles)];
-		n = read_chunked(f->path, buf, 1 + below(&w->r, 16));
+		n = mmrace_read_chunks(f->path, buf, sizeof(buf),
+				       1 + below(&w->r, 16));
 		w->reads++;
 		/* Readers alongside the writers, not instead of them. */
 		usleep(200);

@@ -69,6 +69,12 @@ int mmrace_get(void)
 
 ssize_t mmrace_read(const char *path, char *buf, size_t len)
 {
+	return mmrace_read_chunks(path, buf, len, len);
+}
+
+ssize_t mmrace_read_chunks(const char *path, char *buf, size_t len,
+			   size_t chunk)
+{
 	size_t off = 0;
 	ssize_t n;
 	int fd;
@@ -77,7 +83,8 @@ ssize_t mmrace_read(const char *path, char *buf, size_t len)
 	if (fd < 0)
 		return -errno;
 	while (off + 1 < len) {
-		n = read(fd, buf + off, len - 1 - off);
+		n = read(fd, buf + off,
+			 chunk < len - 1 - off ? chunk : len - 1 - off);
 		if (n < 0) {
 			n = -errno;
 			close(fd);

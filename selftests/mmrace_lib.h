@@ -30,6 +30,9 @@ int mmrace_unload(void);
 int mmrace_get(void);
 /* Reads a whole file into buf (NUL-terminated); length or -errno. */
 ssize_t mmrace_read(const char *path, char *buf, size_t len);
+/* The same, read(2) at most @chunk bytes at a time. */
+ssize_t mmrace_read_chunks(const char *path, char *buf, size_t len,
+			   size_t chunk);
 /* lseek(2) to off, then one write(2) of len bytes; 0 or -errno. */
 int mmrace_write_at(const char *path, const void *data, size_t len, off_t off);
 int mmrace_write(const char *path, const char *str);
