@@ -46,9 +46,14 @@ grep -vx mmrace_lockdown "$build/payload/tests" >"$out/main/payload/tests"
 echo timeout=600 >"$out/main/payload/settings"
 guest debug "$out/main" "watchdog_thresh=1 mmrace_hung_task_secs=10 MMRACE_BUDGET_S=60"
 
+# Signed with the debug kernel's own key (its config has MODULE_SIG, which
+# the lockdown LSM selects), so the kernel's signature check passes and the
+# refusal must come from mmrace's own lockdown check.
 cp -r "$build/payload" "$out/lockdown/payload"
+"$kdir/scripts/sign-file" sha512 "$kdir/certs/signing_key.pem" \
+	"$kdir/certs/signing_key.x509" "$out/lockdown/payload/mmrace.ko"
 echo mmrace_lockdown >"$out/lockdown/payload/tests"
-guest lockdown "$out/lockdown" "lockdown=integrity"
+guest lockdown "$out/lockdown" "lockdown=integrity MMRACE_LOCKDOWN_SIGNED=1"
 
 reports=$(cat "$out"/*/splats 2>/dev/null | wc -l)
 fuzzed=$(tr -d '\r' <"$out/main/results.log" |
