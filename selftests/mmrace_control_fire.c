@@ -256,6 +256,30 @@ static void settle_and_measure(struct mem *m)
  */
 #define MEMORY_TOLERANCE_KB 2048
 
+/*
+ * Generic KASAN (the debug configuration) does not free memory when it is
+ * freed: it keeps freed slab objects in its quarantine, up to 1/32 of RAM
+ * (QUARANTINE_FRACTION in mm/kasan/quarantine.c), to catch uses after free.
+ * They still count as Slab, so free memory ends up to that much lower after
+ * a run that freed a lot (measured: -36 MB, Slab +36 MB, after 100 cycles
+ * with 2 GB of RAM). There the tolerance grows by the quarantine's cap, and
+ * the leak check is kmemleak's scan, which the guest runs after every job.
+ * Only generic KASAN has a quarantine; its functions are in kallsyms.
+ */
+static long kasan_quarantine_cap_kb(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " kasan_quarantine_reduce\n") != NULL;
+	fclose(f);
+	return found ? meminfo_kb("MemTotal") / 32 : 0;
+}
+
 /* ---- The storm ---- */
 
 struct controller {
@@ -618,6 +642,7 @@ int main(int argc, char **argv)
 	bool joined = true, kprobes, left = false, stopped;
 	uint64_t seed = time(NULL), cseed;
 	int i, ret = 0, opt, stuck;
+	long quarantine_kb, tolerance_kb;
 	long long in;
 
 	while ((opt = getopt(argc, argv, "t:n:s:")) != -1) {
@@ -736,9 +761,12 @@ int main(int argc, char **argv)
 				       strerror(-ret));
 			break;
 		}
-		/* Wait (a little) for a task to be inside a window. */
+		/*
+		 * Wait (up to 0.4 s) for a task to be inside a window: bounded
+		 * in time, not in tries, since a try is slow on a debug kernel.
+		 */
 		t = now_s();
-		for (i = 0, in = 0; i < 200 && in <= 0; i++) {
+		for (in = 0; in <= 0 && now_s() - t < 0.4;) {
 			in = inside_now();
 			if (in <= 0)
 				usleep(2000);
@@ -806,11 +834,16 @@ int main(int argc, char **argv)
 		       after.avail_kb - before.avail_kb, before.slab_kb,
 		       after.slab_kb, before.unreclaim_kb, after.unreclaim_kb,
 		       before.vmalloc_kb, after.vmalloc_kb);
+	quarantine_kb = kasan_quarantine_cap_kb();
+	tolerance_kb = MEMORY_TOLERANCE_KB + quarantine_kb;
+	if (quarantine_kb)
+		ksft_print_msg("generic KASAN: freed objects wait in its quarantine (up to %ld kB, RAM/32), still counted as Slab; tolerance %ld kB, kmemleak checks leaks\n",
+			       quarantine_kb, tolerance_kb);
 	ksft_test_result(before.free_kb > 0 &&
-			 before.free_kb - after.free_kb <= MEMORY_TOLERANCE_KB &&
-			 before.avail_kb - after.avail_kb <= MEMORY_TOLERANCE_KB,
-			 "free memory back to its level within %d kB after %lu cycles (MemFree %+ld kB, MemAvailable %+ld kB)\n",
-			 MEMORY_TOLERANCE_KB, cycles,
+			 before.free_kb - after.free_kb <= tolerance_kb &&
+			 before.avail_kb - after.avail_kb <= tolerance_kb,
+			 "free memory back to its level within %ld kB after %lu cycles (MemFree %+ld kB, MemAvailable %+ld kB)\n",
+			 tolerance_kb, cycles,
 			 after.free_kb - before.free_kb,
 			 after.avail_kb - before.avail_kb);
 

@@ -550,15 +550,14 @@ pub(crate) fn mix64(x: u64) -> u64 {
 }
 
 /// Looks up every window's probe sites, at load time: before anything is
-/// armed (see `Site::resolve`).
+/// armed (see `probe::resolve_sites`).
 pub(crate) fn resolve_sites() {
-    for w in WINDOWS {
-        for phase in w.desc.phases {
-            for site in phase.sites {
-                site.resolve();
-            }
-        }
-    }
+    crate::abstractions::probe::resolve_sites(
+        WINDOWS
+            .iter()
+            .flat_map(|w| w.desc.phases.iter())
+            .flat_map(|phase| phase.sites.iter().copied()),
+    );
 }
 
 /// Disarms every window.
