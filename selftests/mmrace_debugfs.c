@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -91,6 +93,55 @@ static void knobs(void)
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 }
 
+/*
+ * An unprivileged user (uid and gid 65534, no capabilities) can neither
+ * write a window's file nor read one: the files are 0600 and debugfs
+ * itself is root's. Tried in a child that drops root; its exit status is
+ * the number of opens that did not fail with EACCES.
+ */
+static const char * const unprivileged_paths[] = {
+	MMRACE_DEBUGFS "/control",
+	MMRACE_DEBUGFS "/windows/gup_fast_pre_grab/enable",
+	MMRACE_DEBUGFS "/windows/gup_fast_pre_grab/pid",
+	MMRACE_DEBUGFS "/windows/migrate_freeze/stats",
+	MMRACE_DEBUGFS "/profile/enable",
+};
+
+static void unprivileged(void)
+{
+	int status = -1, bad = 0, missing = 0, fd, i;
+	pid_t pid;
+
+	/* As root first: each file is there (EACCES alone would not say). */
+	for (i = 0; i < (int)ARRAY_SIZE(unprivileged_paths); i++)
+		missing += access(unprivileged_paths[i], F_OK) != 0;
+	fflush(stdout);
+	pid = fork();
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(100);
+		for (i = 0; i < (int)ARRAY_SIZE(unprivileged_paths); i++) {
+			fd = open(unprivileged_paths[i], i % 2 ? O_RDONLY : O_WRONLY);
+			if (fd >= 0)
+				close(fd);
+			if (fd >= 0 || errno != EACCES) {
+				printf("# %s opened by uid 65534 (%s)\n",
+				       unprivileged_paths[i],
+				       fd >= 0 ? "success" : strerror(errno));
+				bad++;
+			}
+		}
+		_exit(bad);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ksft_test_result(!missing && pid > 0 && WIFEXITED(status) &&
+			 !WEXITSTATUS(status),
+			 "uid 65534 can neither read nor write the tree (%zu files tried: EACCES; %d missing)\n",
+			 ARRAY_SIZE(unprivileged_paths), missing);
+}
+
 int main(void)
 {
 	static char longline[1024];
@@ -104,7 +155,7 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(10 + KNOB_TESTS);
+	ksft_set_plan(11 + KNOB_TESTS);
 
 	ksft_test_result(stat(MMRACE_DEBUGFS, &st) == 0 && S_ISDIR(st.st_mode),
 			 "%s is a directory\n", MMRACE_DEBUGFS);
@@ -136,6 +187,7 @@ int main(void)
 	bad_write("a write at offset 2", "1", 1, 2);
 
 	knobs();
+	unprivileged();
 	if (loaded == 1)
 		mmrace_unload();
 	ksft_finished();
