@@ -18,6 +18,13 @@
  * snapshot read must be well formed, and a reset must then bring every file
  * back to its default.
  *
+ * The random-window profile (profile/) is modelled too: phase 1 keeps what
+ * its accepted writes set (pid, selection, seed, whether it is enabled) and
+ * predicts from it whether `1` to profile/enable arms, what profile/state
+ * then reads, and how the selected windows are configured. Its valid pids
+ * are -1, 0, this process and pids no process can have: the profile never
+ * delays another process tree on purpose, and every reset disarms it.
+ *
  * typestate/run is only written commands that cannot be valid (a valid one
  * would run a scenario); files this test does not know are only written
  * what the common layer rejects for every file.
@@ -58,6 +65,8 @@ enum kind {
 	K_ENABLE, K_DELAY_US, K_PROBABILITY, K_INTERVAL, K_TIMES, K_PID,
 	K_PID_TREE, K_PFN, K_TARGET, K_VERBOSE, K_WAIT_FOR,
 	K_WAIT_TIMEOUT_US, K_PHASE, K_STATS, K_SITES,
+	K_P_ENABLE, K_P_PID, K_P_PROBABILITY, K_P_MAX_DELAY_US, K_P_WINDOWS,
+	K_P_SEED, K_P_STATE,
 };
 
 /* The files of a window (debugfs.rst), with their modes. */
@@ -92,6 +101,13 @@ static const struct {
 	{ "control", K_CONTROL, 0600 },
 	{ "summary", K_SUMMARY, 0400 },
 	{ "typestate/run", K_RUN, 0600 },
+	{ "profile/enable", K_P_ENABLE, 0600 },
+	{ "profile/pid", K_P_PID, 0600 },
+	{ "profile/probability", K_P_PROBABILITY, 0600 },
+	{ "profile/max_delay_us", K_P_MAX_DELAY_US, 0600 },
+	{ "profile/windows", K_P_WINDOWS, 0600 },
+	{ "profile/seed", K_P_SEED, 0600 },
+	{ "profile/state", K_P_STATE, 0400 },
 };
 
 /* Scenario names (typestate.rst), completed from the file's own listing. */
@@ -125,6 +141,36 @@ static int nwindows;
 static struct file files[MAX_FILES];
 static int nfiles;
 static pid_t mypid;
+
+/* The pairs the profile draws a rendezvous among: waiting, partner. */
+static const char * const pairs[][2] = {
+	{ "migrate_freeze", "pagecache_pre_grab" },
+	{ "pagecache_pre_grab", "migrate_freeze" },
+};
+
+/*
+ * The profile as phase 1's accepted writes left it (profile.rst). In phase
+ * 2 (known false) the writers race, and only the syntax is predicted.
+ */
+static struct {
+	bool known;
+	long long pid;
+	unsigned long long probability, max_delay_us, seed;
+	unsigned int windows;		/* bit i: windows[i] selected */
+	bool enabled;
+	unsigned int armed;		/* bit i: armed by the last enable */
+	unsigned int rendezvous;	/* bit k: pairs[k] drawn */
+} prof;
+
+/* The last arm's seed, selection and rendezvous: a seed replays. */
+static struct {
+	unsigned long long seed;
+	unsigned int windows, rendezvous;
+} last_arm;
+
+/* windows[] in the module's order, the order profile/windows lists. */
+static int worder[MAX_WINDOWS];
+static int nworder;
 
 /* Pages for `target`: present (accepted) and never touched (rejected). */
 static char *present, *absent;
@@ -185,15 +231,15 @@ static ssize_t snap(int fd, char *buf)
 enum verdict { REJECT, ACCEPT, EITHER };
 
 enum effect { E_NONE, E_ARM, E_DISARM, E_RESET, E_DISARM_ALL, E_PFN,
-	      E_TARGET, E_STATS, E_TIMES };
+	      E_TARGET, E_STATS, E_TIMES, E_PROFILE, E_P_ARM, E_P_DISARM };
 
 struct expect {
 	enum verdict v;
-	int err;		/* REJECT: the errno */
+	int err;		/* REJECT: the errno; EITHER: if not 0, too */
 	const char *why;	/* REJECT: the rule */
 	char text[512];		/* ACCEPT: what the file then reads */
 	enum effect effect;
-	long long num;
+	long long num;		/* times, or the profile setting written */
 };
 
 enum wmode { W_PLAIN, W_FRESH, W_OFFSET, W_PWRITE, W_FAULT, W_NULL };
@@ -278,6 +324,76 @@ static bool is_scenario(const char *name)
 	return false;
 }
 
+static bool profile_kind(enum kind kind)
+{
+	return kind >= K_P_ENABLE && kind <= K_P_STATE;
+}
+
+static unsigned int all_windows(void)
+{
+	return (1u << nwindows) - 1;
+}
+
+static unsigned int armable_windows(void)
+{
+	unsigned int mask = 0;
+	int i;
+
+	for (i = 0; i < nwindows; i++)
+		if (windows[i].armable)
+			mask |= 1u << i;
+	return mask;
+}
+
+/* The profile after a reset (debugfs.rst; pid -1: none). */
+static void profile_defaults(void)
+{
+	prof.pid = -1;
+	prof.probability = 10;
+	prof.max_delay_us = 1000;
+	prof.windows = all_windows();
+	prof.seed = 0;
+	prof.enabled = false;
+	prof.armed = 0;
+	prof.rendezvous = 0;
+}
+
+/* The windows of @mask, comma-separated in the module's order, or none. */
+static void render_windows(char *out, size_t len, unsigned int mask)
+{
+	size_t n = 0;
+	int k;
+
+	out[0] = '\0';
+	for (k = 0; k < nworder && n < len; k++)
+		if (mask & (1u << worder[k]))
+			n += snprintf(out + n, len - n, "%s%s", n ? "," : "",
+				      windows[worder[k]].name);
+	if (!n)
+		snprintf(out, len, "none");
+}
+
+/* What profile/state reads, from the model. */
+static void render_state(char *out, size_t len)
+{
+	char armed[512];
+	size_t n;
+	unsigned int k;
+
+	render_windows(armed, sizeof(armed), prof.armed);
+	n = snprintf(out, len,
+		     "enabled: %d\nseed: %llu\npid: %lld\nprobability: %llu\nmax_delay_us: %llu\narmed: %s\nrendezvous:",
+		     prof.enabled, prof.seed, prof.pid, prof.probability,
+		     prof.max_delay_us, armed);
+	for (k = 0; k < ARRAY_SIZE(pairs) && n < len; k++)
+		if (prof.rendezvous & (1u << k))
+			n += snprintf(out + n, len - n, " %s->%s",
+				      pairs[k][0], pairs[k][1]);
+	if (n < len)
+		snprintf(out + n, len - n, "%s\n",
+			 prof.rendezvous ? "" : " none");
+}
+
 /* Splits @s at ASCII whitespace into at most @max words; the word count. */
 static int split_words(char *s, char **words, int max)
 {
@@ -340,6 +456,16 @@ static int accepts(struct expect *e, enum effect eff, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
+	return 0;
+}
+
+/* Accepted or rejected: the model cannot tell, but only with @err. */
+static int either(struct expect *e, int err, enum effect eff)
+{
+	e->v = EITHER;
+	e->err = err;
+	e->why = "accepted or rejected";
+	e->effect = eff;
 	return 0;
 }
 
@@ -418,11 +544,38 @@ static int model_phase(const struct window *w, const char *s, struct expect *e)
 	return n;
 }
 
+static int model_profile_windows(const char *s, struct expect *e)
+{
+	char copy[WRITE_MAX + 1], *name, *p = copy;
+	unsigned int mask = 0;
+	int i;
+
+	/* As Rust's split(','): every piece, empty ones too, is looked up. */
+	snprintf(copy, sizeof(copy), "%s", s);
+	while ((name = strsep(&p, ",")) != NULL) {
+		i = find_window(name);
+		if (i >= 0)
+			mask |= 1u << i;
+		else if (!strcmp(name, "all"))
+			mask = all_windows();
+		else
+			return rejects(e, EINVAL,
+				       "profile/windows: windows' names or all");
+	}
+	e->v = ACCEPT;
+	e->effect = E_PROFILE;
+	e->num = mask;
+	render_windows(e->text, sizeof(e->text) - 1, mask);
+	strcat(e->text, "\n");
+	return 0;
+}
+
 /* What writing @len bytes of @in to @f with @m should do. */
 static void model(const struct file *f, const uint8_t *in, size_t len,
 		  enum wmode m, struct expect *e)
 {
 	const struct window *w = f->win >= 0 ? &windows[f->win] : NULL;
+	enum effect set = profile_kind(f->kind) ? E_PROFILE : E_NONE;
 	char s[WRITE_MAX + 1];
 	size_t i, a, b;
 	uint64_t v;
@@ -465,6 +618,7 @@ static void model(const struct file *f, const uint8_t *in, size_t len,
 	case K_VERSION:
 	case K_SUMMARY:
 	case K_SITES:
+	case K_P_STATE:
 		rejects(e, EINVAL, "read-only file");
 		break;
 	case K_CONTROL:
@@ -499,16 +653,22 @@ static void model(const struct file *f, const uint8_t *in, size_t len,
 		break;
 	case K_DELAY_US:
 	case K_WAIT_TIMEOUT_US:
-		if (parse_max(s, 100000, &v))
-			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
-		else
+	case K_P_MAX_DELAY_US:
+		if (parse_max(s, 100000, &v)) {
+			e->num = (long long)v;
+			accepts(e, set, "%llu\n", (unsigned long long)v);
+		} else {
 			rejects(e, EINVAL, "0 to 100000");
+		}
 		break;
 	case K_PROBABILITY:
-		if (parse_max(s, 100, &v))
-			accepts(e, E_NONE, "%llu\n", (unsigned long long)v);
-		else
+	case K_P_PROBABILITY:
+		if (parse_max(s, 100, &v)) {
+			e->num = (long long)v;
+			accepts(e, set, "%llu\n", (unsigned long long)v);
+		} else {
 			rejects(e, EINVAL, "probability: 0 to 100");
+		}
 		break;
 	case K_VERBOSE:
 		if (parse_max(s, 2, &v))
@@ -531,11 +691,36 @@ static void model(const struct file *f, const uint8_t *in, size_t len,
 		}
 		break;
 	case K_PID:
-		if (parse_any(s, INT32_MAX, &v))
-			accepts(e, E_NONE, "%lld\n",
-			       v == ANY ? -1LL : (long long)v);
-		else
+	case K_P_PID:
+		if (parse_any(s, INT32_MAX, &v)) {
+			e->num = v == ANY ? -1 : (long long)v;
+			accepts(e, set, "%lld\n", e->num);
+		} else {
 			rejects(e, EINVAL, "pid: -1 or 0 to 2^31-1");
+		}
+		break;
+	case K_P_SEED:
+		if (parse_u64(s, &v)) {
+			e->num = (long long)v;
+			accepts(e, E_PROFILE, "%llu\n", (unsigned long long)v);
+		} else {
+			rejects(e, EINVAL, "profile/seed: 0 to 2^64-1");
+		}
+		break;
+	case K_P_WINDOWS:
+		model_profile_windows(s, e);
+		break;
+	case K_P_ENABLE:
+		if (!strcmp(s, "0"))
+			accepts(e, E_P_DISARM, "0\n");
+		else if (strcmp(s, "1"))
+			rejects(e, EINVAL, "profile/enable: 0 or 1");
+		else if (prof.known && prof.pid < 0)
+			rejects(e, EINVAL, "profile/enable: no pid written");
+		else if (prof.known && (prof.windows & armable_windows()))
+			accepts(e, E_P_ARM, "1\n");
+		else	/* phase 2, or no selected window can be armed */
+			either(e, EINVAL, E_P_ARM);
 		break;
 	case K_PFN:
 		if (parse_any(s, ANY - 1, &v)) {
@@ -668,6 +853,31 @@ static const char *other_window(struct rng *r, int own)
 	return windows[i].name;
 }
 
+/* PID_MAX_LIMIT: no process has a pid above it. */
+#define PID_LIMIT 4194304
+
+/*
+ * A pid for profile/pid: -1, 0 (no tree), this process, or one no process
+ * can have. Never another tree on purpose: arming would delay it.
+ */
+static void put_profile_pid(struct rng *r, struct gen *g)
+{
+	switch (below(r, 5)) {
+	case 0:
+		gputs(g, "-1");
+		break;
+	case 1:
+		put_number(r, g, 0);
+		break;
+	case 2:
+		put_number(r, g, mypid);
+		break;
+	default:
+		put_number(r, g, PID_LIMIT + 1 +
+			   rnd(r) % ((uint64_t)INT32_MAX - PID_LIMIT));
+	}
+}
+
 /* Something the file accepts (as far as the model knows). */
 static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
 {
@@ -759,6 +969,40 @@ static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
 		gprintf(g, "%s", scenarios[below(r, nscenarios)]);
 		if (chance(r, 50))
 			gprintf(g, " iterations=%u", below(r, 20000));
+		break;
+	case K_P_ENABLE:
+		/*
+		 * `1` arms every selected window, and each costs some 50 ms
+		 * under TCG when disarmed again (the other threads waiting in
+		 * phase 2): 1 in 50 valid writes, 1 in 100 in phase 2.
+		 */
+		gputs(g, chance(r, prof.known ? 2 : 1) ? "1" : "0");
+		break;
+	case K_P_PID:
+		put_profile_pid(r, g);
+		break;
+	case K_P_PROBABILITY:
+		put_number(r, g, some_number(r, 100));
+		break;
+	case K_P_MAX_DELAY_US:
+		put_number(r, g, some_number(r, 100000));
+		break;
+	case K_P_SEED:
+		put_number(r, g, chance(r, 25) ? 0 : some_number(r, UINT64_MAX));
+		break;
+	case K_P_WINDOWS:
+		/* Few windows mostly: each one armed costs time. */
+		if (chance(r, 10)) {
+			gputs(g, "all");
+			break;
+		}
+		n = 1 + below(r, 3);
+		for (i = 0; i < n; i++) {
+			if (i)
+				gputs(g, ",");
+			gputs(g, chance(r, 5) ? "all" :
+			      windows[below(r, nwindows)].name);
+		}
 		break;
 	default:
 		gputs(g, words[below(r, ARRAY_SIZE(words))]);
@@ -1020,9 +1264,10 @@ static struct {
 	unsigned long writes, accepted, rejected, either;
 	unsigned long verdict_bad, unchanged_bad, roundtrip_bad, errno_bad;
 	unsigned long tiny_reads, tiny_bad, resets, arms;
+	unsigned long pwrites, paccepted, parms, pdisarms, pstates;
 	unsigned int reports;
 	unsigned long slow;
-	double slow_s, fast_s;
+	double slow_s, fast_s, parm_s;
 } st;
 
 static void escape(const uint8_t *in, size_t len, char *out, size_t olen)
@@ -1177,6 +1422,266 @@ static int check_defaults(bool print)
 	return bad;
 }
 
+/* ---- The profile's effects (profile.rst) ---- */
+
+/* The file of @kind in window @win (-1: top and profile/), or "". */
+static void snap_file(int win, enum kind kind, char *buf)
+{
+	struct file *f = file_of(win, kind);
+
+	if (f)
+		snap(f->fd, buf);
+	else
+		buf[0] = '\0';
+}
+
+/* @s on one line, for a message. */
+static const char *oneline(const char *s, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		out[i] = s[i] == '\n' ? ';' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
+/* profile/state reads what the model says (reported if not). */
+static bool profile_state_ok(const struct file *f, const uint8_t *in,
+			     size_t len, enum wmode m)
+{
+	char want[1024], buf[READ_MAX], a[256], b[256];
+
+	render_state(want, sizeof(want));
+	snap_file(-1, K_P_STATE, buf);
+	st.pstates++;
+	if (!strcmp(buf, want))
+		return true;
+	report(f, in, len, m, "profile/state reads '%s', expected '%s'",
+	       oneline(buf, a, sizeof(a)), oneline(want, b, sizeof(b)));
+	return false;
+}
+
+static void profile_set(enum kind kind, long long v)
+{
+	switch (kind) {
+	case K_P_PID:
+		prof.pid = v;
+		break;
+	case K_P_PROBABILITY:
+		prof.probability = v;
+		break;
+	case K_P_MAX_DELAY_US:
+		prof.max_delay_us = v;
+		break;
+	case K_P_WINDOWS:
+		prof.windows = v;
+		break;
+	case K_P_SEED:
+		prof.seed = (unsigned long long)v;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The rendezvous in profile/state: pairs the code can draw (both windows
+ * selected, at most one way round); the exact text is compared after.
+ */
+static bool read_rendezvous(const char *state, unsigned int *rv)
+{
+	const char *p = strstr(state, "\nrendezvous:");
+	char line[512], pair[160], *t, *save;
+	unsigned int j, k;
+	int a, b;
+
+	*rv = 0;
+	if (!p)
+		return false;
+	p += strlen("\nrendezvous:");
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	for (t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(t, "none"))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(pairs); k++) {
+			snprintf(pair, sizeof(pair), "%s->%s", pairs[k][0],
+				 pairs[k][1]);
+			if (!strcmp(t, pair))
+				break;
+		}
+		if (k == ARRAY_SIZE(pairs))
+			return false;
+		*rv |= 1u << k;
+	}
+	for (k = 0; k < ARRAY_SIZE(pairs); k++) {
+		if (!(*rv & (1u << k)))
+			continue;
+		a = find_window(pairs[k][0]);
+		b = find_window(pairs[k][1]);
+		if (a < 0 || b < 0 || !(prof.windows & (1u << a)) ||
+		    !(prof.windows & (1u << b)))
+			return false;
+		for (j = 0; j < k; j++)
+			if ((*rv & (1u << j)) &&
+			    (!strcmp(pairs[j][0], pairs[k][1]) ||
+			     !strcmp(pairs[j][1], pairs[k][0])))
+				return false;
+	}
+	return true;
+}
+
+/* Window @w waits for its partner in pairs[], or -1. */
+static int waits_in(int w)
+{
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(pairs); k++)
+		if ((prof.rendezvous & (1u << k)) &&
+		    !strcmp(pairs[k][0], windows[w].name))
+			return k;
+	return -1;
+}
+
+/*
+ * What @wf, a file of window @w, reads once the profile armed @w: armed if
+ * it can be, the profile's pid (pid_tree 1), probability and delay, the
+ * rendezvous drawn, every other setting at its default.
+ */
+static void armed_reads(int w, const struct file *wf, char *want, size_t len)
+{
+	int k = waits_in(w);
+
+	switch (wf->kind) {
+	case K_ENABLE:
+		snprintf(want, len, "%d\n", windows[w].armable);
+		break;
+	case K_PID:
+		snprintf(want, len, "%lld\n", prof.pid);
+		break;
+	case K_PID_TREE:
+		snprintf(want, len, "1\n");
+		break;
+	case K_PROBABILITY:
+		snprintf(want, len, "%llu\n", prof.probability);
+		break;
+	case K_DELAY_US:
+		snprintf(want, len, "%llu\n", prof.max_delay_us);
+		break;
+	case K_WAIT_FOR:
+		snprintf(want, len, "%s\n", k < 0 ? "none" : pairs[k][1]);
+		break;
+	case K_WAIT_TIMEOUT_US:
+		if (k < 0)
+			snprintf(want, len, "%s", wf->def);
+		else
+			snprintf(want, len, "%llu\n", prof.max_delay_us);
+		break;
+	default:
+		snprintf(want, len, "%s", wf->def);
+	}
+}
+
+/* Every selected window configured as armed_reads() says. */
+static bool profile_configured(const struct file *f, const uint8_t *in,
+			       size_t len, enum wmode m)
+{
+	char buf[READ_MAX], want[READ_MAX];
+	struct file *wf;
+	int i, bad = 0;
+
+	for (i = 0; i < nfiles; i++) {
+		wf = &files[i];
+		/* Statistics: zeroed, but counting again once armed. */
+		if (wf->win < 0 || !(prof.windows & (1u << wf->win)) ||
+		    wf->kind == K_STATS)
+			continue;
+		armed_reads(wf->win, wf, want, sizeof(want));
+		snap(wf->fd, buf);
+		if (!strcmp(buf, want))
+			continue;
+		report(f, in, len, m, "%s reads '%.*s' once armed, expected '%.*s'",
+		       wf->rel, (int)strcspn(buf, "\n"), buf,
+		       (int)strcspn(want, "\n"), want);
+		bad++;
+	}
+	return !bad;
+}
+
+/*
+ * After an accepted `1` to profile/enable: the seed kept (or drawn, not 0),
+ * a possible rendezvous (the same as last time from the same seed and
+ * selection: a seed replays), profile/state, the windows configured.
+ */
+static bool profile_armed(const struct file *f, const uint8_t *in,
+			  size_t len, enum wmode m)
+{
+	char buf[READ_MAX], a[256], *end;
+	unsigned long long seed;
+	unsigned int rv;
+	int i;
+
+	snap_file(-1, K_P_SEED, buf);
+	seed = strtoull(buf, &end, 10);
+	if (end == buf || strcmp(end, "\n") || !seed ||
+	    (prof.seed && seed != prof.seed)) {
+		report(f, in, len, m, "profile/seed was %llu, reads '%.*s' once armed",
+		       prof.seed, (int)strcspn(buf, "\n"), buf);
+		return false;
+	}
+	prof.seed = seed;
+	prof.enabled = true;
+	prof.armed = prof.windows & armable_windows();
+	for (i = 0; i < nwindows; i++)
+		if (prof.windows & (1u << i))
+			windows[i].armed = windows[i].armable;
+	snap_file(-1, K_P_STATE, buf);
+	if (!read_rendezvous(buf, &rv)) {
+		report(f, in, len, m, "profile/state: not a possible draw: '%s'",
+		       oneline(buf, a, sizeof(a)));
+		return false;
+	}
+	if (last_arm.seed == seed && last_arm.windows == prof.windows &&
+	    last_arm.rendezvous != rv) {
+		report(f, in, len, m, "seed %llu drew rendezvous %#x, last time %#x",
+		       seed, rv, last_arm.rendezvous);
+		return false;
+	}
+	last_arm.seed = seed;
+	last_arm.windows = prof.windows;
+	last_arm.rendezvous = rv;
+	prof.rendezvous = rv;
+	return profile_state_ok(f, in, len, m) &&
+	       profile_configured(f, in, len, m);
+}
+
+/* After an accepted `0` to profile/enable. */
+static bool profile_disarmed(const struct file *f, const uint8_t *in,
+			     size_t len, enum wmode m)
+{
+	char buf[READ_MAX];
+	int i, bad = 0;
+
+	for (i = 0; i < nwindows; i++) {
+		if (!(prof.armed & (1u << i)))
+			continue;
+		snap_file(i, K_ENABLE, buf);
+		/*
+		 * Disabling the profile disarms what it armed. Disabling it
+		 * again disarms them again, even if armed since through
+		 * their own enable: undocumented, so followed, not checked.
+		 */
+		if (prof.enabled && strcmp(buf, "0\n")) {
+			report(f, in, len, m, "windows/%s still armed",
+			       windows[i].name);
+			bad++;
+		}
+		windows[i].armed = !strcmp(buf, "1\n");
+	}
+	prof.enabled = false;
+	return profile_state_ok(f, in, len, m) && !bad;
+}
+
 /* After an accepted write: the file, and what it changes elsewhere. */
 static bool round_trip(struct file *f, const struct expect *e,
 		       const char *after, const uint8_t *in, size_t len,
@@ -1245,6 +1750,7 @@ static bool round_trip(struct file *f, const struct expect *e,
 	case E_RESET:
 		for (i = 0; i < nwindows; i++)
 			windows[i].armed = false;
+		profile_defaults();
 		st.resets++;
 		bad = check_defaults(true);
 		if (bad)
@@ -1260,6 +1766,12 @@ static bool round_trip(struct file *f, const struct expect *e,
 		}
 		if (bad)
 			report(f, in, len, m, "%d windows still armed", bad);
+		/*
+		 * disarm-all leaves profile/enable at 1 (and state's enabled:
+		 * 1) with nothing armed; debugfs.rst does not say: followed.
+		 */
+		snap_file(-1, K_P_ENABLE, buf);
+		prof.enabled = !strcmp(buf, "1\n");
 		return !bad && !strcmp(after, e->text);
 	case E_ARM:
 		w->armed = true;
@@ -1268,6 +1780,21 @@ static bool round_trip(struct file *f, const struct expect *e,
 	case E_DISARM:
 		w->armed = false;
 		break;
+	case E_PROFILE:
+		if (strcmp(after, e->text))
+			break;
+		profile_set(f->kind, e->num);
+		return profile_state_ok(f, in, len, m);
+	case E_P_ARM:
+		if (strcmp(after, e->text))
+			break;
+		st.parms++;
+		return profile_armed(f, in, len, m);
+	case E_P_DISARM:
+		if (strcmp(after, e->text))
+			break;
+		st.pdisarms++;
+		return profile_disarmed(f, in, len, m);
 	default:
 		break;
 	}
@@ -1289,18 +1816,27 @@ static void step(struct rng *r, struct file *f, const uint8_t *in,
 	int ret;
 
 	model(f, in, len, m, &e);
+	/*
+	 * Arming a selection no window of which can be armed fails after
+	 * changing the profile: not sent, the model would lose track.
+	 */
+	if (f->kind == K_P_ENABLE && e.v == EITHER)
+		return;
 	snap(f->fd, before);
 	t = now_s();
 	ret = do_write(f->fd, f->path, r, in, len, m);
 	t = now_s() - t;
 	if (!ret && (e.effect == E_ARM || e.effect == E_RESET ||
 		     e.effect == E_DISARM || e.effect == E_DISARM_ALL ||
+		     e.effect == E_P_ARM || e.effect == E_P_DISARM ||
 		     f->kind == K_PHASE)) {
 		st.slow_s += t;
 		st.slow++;
 	} else {
 		st.fast_s += t;
 	}
+	if (!ret && e.effect == E_P_ARM)
+		st.parm_s += t;
 	if (ret == NOT_WRITTEN)
 		return;
 	snap(f->fd, after);
@@ -1311,6 +1847,10 @@ static void step(struct rng *r, struct file *f, const uint8_t *in,
 		st.accepted++;
 	else
 		st.rejected++;
+	if (profile_kind(f->kind)) {
+		st.pwrites++;
+		st.paccepted += !ret;
+	}
 
 	if (e.v == REJECT && !ret) {
 		st.verdict_bad++;
@@ -1319,7 +1859,8 @@ static void step(struct rng *r, struct file *f, const uint8_t *in,
 		st.verdict_bad++;
 		report(f, in, len, m, "rejected (%s), but it is valid",
 		       strerror(-ret));
-	} else if (e.v == REJECT && ret != -e.err) {
+	} else if ((e.v == REJECT || (e.v == EITHER && e.err && ret)) &&
+		   ret != -e.err) {
 		st.errno_bad++;
 		report(f, in, len, m, "failed with %s, expected %s (%s)",
 		       strerror(-ret), strerror(e.err), e.why);
@@ -1331,6 +1872,9 @@ static void step(struct rng *r, struct file *f, const uint8_t *in,
 			       strerror(-ret), (int)strcspn(before, "\n"),
 			       before, (int)strcspn(after, "\n"), after);
 		}
+		/* Nothing else in the profile changed either. */
+		if (profile_kind(f->kind) && !profile_state_ok(f, in, len, m))
+			st.unchanged_bad++;
 		return;
 	}
 	/* Either way: what an accepted write of it must read is known. */
@@ -1394,7 +1938,7 @@ static void phase1(uint64_t seed, unsigned long n)
 struct worker {
 	pthread_t thread;
 	struct rng r;
-	unsigned long n, writes, bad, reads, malformed;
+	unsigned long n, writes, bad, reads, malformed, pwrites, parms;
 	int fds[MAX_FILES];
 	char first[400];
 	bool reader;
@@ -1478,7 +2022,12 @@ static void *writer_main(void *arg)
 		ret = do_write(w->fds[i], f->path, &w->r, g.buf, g.len, m);
 		if (ret == NOT_WRITTEN)
 			continue;
-		if ((e.v == ACCEPT && ret) || (e.v == REJECT && ret != -e.err)) {
+		if (profile_kind(f->kind)) {
+			w->pwrites++;
+			w->parms += !ret && e.effect == E_P_ARM;
+		}
+		if ((e.v == ACCEPT && ret) || (e.v == REJECT && ret != -e.err) ||
+		    (e.v == EITHER && e.err && ret && ret != -e.err)) {
 			w->bad++;
 			escape(g.buf, g.len, esc, sizeof(esc));
 			note(w, "%s '%s' to %s: %s, expected %s", wmode_names[m],
@@ -1637,6 +2186,63 @@ static bool documented_present(void)
 	return ok && nwindows > 0;
 }
 
+/*
+ * The profile's files read their documented defaults; which windows `all`
+ * lists, and in what order (the module's), is learnt from profile/windows.
+ */
+static bool profile_documented(void)
+{
+	static const struct {
+		enum kind kind;
+		const char *def;
+	} defs[] = {
+		{ K_P_ENABLE, "0\n" }, { K_P_PID, "-1\n" },
+		{ K_P_PROBABILITY, "10\n" }, { K_P_MAX_DELAY_US, "1000\n" },
+		{ K_P_SEED, "0\n" },
+	};
+	struct file *f = file_of(-1, K_P_WINDOWS);
+	const char *all = f ? f->def : "";
+	char copy[READ_MAX], want[1024], *t, *save;
+	unsigned int i, seen = 0;
+	bool ok = true;
+	int w;
+
+	snprintf(copy, sizeof(copy), "%s", all);
+	for (t = strtok_r(copy, ",\n", &save); t;
+	     t = strtok_r(NULL, ",\n", &save)) {
+		w = find_window(t);
+		if (w < 0 || (seen & (1u << w)))
+			break;
+		seen |= 1u << w;
+		worder[nworder++] = w;
+	}
+	if (t || seen != all_windows()) {
+		ksft_print_msg("profile/windows reads '%.*s', not every window once\n",
+			       (int)strcspn(all, "\n"), all);
+		ok = false;
+	}
+	profile_defaults();
+	for (i = 0; i < ARRAY_SIZE(defs); i++) {
+		f = file_of(-1, defs[i].kind);
+		if (f && strcmp(f->def, defs[i].def)) {
+			ksft_print_msg("%s reads '%.*s' after a reset, not '%.*s'\n",
+				       f->rel, (int)strcspn(f->def, "\n"),
+				       f->def, (int)strcspn(defs[i].def, "\n"),
+				       defs[i].def);
+			ok = false;
+		}
+	}
+	render_state(want, sizeof(want));
+	f = file_of(-1, K_P_STATE);
+	if (f && strcmp(f->def, want)) {
+		ksft_print_msg("profile/state reads '%s' after a reset, not '%s'\n",
+			       oneline(f->def, copy, 256),
+			       oneline(want, copy + 256, 256));
+		ok = false;
+	}
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n1 = 70000, n2 = 8000, twrites = 0, treads = 0;
@@ -1644,7 +2250,8 @@ int main(int argc, char **argv)
 	struct worker workers[THREADS + 1];
 	char buf[READ_MAX];
 	struct timespec dl;
-	bool modes_ok = true, joined = true;
+	bool modes_ok = true, joined = true, prof_ok;
+	unsigned long pwrites = 0, parms = 0;
 	uint64_t seed;
 	double t0, t1, t2;
 	int loaded, i, opt, unknown = 0, bad;
@@ -1722,15 +2329,17 @@ int main(int argc, char **argv)
 				       windows[i].name, strerror(errno));
 	}
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
-	ksft_print_msg("%d files (%d unknown) in %d windows and at the top\n",
+	ksft_print_msg("%d files (%d unknown) in %d windows, at the top and in profile/\n",
 		       nfiles, unknown, nwindows);
-	ksft_test_result(documented_present(),
-			 "tree: %d files under %s, every documented file present\n",
+	prof_ok = profile_documented();
+	ksft_test_result(documented_present() && prof_ok,
+			 "tree: %d files under %s, every documented file present, the profile's at their defaults\n",
 			 nfiles, MMRACE_DEBUGFS);
 	ksft_test_result(modes_ok,
 			 "modes as documented, nothing for group or others\n");
 
 	/* Phase 1. */
+	prof.known = true;
 	t0 = now_s();
 	phase1(seed, n1);
 	t1 = now_s();
@@ -1739,6 +2348,9 @@ int main(int argc, char **argv)
 		       st.arms, st.resets);
 	ksft_print_msg("phase 1: %lu arming writes took %.1f s, the others %.1f s\n",
 		       st.slow, st.slow_s, st.fast_s);
+	ksft_print_msg("phase 1: profile/: %lu writes, %lu accepted; %lu arms (%.2f s), %lu disarms; profile/state checked %lu times\n",
+		       st.pwrites, st.paccepted, st.parms, st.parm_s,
+		       st.pdisarms, st.pstates);
 	ksft_test_result(!st.verdict_bad,
 			 "single-threaded: every write accepted or rejected as documented (%lu wrong)\n",
 			 st.verdict_bad);
@@ -1752,8 +2364,9 @@ int main(int argc, char **argv)
 			 "%lu reads with 1- to 8-byte buffers match a whole read (%lu did not)\n",
 			 st.tiny_reads, st.tiny_bad);
 
-	/* Phase 2. */
+	/* Phase 2: the profile is no longer known, only the syntax. */
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	prof.known = false;
 	memset(workers, 0, sizeof(workers));
 	for (i = 0; i <= THREADS; i++) {
 		workers[i].r.s = seed + 1 + i;
@@ -1778,11 +2391,15 @@ int main(int argc, char **argv)
 		treads += workers[i].reads;
 		tbad += workers[i].bad;
 		tmalformed += workers[i].malformed;
+		pwrites += workers[i].pwrites;
+		parms += workers[i].parms;
 		if (workers[i].first[0])
 			ksft_print_msg("thread %d: %s\n", i, workers[i].first);
 	}
 	ksft_print_msg("phase 2: %lu writes by %d threads and %lu reads in %.1f s\n",
 		       twrites, THREADS, treads, t2 - t1);
+	ksft_print_msg("phase 2: profile/: %lu writes, %lu arms\n", pwrites,
+		       parms);
 	ksft_test_result(joined && !tbad,
 			 "concurrent: %lu writes by %d threads accepted or rejected as documented (%lu wrong), all joined\n",
 			 twrites, THREADS, tbad);
