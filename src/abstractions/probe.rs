@@ -202,7 +202,10 @@ pub(crate) fn resolve_sites<'a>(sites: impl Iterator<Item = &'a Site> + Clone) {
     let mut names = [core::ptr::null::<kernel::ffi::c_char>(); MAX_SYMBOLS];
     let mut symbols: [&[u8]; MAX_SYMBOLS] = [&[]; MAX_SYMBOLS];
     let mut n = 0;
-    for symbol in sites.clone().flat_map(|s| s.symbols().take(1 + MAX_CALLERS)) {
+    for symbol in sites
+        .clone()
+        .flat_map(|s| s.symbols().take(1 + MAX_CALLERS))
+    {
         if symbols[..n].contains(&symbol.as_bytes()) {
             continue;
         }

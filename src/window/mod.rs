@@ -206,6 +206,16 @@ impl Window {
         self.config.phases.load(Relaxed) & all
     }
 
+    /// Whether every probe site of every phase is in this kernel: what
+    /// arming with the default phases (all of them) needs.
+    pub(crate) fn sites_present(&self) -> bool {
+        self.desc
+            .phases
+            .iter()
+            .flat_map(|phase| phase.sites.iter())
+            .all(|site| site.missing_symbol().is_none())
+    }
+
     /// Arms (`on`) or disarms the window: registers or unregisters its
     /// probes. A site missing from this kernel refuses arming, with the
     /// reason in `why`.

@@ -85,6 +85,17 @@ fn arm(why: &mut Why<'_>) -> Result {
             format_args!("write the root of the process tree to profile/pid first"),
         );
     }
+    // Checked before anything changes: a rejected write changes nothing.
+    if !WINDOWS
+        .iter()
+        .enumerate()
+        .any(|(i, w)| selected(i) && w.sites_present())
+    {
+        return reject(
+            why,
+            format_args!("none of the selected windows has its probe sites in this kernel"),
+        );
+    }
     disarm();
     PROFILE.armed.store(0, Relaxed);
     let mut seed = PROFILE.seed.load(Relaxed);
@@ -135,6 +146,8 @@ fn arm(why: &mut Why<'_>) -> Result {
     }
     PROFILE.armed.store(armed, Relaxed);
     if armed == 0 {
+        // Only if registering every probe failed (out of memory, or
+        // kprobes refusing the site): the previous arm is gone by now.
         return reject(why, format_args!("no selected window could be armed"));
     }
     PROFILE.enabled.store(true, Relaxed);
