@@ -68,7 +68,7 @@ pub(crate) struct Site {
     hook: Hook,
     value: Value,
     /// `[start, end)` of the symbol, then of each caller, resolved once by
-    /// [`resolve_sites`] (zero: missing). Resolving registers a throw-away
+    /// [`Site::resolve`] (zero: missing). Resolving registers a throw-away
     /// kprobe; doing it at load time, before anything is armed, keeps
     /// those away from the addresses of armed probes.
     ranges: [AtomicUsize; 2 * (1 + MAX_CALLERS)],
@@ -124,15 +124,14 @@ impl Site {
         )
     }
 
-    /// Stores where the site's symbols are, as `lookup` finds them
-    /// (`None`: not in this kernel).
-    fn resolve_with(&self, mut lookup: impl FnMut(&'static CStr) -> Option<(usize, usize)>) {
+    /// Looks up the site's symbols; call once, before arming.
+    pub(crate) fn resolve(&self) {
         let offset = match self.hook {
             Hook::Kprobe { .. } => 0,
             Hook::Tracepoint { .. } => 2,
         };
         for (i, symbol) in self.symbols().enumerate().take(1 + MAX_CALLERS) {
-            let (start, end) = lookup(symbol).unwrap_or((0, 0));
+            let (start, end) = symbol_range(symbol).unwrap_or((0, 0));
             self.ranges[offset + 2 * i].store(start, Relaxed);
             self.ranges[offset + 2 * i + 1].store(end, Relaxed);
         }
@@ -192,50 +191,15 @@ impl Site {
     }
 }
 
-/// How many distinct symbols [`resolve_sites`] looks up at once.
-const MAX_SYMBOLS: usize = 32;
-
-/// Looks up the symbols of every site, once, before anything is armed: in
-/// one call, so that the kernel waits for one RCU grace period for all of
-/// them, not one per symbol.
-pub(crate) fn resolve_sites<'a>(sites: impl Iterator<Item = &'a Site> + Clone) {
-    let mut names = [core::ptr::null::<kernel::ffi::c_char>(); MAX_SYMBOLS];
-    let mut symbols: [&[u8]; MAX_SYMBOLS] = [&[]; MAX_SYMBOLS];
-    let mut n = 0;
-    for symbol in sites
-        .clone()
-        .flat_map(|s| s.symbols().take(1 + MAX_CALLERS))
-    {
-        if symbols[..n].contains(&symbol.as_bytes()) {
-            continue;
-        }
-        if n == MAX_SYMBOLS {
-            // Its sites read as missing the symbol: they refuse to arm.
-            pr_warn!("more than {MAX_SYMBOLS} probe symbols: raise MAX_SYMBOLS\n");
-            break;
-        }
-        names[n] = symbol.as_char_ptr();
-        symbols[n] = symbol.as_bytes();
-        n += 1;
-    }
-    let (mut start, mut end) = ([0usize; MAX_SYMBOLS], [0usize; MAX_SYMBOLS]);
-    // SAFETY: `names[..n]` are NUL-terminated strings that live for the
-    // module's lifetime; the helper reads `n` of them and writes `n` entries
-    // of `start` and `end`, which have room for `MAX_SYMBOLS >= n`.
-    let ret = unsafe {
-        bindings::mmrace_symbol_ranges(
-            names.as_ptr(),
-            start.as_mut_ptr(),
-            end.as_mut_ptr(),
-            n as u32,
-        )
-    };
-    for site in sites {
-        site.resolve_with(|symbol| {
-            let i = symbols[..n].iter().position(|s| *s == symbol.as_bytes())?;
-            (ret == 0 && end[i] != 0).then_some((start[i], end[i]))
-        });
-    }
+/// `[start, end)` of a kernel text symbol.
+fn symbol_range(symbol: &CStr) -> Result<(usize, usize)> {
+    let (mut start, mut end) = (0, 0);
+    // SAFETY: `symbol` is NUL-terminated; the helper writes only the two
+    // outputs.
+    to_result(unsafe {
+        bindings::mmrace_symbol_range(symbol.as_char_ptr(), &mut start, &mut end)
+    })?;
+    Ok((start, end))
 }
 
 /// Receives the pages a probe fires on.

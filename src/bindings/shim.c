@@ -215,61 +215,38 @@ void mmrace_probe_unregister(struct mmrace_probe *probe)
 }
 
 /*
- * kallsyms_lookup_name() is not exported: let kprobes resolve the names, then
- * read each symbol's size back from "%pS"-style "name+off/size".
+ * kallsyms_lookup_name() is not exported: let kprobes resolve the name, then
+ * read the symbol's size back from "%pS"-style "name+off/size".
  *
- * The probes are registered disabled: kprobes resolves and checks the
- * address but never writes an int3 there nor queues it for optimization.
- * Armed, such a throw-away probe (no post_handler, so optimizable) on a hot
- * function such as filemap_get_entry() oopsed a CPU entering it ("Oops:
- * int3") while it was registered and unregistered at once.
- *
- * All at once: unregister_kprobes() waits for one RCU grace period for the
- * lot, where unregistering one by one waited once per symbol (about 20 per
- * load, which made loading the module slow under load on a debug kernel).
- * A symbol kprobes refuses gets end[i] = 0.
+ * The probe is registered disabled: kprobes resolves and checks the address
+ * but never writes an int3 there nor queues it for optimization. Armed, this
+ * throw-away probe (no post_handler, so optimizable) on a hot function such
+ * as filemap_get_entry() oopsed a CPU entering it ("Oops: int3") while it
+ * was registered and unregistered at once.
  */
-int mmrace_symbol_ranges(const char *const *symbols, unsigned long *start,
-			 unsigned long *end, unsigned int n)
+int mmrace_symbol_range(const char *symbol, unsigned long *start,
+			unsigned long *end)
 {
-	struct kprobe *kps, **registered;
+	struct kprobe kp = {
+		.symbol_name = symbol,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
 	char buf[KSYM_SYMBOL_LEN];
-	unsigned long off, size;
-	unsigned int i, m = 0;
+	unsigned long addr, off, size;
 	char *p;
+	int ret;
 
-	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
-	registered = kcalloc(n, sizeof(*registered), GFP_KERNEL);
-	if (!kps || !registered) {
-		kfree(kps);
-		kfree(registered);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		start[i] = 0;
-		end[i] = 0;
-		kps[i].symbol_name = symbols[i];
-		kps[i].flags = KPROBE_FLAG_DISABLED;
-		if (!register_kprobe(&kps[i])) {
-			start[i] = (unsigned long)kps[i].addr;
-			registered[m++] = &kps[i];
-		}
-	}
-	unregister_kprobes(registered, m);
-	for (i = 0; i < n; i++) {
-		if (!start[i])
-			continue;
-		sprint_symbol(buf, start[i]);
-		p = strrchr(buf, '+');
-		if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2) {
-			start[i] = 0;
-			continue;
-		}
-		start[i] -= off;
-		end[i] = start[i] + size;
-	}
-	kfree(registered);
-	kfree(kps);
+	ret = register_kprobe(&kp);
+	if (ret)
+		return ret == -EINVAL ? -ENOENT : ret;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	sprint_symbol(buf, addr);
+	p = strrchr(buf, '+');
+	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
+		return -ENOENT;
+	*start = addr - off;
+	*end = *start + size;
 	return 0;
 }
 

@@ -62,12 +62,9 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   mmrace_probe_fn fn, const void *ctx);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
-/*
- * [start[i], end[i]) of each of @n kernel text symbols, looked up at once;
- * end[i] is 0 for a symbol not found. 0 or -ENOMEM.
- */
-int mmrace_symbol_ranges(const char *const *symbols, unsigned long *start,
-			 unsigned long *end, unsigned int n);
+/* [start, end) of a kernel text symbol; 0 or -errno (-ENOENT: no symbol). */
+int mmrace_symbol_range(const char *symbol, unsigned long *start,
+			unsigned long *end);
 
 /* The page_ref tracepoints (CONFIG_DEBUG_PAGE_REF) a window can hook. */
 enum mmrace_tracepoint {

@@ -560,14 +560,15 @@ pub(crate) fn mix64(x: u64) -> u64 {
 }
 
 /// Looks up every window's probe sites, at load time: before anything is
-/// armed (see `probe::resolve_sites`).
+/// armed (see `Site::resolve`).
 pub(crate) fn resolve_sites() {
-    crate::abstractions::probe::resolve_sites(
-        WINDOWS
-            .iter()
-            .flat_map(|w| w.desc.phases.iter())
-            .flat_map(|phase| phase.sites.iter().copied()),
-    );
+    for w in WINDOWS {
+        for phase in w.desc.phases {
+            for site in phase.sites {
+                site.resolve();
+            }
+        }
+    }
 }
 
 /// Disarms every window.
