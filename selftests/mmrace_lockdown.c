@@ -7,8 +7,9 @@
  * the run. Says who refused: a kernel that enforces module signatures under
  * lockdown refuses an unsigned mmrace.ko before the module's own check can
  * run; a signed one reaches it. With MMRACE_LOCKDOWN_SIGNED=1 in the
- * environment (make check-debug signs the module with the debug kernel's
- * key) the refusal must be the module's own.
+ * environment, for a signed mmrace.ko, the refusal must be the module's
+ * own. make check-debug does not set it: its kernel did not accept the
+ * module signed with its own key (Documentation/guarantees.rst).
  */
 #include <errno.h>
 #include <fcntl.h>
