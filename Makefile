@@ -12,6 +12,9 @@
 #   make check-mutants  the regression tests on the clean kernel and on each
 #                 mutant kernel (selftests/mutants/*.patch, or
 #                 MUTANTS_DIR=<dir> of your own patches): the table
+#   make check-broken  the window tests against deliberately broken builds
+#                 of mmrace.ko (no delay, no window, no hit): they must
+#                 fail (or skip, never pass)
 #   make check-kselftest-tree  selftests/ as a kernel tree's
 #                 tools/testing/selftests/mmrace: built and installed with the
 #                 kernel's kselftest Makefiles, run by run_kselftest.sh in the guest
@@ -27,7 +30,7 @@
 SHELL := /bin/bash
 export KDIR MUTANTS_DIR
 
-.PHONY: all demo check check-debug check-mutants check-upstream check-kselftest-tree bench \
+.PHONY: all demo check check-broken check-debug check-mutants check-upstream check-kselftest-tree bench \
 	setup kernel module clean
 
 all: module
@@ -43,6 +46,9 @@ bench:
 
 check-mutants:
 	@scripts/check-mutants.sh
+
+check-broken:
+	@scripts/check-broken.sh
 
 check-debug:
 	@scripts/check-debug.sh

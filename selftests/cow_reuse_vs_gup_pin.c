@@ -17,6 +17,11 @@
  *    writes its copy and exits, the parent writes: the pinned page must
  *    hold the parent's data, never the child's.
  *
+ * Verdict: fails on a violation; passes only if the window was hit by this
+ * process tree and at least one COW fault or pinned write happened with the
+ * other GUP reference held (each completed round is one, by its protocol);
+ * else SKIP.
+ *
  * Not covered: swap-out of a pinned page (the test guest has no swap).
  * Mutant: 003-cow-reuse-on-mapcount.patch.
  */
@@ -119,6 +124,8 @@ static void leak_round(uint64_t a, uint64_t b)
 	else if (WEXITSTATUS(status))
 		regress_violation(&r,
 				  "the child read the parent's post-fork write from its pipe: COW reused a page the child's pipe references");
+	else
+		regress_exercised(&r, 1);	/* wrote while the pipe held it */
 	munmap(page, psize);
 	close(to_child[0]);
 	close(to_child[1]);
@@ -168,6 +175,7 @@ static void pin_round(uint64_t a, uint64_t b)
 	}
 	seen = *(uint64_t *)buf;
 	ioctl(gup_fd, PIN_LONGTERM_TEST_STOP);
+	regress_exercised(&r, 1);	/* wrote while the pin held the page */
 	__atomic_store_n(&current_page, NULL, __ATOMIC_RELAXED);
 	if (seen != b)
 		regress_violation(&r,
@@ -195,6 +203,7 @@ int main(void)
 	if (gup_fd < 0)
 		ksft_exit_skip("no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n");
 	regress_arm(&r, "gup_fast_post_grab", NULL, 500, REGRESS_TREE);
+	regress_exercise(&r, "writes to a page another GUP reference or pin held");
 
 	pthread_create(&t, NULL, grabber, NULL);
 	regress_pin_cpu(0);

@@ -14,6 +14,9 @@
  * Invariant: a read never returns anything but the pattern (a frozen folio
  * is neither returned nor mistaken for a hole), and no VM_BUG_ON fires (the
  * runner scans the kernel log).
+ * Verdict: fails on a violation; passes only if this process's reader
+ * arrived at least once at a folio this process's migration held frozen
+ * (migrate_freeze's hits, both windows filtered by pid); else SKIP.
  * Mutant: 004-pagecache-lookup-frozen-as-absent.patch.
  */
 #define _GNU_SOURCE
@@ -77,6 +80,7 @@ static void *migrator(void *arg)
 
 int main(void)
 {
+	struct mmrace_stats frozen;
 	uint64_t words[2];
 	pthread_t t;
 	int i;
@@ -106,6 +110,7 @@ int main(void)
 	 */
 	regress_arm(&r, "migrate_freeze", "frozen", 500, REGRESS_PROCESS);
 	regress_arm(&r, "pagecache_pre_grab", NULL, 0, REGRESS_PROCESS);
+	regress_exercise(&r, "lookups that met a frozen folio");
 
 	pthread_create(&t, NULL, migrator, NULL);
 	regress_pin_cpu(0);
@@ -132,5 +137,8 @@ int main(void)
 	pthread_join(t, NULL);
 	ksft_print_msg("%lu reads; pages moved %lu times, not moved %lu times\n",
 		       reads, moved, not_moved);
+	/* An arrival of the reader on the page held frozen is a hit. */
+	if (r.armed && !win_stats("migrate_freeze", &frozen))
+		regress_exercised(&r, frozen.hits);
 	regress_finish(&r, "a frozen page-cache folio is never returned nor taken for a hole");
 }

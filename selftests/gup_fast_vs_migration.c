@@ -13,6 +13,9 @@
  *
  * Invariant: the page in the pipe is always the page the process sees, and
  * no reference is left behind (after the race the page migrates).
+ * Verdict: fails on a violation; passes only if the window was hit by this
+ * process and at least one migration attempt began and ended while the
+ * pipe held its GUP reference (the dangerous interleaving); else SKIP.
  * Mutant: 000-migrate-skip-anon-refcount-check.patch.
  */
 #define _GNU_SOURCE
@@ -39,6 +42,10 @@ static struct regress r;
 static char *page;
 static size_t psize;
 static unsigned long spliced, migrated, backed_off;
+/* Odd while the pipe holds a reference on the page (between vmsplice and
+ * the read that drains it); bumped at both ends.
+ */
+static unsigned long held;
 
 static int page_node(void)
 {
@@ -72,10 +79,16 @@ static void *migrator(void *arg)
 	(void)arg;
 	regress_pin_cpu(1);
 	while (regress_running(&r)) {
-		if (move_to_other_node())
+		unsigned long before = __atomic_load_n(&held, __ATOMIC_ACQUIRE);
+		int ret = move_to_other_node();
+
+		if (ret)
 			backed_off++;
 		else
 			migrated++;
+		if ((before & 1) &&
+		    __atomic_load_n(&held, __ATOMIC_ACQUIRE) == before)
+			regress_exercised(&r, 1);
 	}
 	return NULL;
 }
@@ -99,6 +112,7 @@ static void splicer(void)
 			break;
 		}
 		spliced++;
+		__atomic_add_fetch(&held, 1, __ATOMIC_RELEASE);
 		/* The pipe now holds a reference on the page: write through
 		 * the mapping, then read the pipe's page.
 		 */
@@ -107,6 +121,7 @@ static void splicer(void)
 			regress_violation(&r, "read: %s", strerror(errno));
 			break;
 		}
+		__atomic_add_fetch(&held, 1, __ATOMIC_RELEASE);
 		seen = *(uint64_t *)buf;
 		if (seen != v + 1)
 			regress_violation(&r,
@@ -135,6 +150,7 @@ int main(void)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	memset(page, 1, psize);
 	regress_arm(&r, "gup_fast_post_grab", NULL, 500, REGRESS_PROCESS);
+	regress_exercise(&r, "migrations attempted while the pipe held its GUP reference");
 
 	pthread_create(&t, NULL, migrator, NULL);
 	splicer();

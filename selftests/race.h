@@ -43,6 +43,10 @@ bool kprobe_listed(const char *symbol);
 struct race_page {
 	char *addr;		/* one page, mapped and populated */
 	int memfd;		/* -1 for anonymous memory */
+	char *unfaulted;	/* the memfd page mapped again, never
+				 * touched: mincore(2) looks it up in the
+				 * page cache (NULL for anonymous memory)
+				 */
 	int gup_fd;		/* /sys/kernel/debug/gup_test, or -1 */
 	const char *retarget;	/* window whose target side A re-writes */
 };
@@ -59,6 +63,7 @@ int side_gup_fast(struct race_page *p);		/* GUP-fast get + put */
 int side_pin_fast(struct race_page *p);		/* GUP-fast pin + unpin */
 int side_migrate(struct race_page *p);		/* move_pages to the other node */
 int side_read(struct race_page *p);		/* pread(2) of the memfd page */
+int side_mincore(struct race_page *p);		/* a lockless page-cache lookup */
 int side_touch(struct race_page *p);		/* read the mapped page */
 int side_compact(struct race_page *p);		/* /proc/sys/vm/compact_memory */
 
@@ -85,8 +90,11 @@ void race_iters(struct race *r, unsigned long *iters_a, unsigned long *iters_b);
 /* A test of one window: side A runs into the window, side B is the other
  * side of the race. The window is filtered to this process (both sides run
  * here), first with delay_us=0 (the natural rate: one look at the page per
- * event), then with @delay_us. It passes if the armed run has hits, and is
- * a SKIP, with the reason, if it has none.
+ * event), then with @delay_us. It fails if the armed windows did not hold
+ * (none opened, or the longest or the mean shorter than delay_us); it
+ * passes only if the delay changed the outcome (hits per opened window at
+ * least 5 times the natural hits per event, and at least 20 %), and is a
+ * SKIP, with the numbers, if the workload could not show that.
  */
 struct window_test {
 	const char *window;

@@ -84,8 +84,7 @@ void regress_arm(struct regress *r, const char *window, const char *phase,
 
 	if (!r->armed)
 		return;
-	if (scope != REGRESS_ANY)
-		ret = win_set(window, "pid", "%d", getpid());
+	ret = win_set(window, "pid", "%d", getpid());
 	if (!ret && scope == REGRESS_TREE)
 		ret = win_set(window, "pid_tree", "1");
 	if (!ret && phase)
@@ -101,6 +100,16 @@ void regress_arm(struct regress *r, const char *window, const char *phase,
 		r->windows[r->nwindows++] = window;
 }
 
+void regress_exercise(struct regress *r, const char *what)
+{
+	r->exercise = what;
+}
+
+void regress_exercised(struct regress *r, unsigned long long n)
+{
+	__atomic_add_fetch(&r->exercised, n, __ATOMIC_RELAXED);
+}
+
 int regress_scenario(struct regress *r, const char *cmd, bool verbose)
 {
 	static char report[8192];
@@ -114,8 +123,13 @@ int regress_scenario(struct regress *r, const char *cmd, bool verbose)
 		return ret;
 	while ((kind = mmrace_report_next(&pos, line, sizeof(line))) !=
 	       MMRACE_REPORT_END) {
+		unsigned long long n;
+
 		if (kind == MMRACE_REPORT_NOT_OK)
 			regress_violation(r, "%s", line);
+		else if (kind == MMRACE_REPORT_NOTE &&
+			 sscanf(line, "exercised: %llu", &n) == 1)
+			regress_exercised(r, n);
 		else if (kind == MMRACE_REPORT_NOTE && verbose)
 			ksft_print_msg("%s\n", line);
 	}
@@ -135,6 +149,7 @@ void regress_finish(struct regress *r, const char *invariant)
 {
 	struct mmrace_stats s;
 	uint64_t hits = 0;
+	bool shown;
 	int i;
 
 	for (i = 0; i < r->nwindows; i++) {
@@ -150,6 +165,9 @@ void regress_finish(struct regress *r, const char *invariant)
 		       r->name, r->armed ? "armed" : "off", r->violated,
 		       r->violated ? r->violated_at : regress_elapsed(r),
 		       r->cap_s);
+	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r->name,
+		       r->exercised, r->exercise ? r->exercise : "(none)");
+	shown = r->armed && hits && r->exercise && r->exercised;
 	ksft_set_plan(1);
 	if (r->violated)
 		ksft_test_result_fail("%s: violated after %.2f s: %s\n",
@@ -160,14 +178,22 @@ void regress_finish(struct regress *r, const char *invariant)
 	else if (!hits)
 		ksft_test_result_skip("%s: held, but no window was hit: the race was not exercised\n",
 				      invariant);
+	else if (!r->exercise)
+		ksft_test_result_skip("%s: held, but the test counts no dangerous interleaving\n",
+				      invariant);
+	else if (!r->exercised)
+		ksft_test_result_skip("%s: held, %llu window hits, but no %s in this run: the race was not exercised\n",
+				      invariant, (unsigned long long)hits,
+				      r->exercise);
 	else
-		ksft_test_result_pass("%s: held for %.0f s, %llu window hits\n",
+		ksft_test_result_pass("%s: held for %.0f s, %llu window hits, %llu %s\n",
 				      invariant, regress_elapsed(r),
-				      (unsigned long long)hits);
+				      (unsigned long long)hits, r->exercised,
+				      r->exercise);
 	if (regress_loaded == 1)
 		mmrace_unload();
 	/* A skipped verdict exits as a SKIP (ksft_finished() would pass it). */
-	if (!r->violated && (!r->armed || !hits)) {
+	if (!r->violated && !shown) {
 		ksft_print_cnts();
 		exit(KSFT_SKIP);
 	}

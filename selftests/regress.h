@@ -6,12 +6,16 @@
  * every window disabled (MMRACE_WINDOWS=off), and ends with:
  *
  *   not ok  the invariant was violated (with the seconds it took);
- *   ok      it held, and its (first armed) window was hit;
- *   SKIP    it held, but no window was hit (or the windows were disabled):
- *           nothing shows the race was exercised.
+ *   ok      it held, its (first armed) window was hit by the test's own
+ *           tasks (windows are filtered by pid: there is no "any task"
+ *           scope), and the dangerous interleaving the test names
+ *           (regress_exercise()) happened at least once in this run;
+ *   SKIP    it held, but one of those is missing (or the windows were
+ *           disabled): nothing shows the race was exercised.
  *
- * Every test prints one machine-readable line for scripts/check-mutants.sh:
+ * Every test prints machine-readable lines for scripts/check-mutants.sh:
  *   # mmrace-detect: NAME windows=armed|off detected=0|1 seconds=S cap=S
+ *   # mmrace-exercised: NAME count=N what=WHAT
  */
 #ifndef MMRACE_REGRESS_H
 #define MMRACE_REGRESS_H
@@ -31,6 +35,8 @@ struct regress {
 	char why[512];
 	const char *windows[4];	/* armed by regress_arm() */
 	int nwindows;
+	const char *exercise;	/* what regress_exercised() counts */
+	unsigned long long exercised;
 };
 
 /* Prints the KTAP header, loads mmrace.ko, reads the environment. */
@@ -42,11 +48,20 @@ bool regress_running(const struct regress *r);
 /* Records the first violation of the invariant (thread-safe). */
 void regress_violation(struct regress *r, const char *fmt, ...)
 	__printf(2, 3);
-/* Whose events a window opens for. */
+/*
+ * Names the dangerous interleaving the test counts (e.g. "frees with the
+ * reader's reference held"); a test that never calls this cannot pass.
+ */
+void regress_exercise(struct regress *r, const char *what);
+/* Counts @n occurrences of it (thread-safe). */
+void regress_exercised(struct regress *r, unsigned long long n);
+/*
+ * Whose events a window opens for: never any task's, so that a hit is the
+ * test's own.
+ */
 enum regress_scope {
 	REGRESS_PROCESS,	/* this process's threads */
 	REGRESS_TREE,		/* this process and its descendants */
-	REGRESS_ANY,		/* any task */
 };
 
 /*
@@ -58,7 +73,8 @@ void regress_arm(struct regress *r, const char *window, const char *phase,
 		 unsigned int delay_us, enum regress_scope scope);
 /*
  * Runs the in-kernel scenario @cmd once: a failed check is a violation
- * (recorded with its line). Prints the report's notes if @verbose.
+ * (recorded with its line); a note "exercised: N" counts N occurrences of
+ * the dangerous interleaving. Prints the report's notes if @verbose.
  * 0, or -errno if the scenario could not run.
  */
 int regress_scenario(struct regress *r, const char *cmd, bool verbose);

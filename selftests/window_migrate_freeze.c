@@ -3,6 +3,11 @@
  * Window migrate_freeze: migration of a shmem folio at its expected-refcount
  * check, against page-cache lookups taking speculative references (seeds 000,
  * 004). GUP-fast cannot be the other side here: the page is already unmapped.
+ * Nor can read(2): shmem's read takes the folio lock, which migration holds,
+ * so a reader waits out the window with its reference already taken. The
+ * other side is mincore(2) of the file's page through a mapping that was
+ * never faulted: a page-cache lookup that takes and drops a speculative
+ * reference without the lock.
  */
 #include "race.h"
 
@@ -15,9 +20,9 @@ int main(void)
 		.memfd = true,
 		.side_a = side_migrate,
 		.a_name = "move_pages",
-		.side_b = side_read,
-		.b_name = "pread",
-		.delay_us = 2000,
+		.side_b = side_mincore,
+		.b_name = "mincore",
+		.delay_us = 5000,
 	};
 
 	return window_test_main(&t);

@@ -3,11 +3,11 @@
 //! Seed 001: a speculative page-cache reference outliving the page's reuse
 //! as the first page of a high-order, non-compound allocation.
 //!
-//! The owner (the writing task, "CPU2" of the thread) allocates an order-2
+//! The owner (a kernel thread, "CPU2" of the thread) allocates an order-2
 //! block without `__GFP_COMP`, publishes its first page in a slot, empties
-//! the slot and frees the block with `__free_pages()`. The reader (a kernel
-//! thread, "CPU1") looks the slot up the page cache's way: load, speculative
-//! reference, re-check, put. The `pagecache_pre_grab` and
+//! the slot and frees the block with `__free_pages()`. The reader (the
+//! writing task, "CPU1") looks the slot up the page cache's way: load,
+//! speculative reference, re-check, put. The `pagecache_pre_grab` and
 //! `pagecache_post_grab` windows fire at the reader's load and reference,
 //! so that, armed, the owner's `__free_pages()` lands while the reader holds
 //! its reference: the last put is then the reader's, on the first page
@@ -94,9 +94,12 @@ fn run(r: &mut Report<'_>, args: &Args) {
         &Counts::default(),
     );
     let before = free_pages_total();
+    // The reader runs in the writing task, so that windows filtered to the
+    // test's process (`pid`) open for it and for no one else; the owner
+    // runs on a kernel thread.
     let outcome = thread::join(
-        || owner(args.iterations, args, slot, stop, c),
-        move || reader(slot, stop, c),
+        || reader(slot, stop, c),
+        move || owner(args.iterations, args, slot, stop, c),
     );
     if !r.joined("setup", outcome) {
         return;
@@ -114,6 +117,9 @@ fn run(r: &mut Report<'_>, args: &Args) {
         c.stale.load(Relaxed),
         c.missed.load(Relaxed)
     ));
+    // The dangerous interleaving, for the regression test's verdict
+    // (selftests/regress.h): a free with the reader's reference held.
+    r.note(format_args!("exercised: {contended}"));
     r.note(format_args!(
         "free pages before {before}, after {after}: {lost} fewer (a lost tail is {} pages per contended free)",
         (1u64 << ORDER) - 1
