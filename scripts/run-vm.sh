@@ -44,6 +44,8 @@ fi
 # (host-tsc-khz.sh; never /proc/cpuinfo's "cpu MHz", a core's current clock
 # under cpufreq), else let the guest calibrate; and trust it.
 khz=${MMRACE_TSC_KHZ-$("$(dirname "$0")/host-tsc-khz.sh")}
+[ -n "$khz" ] || [ -n "${MMRACE_TSC_KHZ+set}" ] ||
+	echo "run-vm: the host's TSC frequency is unknown: no tsc_early_khz (the guest may run on jiffies)" >&2
 append="console=ttyS0 loglevel=7 tsc=reliable ${khz:+tsc_early_khz=$khz} panic=-1 oops=panic panic_on_warn=1
 softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
 mmrace_accel=$guest_accel
