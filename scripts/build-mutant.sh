@@ -7,9 +7,10 @@
 # Incremental: a work tree next to the clean build (a hard-linked copy of
 # the source, a copy of the build directory with its recorded paths
 # rewritten) is made once per clean kernel; each mutant then restores the
-# files the previous one touched, applies its patch and re-runs make, which
-# recompiles only those files and relinks (about 15-30 s). Images are cached
-# under the clean kernel's key and the patch's hash.
+# files the previous one touched (changed, created or deleted), applies its
+# patch and re-runs make, which recompiles only those files and relinks
+# (about 15-30 s). Images are cached under the clean kernel's key and the
+# patch's hash.
 set -eu
 . "$(dirname "$0")/env.sh"
 
@@ -46,24 +47,32 @@ if [ ! -f "$work/.mmrace-ready" ]; then
 	touch "$work/.mmrace-ready"
 fi
 
-# Undo the previous mutant: pristine contents, new mtimes (so make rebuilds
-# them), links broken (so the pristine tree is never written through).
-while read -r f; do
-	[ -n "$f" ] || continue
-	if [ -f "$src/$f" ]; then
-		cp --remove-destination "$src/$f" "$work/src/$f"
+# A file back to its pristine contents (or gone, if the pristine tree has
+# none): new mtime (so make rebuilds it), link broken (so the pristine tree
+# is never written through).
+pristine() { # FILE
+	if [ -f "$src/$1" ]; then
+		mkdir -p "$(dirname "$work/src/$1")"
+		cp --remove-destination "$src/$1" "$work/src/$1"
 	else
-		rm -f "$work/src/$f"
+		rm -f "$work/src/$1"
 	fi
+}
+
+# Undo the previous mutant: every file it changed, created or deleted.
+while read -r f; do
+	[ -z "$f" ] || pristine "$f"
 done <"$work/touched"
 : >"$work/touched"
 
-files=$(sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$patch")
+# The files PATCH touches: old and new names ("--- a/F" alone for a file it
+# deletes, "+++ b/F" alone for one it creates; git's renames and copies).
+files=$(sed -n -e 's#^--- a/\([^[:space:]]*\).*#\1#p' \
+	-e 's#^+++ b/\([^[:space:]]*\).*#\1#p' \
+	-e 's#^\(rename from\|rename to\|copy to\) \(.*\)#\2#p' "$patch" | sort -u)
 [ -n "$files" ] || { echo "build-mutant: $patch touches no file" >&2; exit 1; }
 for f in $files; do
-	if [ -f "$src/$f" ]; then
-		cp --remove-destination "$src/$f" "$work/src/$f"
-	fi
+	pristine "$f"
 	echo "$f" >>"$work/touched"
 done
 if ! patch -d "$work/src" -p1 --no-backup-if-mismatch -s <"$patch" >&2; then

@@ -65,41 +65,6 @@ mkdir -p "$out"
 
 own_test() { sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$1" | head -n 1; }
 
-# Per-run verdicts of one guest run, appended to results.tsv:
-# KERNEL MODE TEST RUN VERDICT SECONDS. A run that never reported (the
-# guest died) is "died"; a kernel-log splat during a run makes it "fail".
-collect() { # LABEL MODE OUTDIR TESTLIST
-	awk -v patfile="$MMRACE_TOP/scripts/splat-patterns" '
-	BEGIN { while ((getline p < patfile) > 0) if (p != "") pats[n++] = p }
-	{ sub(/\r$/, "") }
-	/mmrace-test: begin / { t = $NF; cur = t "#" (++seen[t]); next }
-	/mmrace-test: end / { cur = ""; next }
-	cur != "" { for (i = 0; i < n; i++) if ($0 ~ pats[i]) { print cur; break } }
-	' "$3/console.log" | sort -u >"$3/splat-runs"
-	tr -d '\r' <"$3/results.log" | awk -v label="$1" -v mode="$2" \
-		-v splats="$3/splat-runs" -v list="$4" '
-	BEGIN {
-		while ((getline s < splats) > 0) bad[s] = 1
-		while ((getline t < list) > 0) { order[++nt] = t; want[t "#" (++w[t])] = 1 }
-	}
-	/^# selftests: mmrace: / { t = $4; k = t "#" (++seen[t]); secs[k] = ""; next }
-	/mmrace-detect:/ { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) secs[k] = substr($i, 9); next }
-	/^(not )?ok [0-9]+ selftests: mmrace: / {
-		v = ($1 == "not") ? "fail" : "pass"
-		if ($0 ~ /# SKIP/) v = "skip"
-		if ($0 ~ /# TIMEOUT/) v = "timeout"
-		if (k in bad) v = "fail"
-		verdict[k] = v
-	}
-	END {
-		for (i = 1; i <= nt; i++) {
-			t = order[i]; k = t "#" (++r[t])
-			v = (k in verdict) ? verdict[k] : ((k in bad) ? "fail" : "died")
-			printf "%s\t%s\t%s\t%d\t%s\t%s\n", label, mode, t, r[t], v, secs[k]
-		}
-	}' >>"$out/results.tsv"
-}
-
 run_kernel() { # LABEL IMAGE MODE TEST...
 	local label=$1 image=$2 mode=$3 vm t i
 	shift 3
@@ -120,7 +85,8 @@ run_kernel() { # LABEL IMAGE MODE TEST...
 		"$MMRACE_TOP/scripts/run-vm.sh" "$image" "$o/initrd.gz" "$o" check
 	vm=$?
 	set -e
-	collect "$label" "$mode" "$o" "$o/tests"
+	"$MMRACE_TOP/scripts/mutant-runs.sh" "$label" "$mode" "$o" "$o/tests" \
+		>>"$out/results.tsv"
 	[ "$vm" != 2 ] || echo "# $label: the guest died or hung (see ${o#"$MMRACE_TOP"/}/console.log)"
 }
 

@@ -75,10 +75,7 @@ if [ "${MMRACE_CHECK_UPSTREAM:-1}" != 0 ]; then
 	set -e
 	grep -v -e '^# # ok' -e '^# # #' "$build/upstream.log" |
 		grep -E '^# ' | sed 's/^# /# upstream: /'
-	results_from "$build/upstream.log" "upstream:" upstream
-	if [ "$up" != 0 ] && ! grep -q '^not ok [0-9]* upstream:' "$build/upstream.log"; then
-		result fail "upstream" "check-upstream.sh exited $up; see build/upstream.log"
-	fi
+	results_from "$build/upstream.log" "upstream:" upstream "$up"
 fi
 
 # selftests/ inside a kernel tree: built and installed by the kernel's own
@@ -87,8 +84,9 @@ fi
 echo "# selftests/ as tools/testing/selftests/mmrace (make check-kselftest-tree)"
 set +e
 KDIR=$kdir "$MMRACE_TOP/scripts/check-kselftest-tree.sh" >"$build/kselftest-tree.log" 2>&1
+tree=$?
 set -e
-results_from "$build/kselftest-tree.log" "tree|kselftest:" kselftest-tree
+results_from "$build/kselftest-tree.log" "tree|kselftest:" kselftest-tree "$tree"
 
 # One mutant kernel (selftests/mutants/), in rotation: its own regression
 # test must fail on it. make check-mutants runs them all (about 10 minutes
@@ -107,6 +105,7 @@ if [ "$pick" != none ]; then
 	set +e
 	KDIR=$kdir MMRACE_MUTANTS=$pick MMRACE_MUTANT_TESTS=own MMRACE_SKIP_CLEAN=1 \
 		"$MMRACE_TOP/scripts/check-mutants.sh" >"$build/check-mutants.log" 2>&1
+	mut=$?
 	set -e
 	grep -E '^(ok|not ok) ' "$build/check-mutants.log" | sed 's/^/# /'
 	while read -r verdict rest; do
@@ -117,8 +116,11 @@ if [ "$pick" != none ]; then
 		esac
 	done < <(grep -E '^(ok|not ok) [0-9]{3}-' "$build/check-mutants.log" |
 		sed 's/^not ok/not_ok/')
-	grep -qE '^(ok|not ok) [0-9]{3}-' "$build/check-mutants.log" ||
+	if ! grep -qE '^(ok|not ok) [0-9]{3}-' "$build/check-mutants.log"; then
 		result fail "mutants" "check-mutants.sh gave no verdict; see build/check-mutants.log"
+	elif [ "$mut" != 0 ] && ! grep -q '^not ok ' "$build/check-mutants.log"; then
+		result fail "mutants" "check-mutants.sh exited $mut; see build/check-mutants.log"
+	fi
 fi
 
 ktap_finish

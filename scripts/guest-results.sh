@@ -7,14 +7,23 @@
 # (scripts/scan-log.sh), and "fail" for a test that never reported (the guest
 # died or hung). A last line "kernel-log" covers splats outside any test and
 # a guest that did not exit through isa-debug-exit (VMRC 2, from run-vm.sh).
+# A kernel log that cannot be scanned (no console.log, no splat-patterns:
+# scan-log.sh exits 2) fails every test and the kernel-log line: a splat
+# nobody looked for is not "no splat".
 #
 # Usage: guest-results.sh OUTDIR TESTLIST VMRC
 set -eu
 outdir=$1
 tests=$2
 vm=$3
-results=$(tr -d '\r' <"$outdir/results.log")
-"$(dirname "$0")/scan-log.sh" "$outdir/console.log" >"$outdir/splats" || true
+results=
+[ ! -f "$outdir/results.log" ] || results=$(tr -d '\r' <"$outdir/results.log")
+scan=0
+"$(dirname "$0")/scan-log.sh" "$outdir/console.log" >"$outdir/splats" \
+	2>"$outdir/scan.err" || scan=$?
+unscanned=
+[ "$scan" -le 1 ] ||
+	unscanned="kernel log not scanned (scan-log.sh exit $scan: $(head -n 1 "$outdir/scan.err"))"
 
 blame() { awk -F'\t' -v t="$1" '$1 == t { sub(/^\[[^]]*\] /, "", $2); print $2; exit }' "$outdir/splats"; }
 
@@ -22,7 +31,9 @@ while read -r t; do
 	line=$(printf '%s\n' "$results" |
 		grep -E "^(not )?ok [0-9]+ selftests: mmrace: $t( |$)" || true)
 	splat=$(blame "$t")
-	if [ -n "$splat" ]; then
+	if [ -n "$unscanned" ]; then
+		printf 'fail\t%s\t%s\n' "$t" "$unscanned"
+	elif [ -n "$splat" ]; then
 		printf 'fail\t%s\tkernel log: %s\n' "$t" "$splat"
 	elif [ -z "$line" ]; then
 		printf 'fail\t%s\tdid not complete (guest died or hung)\n' "$t"
@@ -36,7 +47,9 @@ while read -r t; do
 done <"$tests"
 
 splat=$(blame -)
-if [ -n "$splat" ]; then
+if [ -n "$unscanned" ]; then
+	printf 'fail\tkernel-log\t%s\n' "$unscanned"
+elif [ -n "$splat" ]; then
 	printf 'fail\tkernel-log\toutside any test: %s\n' "$splat"
 elif [ "$vm" = 2 ]; then
 	printf 'fail\tkernel-log\tguest died or hung, see %s/console.log\n' "$outdir"

@@ -13,10 +13,12 @@ result() { # STATUS NAME [COMMENT]
 }
 
 # Report the "ok/not ok N NAME [# COMMENT]" lines of LOG whose NAME matches
-# REGEX (a sub-run's own KTAP) as results here; if there are none, one
-# failed result NAME.
-results_from() { # LOG REGEX NAME
-	local verdict rest name comment found=0
+# REGEX (the KTAP of a sub-run that exited RC) as results here; and one
+# failed result NAME if there are none, or if RC is non-zero and none of
+# them failed (a sub-run that died after its last "ok" line).
+results_from() { # LOG REGEX NAME RC
+	local verdict rest name comment found=0 bad=0
+	local rc=${4:?results_from: no exit status for $3}
 	while read -r verdict rest; do
 		found=1
 		rest=${rest#* }
@@ -26,10 +28,14 @@ results_from() { # LOG REGEX NAME
 		case $verdict:$comment in
 		ok:SKIP*) result skip "$name" "${comment#SKIP}" ;;
 		ok:*) result pass "$name" "$comment" ;;
-		*) result fail "$name" "$comment" ;;
+		*) bad=1; result fail "$name" "$comment" ;;
 		esac
 	done < <(grep -E "^(not )?ok [0-9]+ ($2)" "$1" | sed 's/^not ok/not_ok/')
-	[ "$found" = 1 ] || result fail "$3" "no result; see $1"
+	if [ "$found" = 0 ]; then
+		result fail "$3" "no result (exit $rc); see $1"
+	elif [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
+		result fail "$3" "exited $rc after its last result; see $1"
+	fi
 }
 
 ktap_finish() {

@@ -8,7 +8,8 @@
 # of its armed runs, or, without a "Test:" line, no test ever failed.
 #
 # A cell reads "ok", "skip", "FAIL 1.2s" (failed, seconds to detection),
-# "died" (the guest died during the test) or "-" (not run); with several
+# "died" (the guest died during the test), "unscanned" (its kernel log could
+# not be scanned: neither a pass nor a catch) or "-" (not run); with several
 # runs, "FAIL 19/20 1.2s" (failed runs, median seconds of those).
 #
 # Usage: mutant-table.sh RESULTS.TSV PATCHDIR "TEST..."
@@ -69,6 +70,8 @@ END {
 					if (runs[key] > 1) c = c " " nbad[key] "/" runs[key]
 					s = median(secs[key]); if (s != "") c = c " " s "s"
 					if (key in seeds) c = c " seed" seeds[key]
+				} else if (cnt[key, "unscanned"]) {
+					c = "unscanned"; if (runs[key] > 1) c = c " " cnt[key, "unscanned"] "/" runs[key]
 				} else if (cnt[key, "skip"]) {
 					c = "skip"; if (runs[key] > 1) c = c " " cnt[key, "skip"] "/" runs[key]
 				} else {
@@ -93,6 +96,7 @@ END {
 					t = (m == "upstream") ? mtests[m, j] : tests[j]
 					key = k SUBSEP m SUBSEP t
 					if (nbad[key]) msg = msg " " t "(" m ")"
+					else if (cnt[key, "unscanned"]) msg = msg " " t "(kernel log not scanned)"
 					else if (m == "armed" && cnt[key, "skip"]) msg = msg " " t "(skipped)"
 				}
 			}

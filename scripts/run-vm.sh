@@ -14,6 +14,8 @@
 # (multi, the default: vCPUs in parallel; single: one host thread runs them
 # in turn), MMRACE_APPEND (extra kernel arguments). The guest finds which in
 # mmrace_accel= on its command line (tcg-multi, tcg-single or kvm).
+# MMRACE_TSC_KHZ: the guest's tsc_early_khz (default: the host's TSC
+# frequency, scripts/host-tsc-khz.sh); empty leaves tsc_early_khz out.
 #
 # Usage: run-vm.sh KERNEL INITRD OUTDIR JOB
 set -eu
@@ -38,8 +40,12 @@ fi
 # Under TCG the guest often fails to calibrate the TSC (there is no HPET or
 # PM timer without ACPI) or its watchdog finds it "skewed", and falls back
 # to jiffies, which stand still on a CPU with interrupts off. TCG's guest TSC
-# runs at the host's rate: say so, and trust it.
-khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+# runs at the host's rate: say so when the host's kernel tells it
+# (host-tsc-khz.sh; never /proc/cpuinfo's "cpu MHz", a core's current clock
+# under cpufreq), else let the guest calibrate; and trust it.
+khz=${MMRACE_TSC_KHZ-$("$(dirname "$0")/host-tsc-khz.sh")}
+[ -n "$khz" ] || [ -n "${MMRACE_TSC_KHZ+set}" ] ||
+	echo "run-vm: the host's TSC frequency is unknown: no tsc_early_khz (the guest may run on jiffies)" >&2
 append="console=ttyS0 loglevel=7 tsc=reliable ${khz:+tsc_early_khz=$khz} panic=-1 oops=panic panic_on_warn=1
 softlockup_panic=1 hung_task_panic=1 numa=fake=2 mmrace_run=$job
 mmrace_accel=$guest_accel
