@@ -14,7 +14,7 @@
 
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
-    debugfs::Why,
+    debugfs::{Errno, Why},
     mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
     sync::Control,
@@ -261,7 +261,7 @@ impl Window {
                         if e == ENOTSUPP {
                             let _ = write!(why, " failed: the kernel lacks CONFIG_DEBUG_PAGE_REF");
                         } else {
-                            let _ = write!(why, " failed: error {}", e.to_errno());
+                            let _ = write!(why, " failed: error {}", Errno(e));
                         }
                         return Err(e);
                     }
