@@ -59,9 +59,10 @@ windows!(
 /// How many windows there are.
 pub(crate) const NR_WINDOWS: usize = NAMES.len();
 
-// `profile` selects windows by bit in a `u32`.
+// `profile` selects windows by bit in a `u32`, and masks them with
+// `(1 << NR_WINDOWS) - 1`.
 const _: () = assert!(
-    NR_WINDOWS <= 32,
+    NR_WINDOWS < 32,
     "more windows than profile/windows has bits"
 );
 
