@@ -2,7 +2,8 @@
 /*
  * The debugfs tree: present, with the documented modes; every bad write to
  * the read-only `version` file, and to the windows' files, rejected with
- * EINVAL and no change; good writes read back.
+ * EINVAL and no change; good writes read back; a rejected `target` names
+ * its errno in the kernel log the way the kernel does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +61,30 @@ static void knob(const char *path, const char *in, const char *want)
 		ksft_test_result(ret == -EINVAL && !strcmp(before, after),
 				 "%s: '%s' rejected with EINVAL (%s), unchanged\n",
 				 path, in, strerror(-ret));
+}
+
+/*
+ * A rejected `target` says why in the kernel log, with the errno as the
+ * kernel prints it (-EFAULT), not as a Rust value (Error(14)). The message
+ * is rate-limited (10 per 5 s): tried again once after 6 s.
+ */
+static void target_errno(void)
+{
+	char in[64], want[128];
+	bool found = false;
+	int ret = 0, i;
+
+	snprintf(in, sizeof(in), "%d 0x1000", getpid());
+	snprintf(want, sizeof(want),
+		 "target: no page mapped at 0x1000 in process %d (-EFAULT)", getpid());
+	for (i = 0; i < 2 && !found; i++) {
+		if (i)
+			sleep(6);
+		ret = mmrace_write(KNOB("gup_fast_pre_grab", "target"), in);
+		found = ret == -EINVAL && mmrace_kmsg_has(want);
+	}
+	ksft_test_result(found, "target '%s' rejected (%s), kernel log: '%s': %s\n",
+			 in, strerror(-ret), want, found ? "found" : "not found");
 }
 
 #define KNOB_TESTS 21
@@ -155,12 +180,15 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(11 + KNOB_TESTS);
+	ksft_set_plan(12 + KNOB_TESTS);
 
 	ksft_test_result(stat(MMRACE_DEBUGFS, &st) == 0 && S_ISDIR(st.st_mode),
 			 "%s is a directory\n", MMRACE_DEBUGFS);
 	ksft_test_result(stat(VERSION, &st) == 0 &&
 			 (st.st_mode & 07777) == 0400, "version has mode 0400\n");
+
+	/* First: before the bad writes below use up the rate limit. */
+	target_errno();
 
 	n = mmrace_read(VERSION, version, sizeof(version));
 	ksft_print_msg("version: %s", n > 0 ? version : "(unreadable)\n");

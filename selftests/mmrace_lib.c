@@ -127,6 +127,26 @@ int mmrace_write(const char *path, const char *str)
 	return mmrace_write_at(path, str, strlen(str), 0);
 }
 
+bool mmrace_kmsg_has(const char *what)
+{
+	char rec[1024];
+	bool found = false;
+	ssize_t n;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, what))
+			found = true;
+	}
+	close(fd);
+	return found;
+}
+
 unsigned long mmrace_tainted(void)
 {
 	char buf[64];

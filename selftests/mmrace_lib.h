@@ -37,6 +37,8 @@ ssize_t mmrace_read_chunks(const char *path, char *buf, size_t len,
 int mmrace_write_at(const char *path, const void *data, size_t len, off_t off);
 int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
+/* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
+bool mmrace_kmsg_has(const char *what);
 /*
  * Whether the guest runs on QEMU's multi-threaded TCG (mmrace_accel=tcg-multi
  * on its command line, from scripts/run-vm.sh). There a CPU may still execute

@@ -20,27 +20,6 @@
 #include "kselftest.h"
 #include "mmrace_lib.h"
 
-/* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
-static bool kmsg_has(const char *what)
-{
-	char rec[1024];
-	bool found = false;
-	ssize_t n;
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd < 0)
-		return false;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		if (strstr(rec, what))
-			found = true;
-	}
-	close(fd);
-	return found;
-}
-
 int main(void)
 {
 	char level[128];
@@ -59,7 +38,7 @@ int main(void)
 	ret = mmrace_load();
 	if (!ret)
 		mmrace_unload();
-	own = kmsg_has("mmrace: refusing to load");
+	own = mmrace_kmsg_has("mmrace: refusing to load");
 	signed_ko = getenv("MMRACE_LOCKDOWN_SIGNED") &&
 		    !strcmp(getenv("MMRACE_LOCKDOWN_SIGNED"), "1");
 	ksft_test_result(ret == -EPERM && (own || !signed_ko),
@@ -67,7 +46,7 @@ int main(void)
 			 strtok(level, "\n"), signed_ko ? ", module signed" : "",
 			 ret ? strerror(-ret) : "loaded",
 			 own ? "mmrace's own check" :
-			 kmsg_has("unsigned module loading is restricted") ?
+			 mmrace_kmsg_has("unsigned module loading is restricted") ?
 			 "the kernel (an unsigned module; mmrace's check not reached)" :
 			 "?");
 	ksft_finished();

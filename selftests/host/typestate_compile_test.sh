@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The typestate folio API's forbidden uses do not compile, as KTAP: each
+# The typestate folio API's forbidden uses, and probe sites the module
+# cannot hold (site_*), do not compile, as KTAP: each
 # snippet in typestate/*.rs names the rustc error it must fail with
 # ("// expect: E0599") and a piece of its message ("// expect-text: ..."),
-# or "ok" for the one that must compile (so that a broken setup cannot pass
-# the others). Each is type-checked as a crate of
-# its own holding src/abstractions/folio.rs and what it uses, with the very
+# or "ok" for those that must compile (so that a broken setup cannot pass
+# the others). Each is type-checked as a crate of its own holding
+# src/abstractions/{folio,probe}.rs and what they use, with the very
 # rustc command kbuild used for mmrace.ko against KDIR (from
 # src/.mmrace_main.o.cmd, written by scripts/build-module.sh), emitting
 # metadata only. A snippet passes only if every error it produces has the
@@ -55,12 +56,15 @@ prelude() { # SNIPPET
 	    pub(crate) mod folio;
 	    #[path = "$top/src/abstractions/mm.rs"]
 	    pub(crate) mod mm;
+	    #[path = "$top/src/abstractions/probe.rs"]
+	    pub(crate) mod probe;
 	    #[path = "$top/src/abstractions/thread.rs"]
 	    pub(crate) mod thread;
 	}
 	use abstractions::folio::{
 	    flag, Exclusive, Folio, FolioState, Frozen, Referenced, TransitionError, Unpublished,
 	};
+	use abstractions::probe::{Site, Tracepoint};
 	use abstractions::thread;
 	use core::num::NonZeroU16;
 	use kernel::prelude::*;

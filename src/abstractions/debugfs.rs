@@ -51,6 +51,39 @@ impl fmt::Write for Buffer<'_> {
 /// Where a rejected write explains itself; the C side prints it.
 pub(crate) type Why<'a> = Buffer<'a>;
 
+/// An error as the kernel prints it (`%pe`): `-EFAULT` for the errnos the
+/// module and the kernel functions it calls return, else the number
+/// (`-22`), never Rust's `Error(14)`.
+pub(crate) struct Errno(pub(crate) Error);
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(Error, &str); 17] = [
+            (EPERM, "EPERM"),
+            (ENOENT, "ENOENT"),
+            (ESRCH, "ESRCH"),
+            (EINTR, "EINTR"),
+            (EIO, "EIO"),
+            (ENXIO, "ENXIO"),
+            (EAGAIN, "EAGAIN"),
+            (ENOMEM, "ENOMEM"),
+            (EACCES, "EACCES"),
+            (EFAULT, "EFAULT"),
+            (EBUSY, "EBUSY"),
+            (EEXIST, "EEXIST"),
+            (ENODEV, "ENODEV"),
+            (EINVAL, "EINVAL"),
+            (ENOSPC, "ENOSPC"),
+            (ERANGE, "ERANGE"),
+            (ENOTSUPP, "ENOTSUPP"),
+        ];
+        match NAMES.iter().find(|(e, _)| *e == self.0) {
+            Some((_, name)) => write!(f, "-{name}"),
+            None => write!(f, "{}", self.0.to_errno()),
+        }
+    }
+}
+
 /// Writes the reason into `why` and returns `EINVAL`: the one way a store
 /// rejects its input.
 pub(crate) fn reject(why: &mut Why<'_>, reason: fmt::Arguments<'_>) -> Result {

@@ -102,8 +102,18 @@ impl Site {
 
     /// A `page_ref` tracepoint, delivering the page whose operation
     /// succeeded, for [`Fired::expected_caller`] to filter on `callers`
-    /// (found on the stack).
-    pub(crate) const fn tracepoint(tp: Tracepoint, callers: &'static [&'static CStr]) -> Self {
+    /// (found on the stack). More than [`MAX_CALLERS`] callers do not
+    /// compile.
+    pub(crate) const fn tracepoint<const N: usize>(
+        tp: Tracepoint,
+        callers: &'static [&'static CStr; N],
+    ) -> Self {
+        const {
+            assert!(
+                N <= MAX_CALLERS,
+                "a tracepoint site has more callers than MAX_CALLERS"
+            )
+        };
         Self {
             hook: Hook::Tracepoint { tp, callers },
             value: Value::Page,

@@ -25,6 +25,7 @@ pub(crate) static PUTBACK_HOOK: PutbackHook =
 
 pub(crate) static WINDOW: Window = Window::new(
     &WINDOW,
+    module_path!(),
     &Desc {
         name: c_str!("compact_isolate"),
         phases: &[

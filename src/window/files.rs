@@ -6,7 +6,7 @@
 
 use super::{budget::MAX_DELAY_US, find, Window, ANY};
 use crate::abstractions::{
-    debugfs::{reject, Attr, AttrOps, Buffer, Parent, Why},
+    debugfs::{reject, Attr, AttrOps, Buffer, Errno, Parent, Why},
     mm,
 };
 use core::fmt::{self, Write};
@@ -288,7 +288,10 @@ impl AttrOps for File {
                     }
                     Err(e) => reject(
                         why,
-                        format_args!("no page mapped at {addr:#x} in process {pid} ({e:?})"),
+                        format_args!(
+                            "no page mapped at {addr:#x} in process {pid} ({})",
+                            Errno(e)
+                        ),
                     ),
                 }
             }

@@ -10,6 +10,7 @@ use kernel::c_str;
 
 pub(crate) static WINDOW: Window = Window::new(
     &WINDOW,
+    module_path!(),
     &Desc {
         name: c_str!("gup_fast_post_grab"),
         phases: &[Phase {

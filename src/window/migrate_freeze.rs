@@ -14,6 +14,7 @@ use kernel::c_str;
 
 pub(crate) static WINDOW: Window = Window::new(
     &WINDOW,
+    module_path!(),
     &Desc {
         name: c_str!("migrate_freeze"),
         phases: &[

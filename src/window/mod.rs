@@ -14,7 +14,7 @@
 
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
-    debugfs::Why,
+    debugfs::{Errno, Why},
     mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
     sync::Control,
@@ -30,22 +30,83 @@ pub(crate) mod files;
 pub(crate) mod profile;
 pub(crate) mod stats;
 
-pub(crate) mod compact_isolate;
-mod gup_fast_post_grab;
-mod gup_fast_pre_grab;
-mod migrate_freeze;
-pub(crate) mod pagecache_post_grab;
-pub(crate) mod pagecache_pre_grab;
+/// Declares the windows from one list: a module (file) each, [`WINDOWS`],
+/// [`NR_WINDOWS`] and their names, in the order of `summary` and of the
+/// debugfs tree. A window finds its index from its module's name
+/// ([`Window::new`]), so that a window module declared outside this list
+/// does not compile.
+macro_rules! windows {
+    ($($name:ident),+ $(,)?) => {
+        $(pub(crate) mod $name;)+
 
-/// Every window, in the order of `summary` and of the debugfs tree.
-pub(crate) static WINDOWS: [&Window; 6] = [
-    &gup_fast_pre_grab::WINDOW,
-    &gup_fast_post_grab::WINDOW,
-    &migrate_freeze::WINDOW,
-    &compact_isolate::WINDOW,
-    &pagecache_pre_grab::WINDOW,
-    &pagecache_post_grab::WINDOW,
-];
+        /// Every window, in the order of `summary` and of the debugfs tree.
+        pub(crate) static WINDOWS: [&Window; NR_WINDOWS] = [$(&$name::WINDOW),+];
+
+        /// Names of the windows' modules, indexed like [`WINDOWS`].
+        const NAMES: &[&str] = &[$(stringify!($name)),+];
+    };
+}
+
+windows!(
+    gup_fast_pre_grab,
+    gup_fast_post_grab,
+    migrate_freeze,
+    compact_isolate,
+    pagecache_pre_grab,
+    pagecache_post_grab,
+);
+
+/// How many windows there are.
+pub(crate) const NR_WINDOWS: usize = NAMES.len();
+
+// `profile` selects windows by bit in a `u32`, and masks them with
+// `(1 << NR_WINDOWS) - 1`.
+const _: () = assert!(
+    NR_WINDOWS < 32,
+    "more windows than profile/windows has bits"
+);
+
+/// Index in [`NAMES`] (and [`WINDOWS`]) of the window in module `module`
+/// (a `module_path!()`); fails to compile if it is not in the list.
+const fn index_of(module: &str) -> usize {
+    let path = module.as_bytes();
+    // The last path segment: after the last `::`.
+    let mut start = path.len();
+    while start > 0 && path[start - 1] != b':' {
+        start -= 1;
+    }
+    let mut i = 0;
+    while i < NAMES.len() {
+        let name = NAMES[i].as_bytes();
+        if name.len() == path.len() - start {
+            let mut j = 0;
+            while j < name.len() && name[j] == path[start + j] {
+                j += 1;
+            }
+            if j == name.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("a window module is missing from windows!() in src/window/mod.rs");
+}
+
+/// Whether the debugfs name `name` is `module` (a name in [`NAMES`]).
+const fn is_named(name: &CStr, module: &str) -> bool {
+    let (name, module) = (name.as_bytes_with_nul(), module.as_bytes());
+    if name.len() != module.len() + 1 {
+        return false;
+    }
+    let mut i = 0;
+    while i < module.len() {
+        if name[i] != module[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// "Any" for the `pfn` and `pid` filters.
 pub(crate) const ANY: u64 = u64::MAX;
@@ -54,7 +115,8 @@ pub(crate) const ANY: u64 = u64::MAX;
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
 /// The probes of each armed window, indexed like [`WINDOWS`].
-static ARMED: Control<[KVec<Probe>; 6]> = Control::new([const { KVec::new() }; 6]);
+static ARMED: Control<[KVec<Probe>; NR_WINDOWS]> =
+    Control::new([const { KVec::new() }; NR_WINDOWS]);
 
 /// A group of sites a window can be armed at, selectable with `phase`.
 pub(crate) struct Phase {
@@ -66,7 +128,7 @@ pub(crate) struct Phase {
 
 /// What a window is: its name and where it is placed.
 pub(crate) struct Desc {
-    /// Directory name under `windows/`.
+    /// Directory name under `windows/`: the name of the window's module.
     pub(crate) name: &'static CStr,
     /// Its phases; most windows have one.
     pub(crate) phases: &'static [Phase],
@@ -140,6 +202,8 @@ impl Config {
 /// A race window: its description, settings, statistics and debugfs files.
 pub(crate) struct Window {
     pub(crate) desc: &'static Desc,
+    /// Its position in [`WINDOWS`].
+    index: usize,
     pub(crate) config: Config,
     pub(crate) stats: stats::Stats,
     /// Whether the window's probes are registered.
@@ -164,10 +228,23 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    /// Creates the window `this` (its own address, for its files).
-    pub(crate) const fn new(this: &'static Window, desc: &'static Desc) -> Self {
+    /// Creates the window `this` (its own address, for its files), declared
+    /// in module `module` (its `module_path!()`), which must be listed in
+    /// `windows!()` and be its debugfs name; otherwise this fails to
+    /// compile.
+    pub(crate) const fn new(
+        this: &'static Window,
+        module: &'static str,
+        desc: &'static Desc,
+    ) -> Self {
+        let index = index_of(module);
+        assert!(
+            is_named(desc.name, NAMES[index]),
+            "a window's debugfs name must be its module's name"
+        );
         Self {
             desc,
+            index,
             config: Config::new(),
             stats: stats::Stats::new(),
             enabled: AtomicBool::new(false),
@@ -189,10 +266,7 @@ impl Window {
     }
 
     fn index(&self) -> usize {
-        WINDOWS
-            .iter()
-            .position(|w| core::ptr::eq(*w, self))
-            .unwrap_or(0)
+        self.index
     }
 
     /// Whether the window is armed.
@@ -226,7 +300,7 @@ impl Window {
 
     fn set_enabled_locked(
         &'static self,
-        armed: &mut [KVec<Probe>; 6],
+        armed: &mut [KVec<Probe>; NR_WINDOWS],
         on: bool,
         why: &mut Why<'_>,
     ) -> Result {
@@ -261,7 +335,7 @@ impl Window {
                         if e == ENOTSUPP {
                             let _ = write!(why, " failed: the kernel lacks CONFIG_DEBUG_PAGE_REF");
                         } else {
-                            let _ = write!(why, " failed: error {}", e.to_errno());
+                            let _ = write!(why, " failed: error {}", Errno(e));
                         }
                         return Err(e);
                     }
@@ -389,7 +463,7 @@ impl Window {
             self.stats.throttled.fetch_add(1, Relaxed);
             return;
         };
-        let mut seen = [0u64; 6];
+        let mut seen = [0u64; NR_WINDOWS];
         for (s, w) in seen.iter_mut().zip(WINDOWS.iter()) {
             *s = w.arrivals.load(Relaxed);
         }
@@ -502,7 +576,7 @@ impl Window {
     }
 
     /// Disarms the window and restores every setting and counter.
-    fn reset_locked(&'static self, armed: &mut [KVec<Probe>; 6], why: &mut Why<'_>) {
+    fn reset_locked(&'static self, armed: &mut [KVec<Probe>; NR_WINDOWS], why: &mut Why<'_>) {
         let _ = self.set_enabled_locked(armed, false, why);
         self.config.reset();
         self.stats.reset();
