@@ -447,8 +447,9 @@ impl Window {
     }
 
     /// Holds the window open on `page` and watches it; see the module
-    /// documentation. The wait is counted in microsecond steps, so it ends
-    /// whatever the clock does; the clock only measures it for `stats`.
+    /// documentation. The wait ends at the first step at which the clock,
+    /// or the count of 1 us steps (should the clock stand still), has
+    /// reached the delay.
     fn open_window(&self, page: Page, pfn: u64) {
         let mut delay_us = self.config.delay_us.load(Relaxed);
         if self.config.random_delay.load(Relaxed) {
