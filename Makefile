@@ -12,9 +12,9 @@
 #   make check-mutants  the regression tests on the clean kernel and on each
 #                 mutant kernel (selftests/mutants/*.patch, or
 #                 MUTANTS_DIR=<dir> of your own patches): the table
-#   make check-broken  the window tests against deliberately broken builds
-#                 of mmrace.ko (no delay, no window, no hit): they must
-#                 fail (or skip, never pass)
+#   make check-broken  the kselftests against mmrace.ko broken on purpose
+#                 (selftests/broken/*.patch): each must fail (or skip,
+#                 never pass) on the patches that name it
 #   make check-kselftest-tree  selftests/ as a kernel tree's
 #                 tools/testing/selftests/mmrace: built and installed with the
 #                 kernel's kselftest Makefiles, run by run_kselftest.sh in the guest

@@ -398,10 +398,6 @@ impl Window {
     /// `interval`, `probability` and `times`, in that order (like the
     /// kernel's fault injection).
     fn selected(&self) -> bool {
-        // A deliberately broken build (Kbuild): no window ever opens.
-        if cfg!(mmrace_broken = "noopen") {
-            return false;
-        }
         let interval = self.config.interval.load(Relaxed).max(1);
         if self.events.fetch_add(1, Relaxed).wrapping_add(1) % interval != 0 {
             return false;
@@ -511,15 +507,7 @@ impl Window {
             if SHUTDOWN.load(Relaxed) || (t_us >= delay_us && (met || timed_out)) {
                 break;
             }
-            // A deliberately broken build (Kbuild): the wait ends at once.
-            if cfg!(mmrace_broken = "nodelay") {
-                break;
-            }
             udelay_1us();
-        }
-        // A deliberately broken build (Kbuild): the detector sees nothing.
-        if cfg!(mmrace_broken = "nohit") {
-            hit = false;
         }
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, Relaxed);
