@@ -7,10 +7,10 @@
 //! dropped; [`SubDir`]s borrow it; each file is backed by a `'static`
 //! [`Attr`] whose [`AttrOps`] render reads and parse writes.
 //!
-//! The C side (`shim.c`) buffers a read through `seq_file` (so a reader with
-//! a tiny buffer sees one consistent snapshot), takes each write as one
-//! command at offset 0 of at most `MMRACE_ATTR_MAX_WRITE` bytes, and prints
-//! the reason for a rejected write with `pr_warn_ratelimited`. This layer
+//! The C side (`src/bindings/debugfs_attr.c`) buffers a read through
+//! `seq_file` (so a reader with a tiny buffer sees one consistent
+//! snapshot), takes each write as one command at offset 0 of at most
+//! `MMRACE_ATTR_MAX_WRITE` bytes, and prints the reason for a rejected write with `pr_warn_ratelimited`. This layer
 //! rejects NULs, control characters and non-ASCII bytes before
 //! [`AttrOps::store`] sees the input, trimmed of surrounding whitespace.
 

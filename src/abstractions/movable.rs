@@ -52,7 +52,7 @@ pub(crate) unsafe extern "C" fn mmrace_movable_putback_hook(page: *mut bindings:
 }
 
 /// Pages marked movable with the module's `movable_operations`
-/// (`mmrace_movable_ops` in the shim): isolating succeeds, migrating fails
+/// (`mmrace_movable_ops` in `src/bindings/movable_pages.c`): isolating succeeds, migrating fails
 /// with `-EAGAIN`, putting back calls the [`PutbackHook`] given to
 /// [`MovablePages::new`].
 pub(crate) struct MovablePages {
