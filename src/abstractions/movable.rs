@@ -5,6 +5,7 @@
 //! and compaction puts them back, clearing `PG_isolated` with the page
 //! locked, while other tasks wait for that lock.
 
+use crate::abstractions::folio::{flag, MovableFolio};
 use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::ptr::NonNull;
@@ -52,20 +53,22 @@ pub(crate) unsafe extern "C" fn mmrace_movable_putback_hook(page: *mut bindings:
 }
 
 /// Pages marked movable with the module's `movable_operations`
-/// (`mmrace_movable_ops` in `src/bindings/movable_pages.c`): isolating succeeds, migrating fails
-/// with `-EAGAIN`, putting back calls the [`PutbackHook`] given to
-/// [`MovablePages::new`].
+/// (`mmrace_movable_ops` in `src/bindings/movable_pages.c`): isolating
+/// succeeds, migrating fails with `-EAGAIN`, putting back calls the
+/// [`PutbackHook`] given to [`MovablePages::new`]. Each page is a
+/// [`MovableFolio`] of the typestate layer, which does every lock, unlock
+/// and flag operation on it.
 pub(crate) struct MovablePages {
-    // INVARIANT: each entry is a page from `mmrace_movable_alloc()` on which
-    // this value holds the allocation's reference, still movable.
-    pages: KVec<NonNull<bindings::page>>,
-    // INVARIANT: null or a page from the same call, one reference ours.
+    pages: KVec<MovableFolio>,
+    // INVARIANT: null or a page from the same `mmrace_movable_alloc()`
+    // call, one reference ours.
     anchor: *mut bindings::page,
 }
 
-// SAFETY: the pages may be locked, unlocked and freed from any thread.
+// SAFETY: the pages are `Send` and `Sync`; the anchor is only freed, from
+// any thread.
 unsafe impl Send for MovablePages {}
-// SAFETY: `&MovablePages` locks and unlocks pages, which is thread-safe.
+// SAFETY: `&MovablePages` never touches the anchor.
 unsafe impl Sync for MovablePages {}
 
 impl MovablePages {
@@ -75,7 +78,7 @@ impl MovablePages {
         HOOK.store(core::ptr::from_ref(hook).cast_mut(), Release);
         let count = u32::try_from(n).map_err(|_| EINVAL)?;
         let candidates = count.checked_mul(CANDIDATES_PER_PAGE).ok_or(EINVAL)?;
-        let mut raw: KVec<*mut bindings::page> = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut raw: KVec<*mut bindings::folio> = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             raw.push(core::ptr::null_mut(), GFP_KERNEL)?;
         }
@@ -89,13 +92,16 @@ impl MovablePages {
             bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, skip, &mut anchor)
         })?;
         for p in raw.iter() {
-            // The helper filled every slot with a non-null page.
+            // The helper filled every slot with a non-null folio.
             if let Some(p) = NonNull::new(*p) {
-                pages.push(p, GFP_KERNEL)?;
+                // SAFETY: a folio the helper just allocated and made
+                // movable, whose reference we hand over, once.
+                let folio = unsafe { MovableFolio::from_movable(p) };
+                // Pushing into a vector of capacity `n` does not fail.
+                pages.push(folio, GFP_KERNEL)?;
             }
         }
-        // INVARIANT: movable pages and the anchor the helper allocated for
-        // us (pushing into a vector of capacity `n` does not fail).
+        // INVARIANT: the anchor the helper allocated for us.
         Ok(Self { pages, anchor })
     }
 
@@ -107,54 +113,35 @@ impl MovablePages {
     /// The lowest and highest pfn of the pages.
     pub(crate) fn pfn_range(&self) -> (u64, u64) {
         self.pages.iter().fold((u64::MAX, 0), |(lo, hi), p| {
-            // SAFETY: our page (type invariant); computes its pfn.
-            let pfn = unsafe { bindings::mmrace_page_pfn(p.as_ptr()) } as u64;
-            (lo.min(pfn), hi.max(pfn))
+            (lo.min(p.pfn()), hi.max(p.pfn()))
         })
     }
 
     /// Locks page `i` (sleeps while someone else holds it), runs `f`,
     /// unlocks it. Process context. Does nothing for an `i` out of range.
     pub(crate) fn with_lock(&self, i: usize, f: impl FnOnce()) {
-        let Some(p) = self.pages.get(i) else {
-            return;
-        };
-        // SAFETY: our page (type invariant); lock_page() in process context.
-        unsafe { bindings::mmrace_page_lock(p.as_ptr()) };
-        f();
-        // SAFETY: locked just above, by this thread.
-        unsafe { bindings::mmrace_page_unlock(p.as_ptr()) };
+        if let Some(p) = self.pages.get(i) {
+            let _guard = p.lock();
+            f();
+        }
     }
 
     /// Whether page `i` is locked (a racy read); false out of range.
     pub(crate) fn is_locked(&self, i: usize) -> bool {
-        self.pages.get(i).is_some_and(|p| {
-            // SAFETY: our page (type invariant); a flag read.
-            unsafe { bindings::mmrace_page_locked(p.as_ptr()) }
-        })
+        self.pages.get(i).is_some_and(|p| p.test::<flag::Locked>())
     }
 
     /// Wakes whoever sleeps waiting for page `i`'s lock although the page
-    /// is unlocked (a lost `PG_waiters`): sets the bit again and, if the
-    /// page is still unlocked, locks and unlocks it. Never sleeps; false if
-    /// the page was locked (its holder's unlock then wakes the waiters).
+    /// is unlocked (a lost `PG_waiters`): see [`MovableFolio::wake_waiters`].
+    /// False if the page was locked, or `i` is out of range.
     pub(crate) fn wake_waiters(&self, i: usize) -> bool {
-        self.pages.get(i).is_some_and(|p| {
-            // SAFETY: our page (type invariant); the helper sets a flag
-            // atomically and trylocks and unlocks the page.
-            unsafe { bindings::mmrace_page_wake_waiters(p.as_ptr()) }
-        })
+        self.pages.get(i).is_some_and(|p| p.wake_waiters())
     }
 }
 
 impl Drop for MovablePages {
     fn drop(&mut self) {
-        for p in self.pages.iter() {
-            // SAFETY: our page and our reference (type invariant), given up
-            // after the page stops being movable, so compaction calls none
-            // of the module's callbacks on it again.
-            unsafe { bindings::mmrace_movable_free(p.as_ptr()) };
-        }
+        // The pages free themselves (`MovableFolio`'s drop).
         if !self.anchor.is_null() {
             // SAFETY: our reference on the anchor page (type invariant).
             unsafe { bindings::mmrace_page_put(self.anchor) };

@@ -85,7 +85,7 @@ static struct page *mmrace_anchor_alloc(int nid)
 	return best;
 }
 
-int mmrace_movable_alloc(struct page **pages, unsigned int n,
+int mmrace_movable_alloc(struct folio **folios, unsigned int n,
 			 unsigned int candidates, unsigned int skip,
 			 struct page **anchor)
 {
@@ -138,42 +138,33 @@ int mmrace_movable_alloc(struct page **pages, unsigned int n,
 	sort(all, got, sizeof(*all), mmrace_cmp_pfn, NULL);
 	for (i = n; i < got; i++)
 		__free_page(all[i]);
+	/*
+	 * Before __SetPageMovable() no one else can reach these pages: they
+	 * are neither on the LRU nor movable, so compaction and every other
+	 * PFN walker pass them by. The lock is what __SetPageMovable() wants.
+	 */
 	for (i = 0; i < n; i++) {
-		pages[i] = all[i];
-		lock_page(pages[i]);
-		__SetPageMovable(pages[i], &mmrace_movable_ops);
-		unlock_page(pages[i]);
+		lock_page(all[i]);
+		__SetPageMovable(all[i], &mmrace_movable_ops);
+		unlock_page(all[i]);
+		folios[i] = page_folio(all[i]);
 	}
 	kvfree(all);
 	return 0;
 }
 
-void mmrace_movable_free(struct page *page)
+void mmrace_movable_free(struct folio *folio)
 {
 	/*
 	 * Under the lock no callback runs (each runs with the page locked)
 	 * and, once it is clear, compaction calls none: putback sees a page
-	 * that is no longer movable and only un-isolates it. Not lock_page():
+	 * that is no longer movable and only un-isolates it. Not folio_lock():
 	 * on a kernel that loses PG_waiters (the bug the scenario hunts) a
 	 * sleeping lock may never be woken.
 	 */
-	while (!trylock_page(page))
+	while (!folio_trylock(folio))
 		usleep_range(100, 200);
-	__ClearPageMovable(page);
-	unlock_page(page);
-	put_page(page);
-}
-
-bool mmrace_page_wake_waiters(struct page *page)
-{
-	/*
-	 * Recovery from a lost PG_waiters: put the bit back, then unlock the
-	 * page once more, which wakes whoever waits. Never sleeps: if the
-	 * page is locked, its holder's unlock will see the bit.
-	 */
-	set_bit(PG_waiters, &page->flags);
-	if (!trylock_page(page))
-		return false;
-	unlock_page(page);
-	return true;
+	__ClearPageMovable(&folio->page);
+	folio_unlock(folio);
+	folio_put(folio);
 }

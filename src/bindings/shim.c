@@ -218,26 +218,6 @@ int mmrace_page_count(const struct page *page)
 	return page_count(page);
 }
 
-unsigned long mmrace_page_pfn(const struct page *page)
-{
-	return page_to_pfn(page);
-}
-
-void mmrace_page_lock(struct page *page)
-{
-	lock_page(page);
-}
-
-void mmrace_page_unlock(struct page *page)
-{
-	unlock_page(page);
-}
-
-bool mmrace_page_locked(struct page *page)
-{
-	return PageLocked(page);
-}
-
 void mmrace_usleep(unsigned long usecs)
 {
 	usleep_range(usecs, 2 * usecs);

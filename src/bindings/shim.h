@@ -194,32 +194,24 @@ int mmrace_page_count(const struct page *page);
 
 /*
  * movable_pages.c: non-LRU movable pages of the module's own (compaction
- * puts them back).
+ * puts them back). Once allocated, Rust locks, unlocks and reads them
+ * through the typestate layer (MovableFolio in src/abstractions/folio.rs).
  *
- * Fills @pages with the @n lowest of @candidates fresh pages (the others
+ * Fills @folios with the @n lowest of @candidates fresh pages (the others
  * are freed; @skip more are held meanwhile, to land elsewhere), made
  * movable, and @anchor with a page (or NULL) that keeps a pageblock above
  * them partly used, to be freed with put_page(); 0 or -errno.
  */
-int mmrace_movable_alloc(struct page **pages, unsigned int n,
+int mmrace_movable_alloc(struct folio **folios, unsigned int n,
 			 unsigned int candidates, unsigned int skip,
 			 struct page **anchor);
-void mmrace_movable_free(struct page *page);
+/* Stops @folio being movable (waiting for its lock) and frees it. */
+void mmrace_movable_free(struct folio *folio);
 /*
  * Called by the movable pages' putback_page callback, page locked and
  * isolated; implemented in Rust (src/abstractions/movable.rs).
  */
 void mmrace_movable_putback_hook(struct page *page);
-/* shim.c */
-unsigned long mmrace_page_pfn(const struct page *page);
-void mmrace_page_lock(struct page *page);
-void mmrace_page_unlock(struct page *page);
-bool mmrace_page_locked(struct page *page);
-/*
- * movable_pages.c: sets PG_waiters and, if the page is unlocked, locks and unlocks it, which
- * wakes its waiters; false if it was locked. Never sleeps.
- */
-bool mmrace_page_wake_waiters(struct page *page);
 
 /*
  * pair_thread.c: run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;
