@@ -10,8 +10,8 @@ use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::ptr::NonNull;
 use core::sync::atomic::{
-    AtomicPtr, AtomicU32,
-    Ordering::{Acquire, Relaxed, Release},
+    AtomicPtr,
+    Ordering::{Acquire, Release},
 };
 use kernel::{error::to_result, prelude::*};
 
@@ -21,14 +21,9 @@ use kernel::{error::to_result, prelude::*};
 /// context; it must not sleep for long (compaction waits).
 pub(crate) struct PutbackHook(pub(crate) fn(Page));
 
-/// Pages allocated per page kept: the lowest are kept (compaction's
+/// Fresh pages allocated per page kept: the lowest are kept (compaction's
 /// migration scanner walks each zone upwards).
 const CANDIDATES_PER_PAGE: u32 = 64;
-
-/// Sets of movable pages allocated so far: each set skips a different
-/// number of pages first (`(ROUND % 8) * 256`), so that a test running the
-/// scenario again gets pages elsewhere (compaction's reach varies).
-static ROUND: AtomicU32 = AtomicU32::new(0);
 
 /// The hook in force, or null.
 static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
@@ -60,20 +55,33 @@ pub(crate) unsafe extern "C" fn mmrace_movable_putback_hook(page: *mut bindings:
 /// and flag operation on it.
 pub(crate) struct MovablePages {
     pages: KVec<MovableFolio>,
-    // INVARIANT: null or a page from the same `mmrace_movable_alloc()`
-    // call, one reference ours.
-    anchor: *mut bindings::page,
+    // INVARIANT: filled by the `mmrace_movable_alloc()` call that made the
+    // pages: its anchors are ours, to be released.
+    place: KBox<bindings::mmrace_movable_placement>,
 }
 
-// SAFETY: the pages are `Send` and `Sync`; the anchor is only freed, from
+// SAFETY: the pages are `Send` and `Sync`; the anchors are only freed, from
 // any thread.
 unsafe impl Send for MovablePages {}
-// SAFETY: `&MovablePages` never touches the anchor.
+// SAFETY: `&MovablePages` only reads the placement's numbers.
 unsafe impl Sync for MovablePages {}
+
+/// Where a set of movable pages was put (for reports).
+pub(crate) struct Placement {
+    /// The node.
+    pub(crate) nid: i32,
+    /// The first pfn of the pages' zone.
+    pub(crate) zone_start_pfn: u64,
+    /// Pageblocks kept partly used (one page each) for compaction's free
+    /// scanner, above the pages.
+    pub(crate) anchors: u32,
+}
 
 impl MovablePages {
     /// Allocates `n` movable pages (may sleep), whose putback runs `hook`
     /// (for every set of movable pages: the last one given is in force).
+    /// They are placed where compaction reaches them (see
+    /// `src/bindings/movable_pages.c`).
     pub(crate) fn new(n: usize, hook: &'static PutbackHook) -> Result<Self> {
         HOOK.store(core::ptr::from_ref(hook).cast_mut(), Release);
         let count = u32::try_from(n).map_err(|_| EINVAL)?;
@@ -82,14 +90,14 @@ impl MovablePages {
         for _ in 0..n {
             raw.push(core::ptr::null_mut(), GFP_KERNEL)?;
         }
-        let skip = (ROUND.fetch_add(1, Relaxed) % 8) * 256;
         // Allocated before the pages, so that nothing can fail after.
         let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
-        let mut anchor = core::ptr::null_mut();
-        // SAFETY: `raw` has room for `n` pointers and `anchor` for one,
-        // which the helper fills on success; process context.
+        let mut place = KBox::new(bindings::mmrace_movable_placement::default(), GFP_KERNEL)?;
+        // SAFETY: `raw` has room for `n` pointers, `place` is zeroed; the
+        // helper fills both on success (and releases what it took on
+        // failure); process context.
         to_result(unsafe {
-            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, skip, &mut anchor)
+            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, &mut *place)
         })?;
         for p in raw.iter() {
             // The helper filled every slot with a non-null folio.
@@ -101,8 +109,17 @@ impl MovablePages {
                 pages.push(folio, GFP_KERNEL)?;
             }
         }
-        // INVARIANT: the anchor the helper allocated for us.
-        Ok(Self { pages, anchor })
+        // INVARIANT: the placement of the call that made the pages.
+        Ok(Self { pages, place })
+    }
+
+    /// Where the pages were put.
+    pub(crate) fn placement(&self) -> Placement {
+        Placement {
+            nid: self.place.nid,
+            zone_start_pfn: self.place.zone_start_pfn as u64,
+            anchors: self.place.nr_anchors,
+        }
     }
 
     /// How many pages there are.
@@ -142,9 +159,9 @@ impl MovablePages {
 impl Drop for MovablePages {
     fn drop(&mut self) {
         // The pages free themselves (`MovableFolio`'s drop).
-        if !self.anchor.is_null() {
-            // SAFETY: our reference on the anchor page (type invariant).
-            unsafe { bindings::mmrace_page_put(self.anchor) };
-        }
+        // SAFETY: the placement of the call that made the pages (type
+        // invariant); releasing sets its count to 0, so it cannot be
+        // released twice.
+        unsafe { bindings::mmrace_movable_placement_release(&mut *self.place) };
     }
 }

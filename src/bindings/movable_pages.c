@@ -9,6 +9,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pageblock-flags.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -50,72 +51,37 @@ static int mmrace_cmp_pfn(const void *a, const void *b)
 	return pa < pb ? -1 : pa > pb;
 }
 
+/* Allocations for placement: from free memory only, no reclaim. */
+#define MMRACE_PLACE_GFP ((GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | \
+			   __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+
 /*
- * A page that keeps a pageblock high in the zone partly used, so that
- * compaction's free scanner finds its migration targets there and stops
- * before it meets the migration scanner: on an otherwise free node the free
- * scanner skips every wholly free pageblock, meets the migration scanner
- * low in the zone, and the pages above that point are never scanned.
- * Measured: without it, the module's movable pages went unscanned in some
- * boots. The highest of a few order-8 blocks, split, one page kept.
+ * Where the pages go, so that compaction reaches them in every run.
+ *
+ * Manual compaction (/proc/sys/vm/compact_memory) scans each zone with two
+ * scanners: the migration scanner from the zone's start upwards, isolating
+ * what it can move, and the free scanner from the end downwards, isolating
+ * free pages as targets whenever the migration scanner has pages to move.
+ * It stops where they meet. The free scanner skips every wholly free
+ * pageblock, so on a mostly free node, with few partly used pageblocks, it
+ * runs down to the migration scanner at once and the meeting point is low:
+ * pages above it are never scanned. Measured: the lowest of 1024 fresh
+ * pages, with one such anchor, went unscanned in some runs.
+ *
+ * So: the pages are the lowest to be had, of @candidates fresh pages and
+ * the first pages of the lowest wholly free pageblock (allocated whole);
+ * and up to MMRACE_MOVABLE_ANCHORS more wholly free pageblocks are made
+ * partly used, one page kept in each, so that the free scanner finds
+ * hundreds of targets in each (above the pages: they are higher than the
+ * lowest block) and stops there, long before it reaches the pages.
  */
-static struct page *mmrace_anchor_alloc(int nid)
+static int mmrace_place(struct page **all, unsigned int n,
+			unsigned int candidates, int nid,
+			struct mmrace_movable_placement *place)
 {
-	struct page *blocks[8], *best = NULL;
-	unsigned int i, got = 0;
+	struct page *blocks[MMRACE_MOVABLE_ANCHORS + 1];
+	unsigned int i, b, got = 0, nblocks = 0;
 
-	for (i = 0; i < ARRAY_SIZE(blocks); i++) {
-		blocks[got] = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
-					       __GFP_THISNODE | __GFP_NOWARN, 8);
-		if (blocks[got])
-			got++;
-	}
-	for (i = 0; i < got; i++)
-		if (!best || page_to_pfn(blocks[i]) > page_to_pfn(best))
-			best = blocks[i];
-	for (i = 0; i < got; i++) {
-		if (blocks[i] != best)
-			__free_pages(blocks[i], 8);
-	}
-	if (!best)
-		return NULL;
-	split_page(best, 8);
-	for (i = 1; i < 256; i++)
-		__free_page(best + i);
-	return best;
-}
-
-int mmrace_movable_alloc(struct folio **folios, unsigned int n,
-			 unsigned int candidates, unsigned int skip,
-			 struct page **anchor)
-{
-	struct page **all;
-	unsigned int i, got = 0, skipped = 0;
-	int nid = first_online_node, n2;
-
-	if (!n || candidates < n)
-		return -EINVAL;
-	all = kvmalloc_array(candidates + skip, sizeof(*all), GFP_KERNEL);
-	if (!all)
-		return -ENOMEM;
-	/* On the last node: node 0's low memory is the kernel's own. */
-	for_each_online_node(n2)
-		nid = n2;
-	*anchor = mmrace_anchor_alloc(nid);
-	/*
-	 * Hold @skip pages while the candidates are allocated: the per-CPU
-	 * lists hand out the same pages again and again, and where
-	 * compaction reaches varies, so callers vary @skip to try other
-	 * places.
-	 */
-	while (skipped < skip) {
-		all[candidates + skipped] =
-			alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
-					 __GFP_THISNODE | __GFP_NOWARN, 0);
-		if (!all[candidates + skipped])
-			break;
-		skipped++;
-	}
 	while (got < candidates) {
 		all[got] = alloc_pages_node(nid, GFP_HIGHUSER_MOVABLE |
 					    __GFP_THISNODE | __GFP_NOWARN, 0);
@@ -123,21 +89,62 @@ int mmrace_movable_alloc(struct folio **folios, unsigned int n,
 			break;
 		got++;
 	}
-	while (skipped)
-		__free_page(all[candidates + --skipped]);
+	while (nblocks < ARRAY_SIZE(blocks)) {
+		blocks[nblocks] = alloc_pages_node(nid, MMRACE_PLACE_GFP,
+						   pageblock_order);
+		if (!blocks[nblocks])
+			break;
+		nblocks++;
+	}
+	sort(blocks, nblocks, sizeof(*blocks), mmrace_cmp_pfn, NULL);
+	for (b = 0; b < nblocks; b++) {
+		split_page(blocks[b], pageblock_order);
+		/* The lowest block's first @n pages are candidates too. */
+		for (i = b ? 1 : 0; i < pageblock_nr_pages; i++) {
+			if (!b && i < n)
+				all[got++] = blocks[b] + i;
+			else if (b || i)
+				__free_page(blocks[b] + i);
+		}
+		if (b)
+			place->anchors[place->nr_anchors++] = blocks[b];
+	}
 	if (got < n) {
 		while (got)
 			__free_page(all[--got]);
-		kvfree(all);
-		if (*anchor)
-			__free_page(*anchor);
-		*anchor = NULL;
 		return -ENOMEM;
 	}
 	/* Compaction's migration scanner walks a zone upwards: the lowest. */
 	sort(all, got, sizeof(*all), mmrace_cmp_pfn, NULL);
 	for (i = n; i < got; i++)
 		__free_page(all[i]);
+	place->nid = nid;
+	place->zone_start_pfn = page_zone(all[0])->zone_start_pfn;
+	return 0;
+}
+
+int mmrace_movable_alloc(struct folio **folios, unsigned int n,
+			 unsigned int candidates,
+			 struct mmrace_movable_placement *place)
+{
+	struct page **all;
+	int nid = first_online_node, n2, ret;
+	unsigned int i;
+
+	if (!n || candidates < n || n > pageblock_nr_pages)
+		return -EINVAL;
+	all = kvmalloc_array(candidates + n, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return -ENOMEM;
+	/* On the last node: node 0's low memory is the kernel's own. */
+	for_each_online_node(n2)
+		nid = n2;
+	ret = mmrace_place(all, n, candidates, nid, place);
+	if (ret) {
+		mmrace_movable_placement_release(place);
+		kvfree(all);
+		return ret;
+	}
 	/*
 	 * Before __SetPageMovable() no one else can reach these pages: they
 	 * are neither on the LRU nor movable, so compaction and every other
@@ -151,6 +158,12 @@ int mmrace_movable_alloc(struct folio **folios, unsigned int n,
 	}
 	kvfree(all);
 	return 0;
+}
+
+void mmrace_movable_placement_release(struct mmrace_movable_placement *place)
+{
+	while (place->nr_anchors)
+		__free_page(place->anchors[--place->nr_anchors]);
 }
 
 void mmrace_movable_free(struct folio *folio)

@@ -197,14 +197,27 @@ int mmrace_page_count(const struct page *page);
  * puts them back). Once allocated, Rust locks, unlocks and reads them
  * through the typestate layer (MovableFolio in src/abstractions/folio.rs).
  *
- * Fills @folios with the @n lowest of @candidates fresh pages (the others
- * are freed; @skip more are held meanwhile, to land elsewhere), made
- * movable, and @anchor with a page (or NULL) that keeps a pageblock above
- * them partly used, to be freed with put_page(); 0 or -errno.
+ * Where the pages were put: their node and zone, and the pageblocks kept
+ * partly used above them (one page each; movable_pages.c says why).
+ */
+#define MMRACE_MOVABLE_ANCHORS 64
+struct mmrace_movable_placement {
+	int nid;
+	unsigned long zone_start_pfn;
+	unsigned int nr_anchors;
+	struct page *anchors[MMRACE_MOVABLE_ANCHORS];
+};
+
+/*
+ * Fills @folios with @n fresh pages, made movable, the lowest of
+ * @candidates fresh pages and of the lowest wholly free pageblock's first
+ * pages, and @place (zeroed by the caller); 0 or -errno.
  */
 int mmrace_movable_alloc(struct folio **folios, unsigned int n,
-			 unsigned int candidates, unsigned int skip,
-			 struct page **anchor);
+			 unsigned int candidates,
+			 struct mmrace_movable_placement *place);
+/* Frees the anchors of @place (once the pages are gone or not). */
+void mmrace_movable_placement_release(struct mmrace_movable_placement *place);
 /* Stops @folio being movable (waiting for its lock) and frees it. */
 void mmrace_movable_free(struct folio *folio);
 /*

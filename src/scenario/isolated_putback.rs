@@ -139,9 +139,10 @@ fn run(r: &mut Report<'_>, args: &Args) {
         lost.load(Relaxed),
     );
     let (lo, hi) = pages.pfn_range();
+    let place = pages.placement();
     r.note(format_args!(
-        "{PAGES} movable pages (pfn {lo:#x}-{hi:#x}), {} ms: {locks} locks, {waited} found the page locked",
-        args.iterations
+        "{PAGES} movable pages (pfn {lo:#x}-{hi:#x}; node {}, zone from pfn {:#x}, {} anchor pageblocks), {} ms: {locks} locks, {waited} found the page locked",
+        place.nid, place.zone_start_pfn, place.anchors, args.iterations
     ));
     r.check(locks > 0, "locks_taken", format_args!("{locks}"));
     r.check(
