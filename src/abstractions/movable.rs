@@ -5,13 +5,13 @@
 //! and compaction puts them back, clearing `PG_isolated` with the page
 //! locked, while other tasks wait for that lock.
 
-use crate::abstractions::folio::{flag, MovableFolio};
+use crate::abstractions::folio::{flag, Flag, MovableFolio};
 use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::ptr::NonNull;
 use core::sync::atomic::{
-    AtomicPtr,
-    Ordering::{Acquire, Release},
+    AtomicPtr, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
 };
 use kernel::{error::to_result, prelude::*};
 
@@ -28,6 +28,23 @@ const CANDIDATES_PER_PAGE: u32 = 64;
 /// The hook in force, or null.
 static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
 
+/// Putbacks of the module's movable pages so far.
+static PUTBACKS: AtomicU64 = AtomicU64::new(0);
+/// Of those, the ones during which a lock waiter queued on the page:
+/// `PG_waiters` clear when the callback began and set when it ended. That
+/// is seed 002's dangerous interleaving: a putback that clears
+/// `PG_isolated` with a stale copy of the flags word (read before the
+/// callback) wipes that `PG_waiters`, and the unlock wakes no one.
+static WAITER_QUEUED: AtomicU64 = AtomicU64::new(0);
+
+/// Putbacks of the module's movable pages so far, and how many of them had
+/// a lock waiter queue on the page during the callback (see
+/// `WAITER_QUEUED`). Only the module's own movable pages are counted: no
+/// other page has its `putback_page` callback.
+pub(crate) fn putback_counts() -> (u64, u64) {
+    (PUTBACKS.load(Relaxed), WAITER_QUEUED.load(Relaxed))
+}
+
 /// Called by the shim's `putback_page` callback.
 ///
 /// # Safety
@@ -36,14 +53,20 @@ static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
 /// pages, being put back).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn mmrace_movable_putback_hook(page: *mut bindings::page) {
-    let hook = HOOK.load(Acquire);
-    // SAFETY: `HOOK` holds null or a `&'static PutbackHook` (`MovablePages::new`).
-    let Some(hook) = (unsafe { hook.as_ref() }) else {
+    // SAFETY: guaranteed by the caller.
+    let Some(page) = (unsafe { Page::from_raw_page(page as usize) }) else {
         return;
     };
-    // SAFETY: guaranteed by the caller.
-    if let Some(page) = unsafe { Page::from_raw_page(page as usize) } {
+    let waiters = |p: &Page| p.state().flags & (1 << flag::Waiters::BIT) != 0;
+    let before = waiters(&page);
+    let hook = HOOK.load(Acquire);
+    // SAFETY: `HOOK` holds null or a `&'static PutbackHook` (`MovablePages::new`).
+    if let Some(hook) = unsafe { hook.as_ref() } {
         (hook.0)(page);
+    }
+    PUTBACKS.fetch_add(1, Relaxed);
+    if !before && waiters(&page) {
+        WAITER_QUEUED.fetch_add(1, Relaxed);
     }
 }
 
