@@ -26,7 +26,7 @@
  */
 struct mmrace_attr_file {
 	const struct mmrace_attr *attr;
-	struct mutex lock;	/* serialises reads and writes of this file */
+	struct mutex lock;	/* guards fresh, len and buf */
 	bool fresh;		/* rendered at open, not read or written since */
 	ssize_t len;		/* length of the text, or a negative errno */
 	char *buf;		/* NULL if the file is not open for reading */
@@ -108,8 +108,9 @@ static ssize_t mmrace_attr_write(struct file *file, const char __user *ubuf,
 	buf = memdup_user_nul(ubuf, count);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	mutex_lock(&af->lock);
+	/* Not under af->lock: a command may run for seconds (a scenario). */
 	ret = af->attr->store(af->attr, buf, count, why, sizeof(why));
+	mutex_lock(&af->lock);
 	af->fresh = false;
 	mutex_unlock(&af->lock);
 	kfree(buf);
