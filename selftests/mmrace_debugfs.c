@@ -3,13 +3,16 @@
  * The debugfs tree: present, with the documented modes; every bad write to
  * the read-only `version` file, and to the windows' files, rejected with
  * EINVAL and no change; good writes read back; a rejected `target` names
- * its errno in the kernel log the way the kernel does.
+ * its errno in the kernel log the way the kernel does; reads show the
+ * snapshot taken at open(2); writev(2) and pwrite(2) behave as debugfs.rst
+ * says.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <unistd.h>
@@ -118,6 +121,77 @@ static void knobs(void)
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 }
 
+#define DELAY KNOB("gup_fast_pre_grab", "delay_us")
+
+/* The whole of @fd from offset 0 with pread(2), NUL-terminated. */
+static void pread_all(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * debugfs.rst's rules for reads and odd writes: a read shows the text
+ * rendered at open(2), not a change made through another descriptor
+ * since; a rewind takes a new snapshot; writev(2) is one command per
+ * segment; pwrite(2) fails with ESPIPE, or EINVAL at a negative offset.
+ */
+#define SNAPSHOT_TESTS 5
+
+static void snapshot_and_vectors(void)
+{
+	char buf[64] = "";
+	struct iovec two[2];
+	ssize_t n, a, b;
+	int fd;
+
+	mmrace_write(DELAY, "250");
+	fd = open(DELAY, O_RDONLY);
+	mmrace_write(DELAY, "555");
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	ksft_test_result(!strcmp(buf, "250\n"),
+			 "delay_us: opened at 250, 555 written through another fd, the first fd reads '%.*s' (the snapshot at open: 250)\n",
+			 (int)strcspn(buf, "\n"), buf);
+	if (fd >= 0)
+		pread_all(fd, buf, sizeof(buf));
+	ksft_test_result(fd >= 0 && !strcmp(buf, "555\n"),
+			 "delay_us: a rewind (pread at 0) takes a new snapshot: '%.*s'\n",
+			 (int)strcspn(buf, "\n"), buf);
+	if (fd >= 0)
+		close(fd);
+
+	fd = open(DELAY, O_WRONLY);
+	two[0] = (struct iovec){ .iov_base = "100", .iov_len = 3 };
+	two[1] = (struct iovec){ .iov_base = "200", .iov_len = 3 };
+	n = fd >= 0 ? writev(fd, two, 2) : -1;
+	mmrace_read(DELAY, buf, sizeof(buf));
+	ksft_test_result(n == 6 && !strcmp(buf, "200\n"),
+			 "delay_us: writev of '100' and '200' is two commands (returned %zd, reads '%.*s')\n",
+			 n, (int)strcspn(buf, "\n"), buf);
+	two[0].iov_base = "300";
+	two[1].iov_base = "abc";
+	n = fd >= 0 ? writev(fd, two, 2) : -1;
+	mmrace_read(DELAY, buf, sizeof(buf));
+	ksft_test_result(n == 3 && !strcmp(buf, "300\n"),
+			 "delay_us: writev of '300' and 'abc' stops at the rejected one (returned %zd, reads '%.*s')\n",
+			 n, (int)strcspn(buf, "\n"), buf);
+	errno = 0;
+	a = fd >= 0 ? pwrite(fd, "400", 3, 0) : 0;
+	a = a < 0 ? errno : 0;
+	errno = 0;
+	b = fd >= 0 ? pwrite(fd, "400", 3, -1) : 0;
+	b = b < 0 ? errno : 0;
+	mmrace_read(DELAY, buf, sizeof(buf));
+	ksft_test_result(a == ESPIPE && b == EINVAL && !strcmp(buf, "300\n"),
+			 "delay_us: pwrite at 0 fails with ESPIPE (%s), at -1 with EINVAL (%s), nothing changed\n",
+			 strerror(a), strerror(b));
+	if (fd >= 0)
+		close(fd);
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+}
+
 /*
  * An unprivileged user (uid and gid 65534, no capabilities) can neither
  * write a window's file nor read one: the files are 0600 and debugfs
@@ -180,7 +254,7 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(12 + KNOB_TESTS);
+	ksft_set_plan(12 + KNOB_TESTS + SNAPSHOT_TESTS);
 
 	ksft_test_result(stat(MMRACE_DEBUGFS, &st) == 0 && S_ISDIR(st.st_mode),
 			 "%s is a directory\n", MMRACE_DEBUGFS);
@@ -215,6 +289,7 @@ int main(void)
 	bad_write("a write at offset 2", "1", 1, 2);
 
 	knobs();
+	snapshot_and_vectors();
 	unprivileged();
 	if (loaded == 1)
 		mmrace_unload();

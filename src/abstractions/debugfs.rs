@@ -7,12 +7,14 @@
 //! dropped; [`SubDir`]s borrow it; each file is backed by a `'static`
 //! [`Attr`] whose [`AttrOps`] render reads and parse writes.
 //!
-//! The C side (`shim.c`) buffers a read through `seq_file` (so a reader with
-//! a tiny buffer sees one consistent snapshot), takes each write as one
-//! command at offset 0 of at most `MMRACE_ATTR_MAX_WRITE` bytes, and prints
-//! the reason for a rejected write with `pr_warn_ratelimited`. This layer
-//! rejects NULs, control characters and non-ASCII bytes before
-//! [`AttrOps::store`] sees the input, trimmed of surrounding whitespace.
+//! The C side (`src/bindings/debugfs_attr.c`) renders a file's text when
+//! it is opened (and again at a rewind to offset 0) and serves reads from
+//! it (so a reader with a tiny buffer sees one consistent snapshot), takes
+//! each write as one command at offset 0 of at most
+//! `MMRACE_ATTR_MAX_WRITE` bytes, and prints the reason for a rejected
+//! write with `pr_warn_ratelimited`. This layer rejects NULs, control
+//! characters and non-ASCII bytes before [`AttrOps::store`] sees the
+//! input, trimmed of surrounding whitespace.
 
 use crate::bindings;
 use core::{fmt, marker::PhantomData, ptr::NonNull};

@@ -600,3 +600,114 @@ impl SpareSetter {
         self.folio.set::<flag::OwnerPriv1>();
     }
 }
+
+/// A non-LRU movable page of the module's own (`movable::MovablePages`):
+/// compaction may isolate it, fail to migrate it and put it back at any
+/// time, locking it and changing `PG_isolated` meanwhile. So the handle
+/// offers no flag update of its own: only the folio lock (the same
+/// `folio_lock()` protocol as [`Folio::lock`]), flag reads, and the
+/// watchdog's repair of a lost `PG_waiters` ([`MovableFolio::wake_waiters`]).
+/// Dropping it stops the page being movable and frees it.
+///
+/// # Invariants
+///
+/// `ptr` points to an order-0 folio allocated by `mmrace_movable_alloc()`
+/// and made movable with the module's `movable_operations`; the handle owns
+/// the allocation's reference and is the only handle to the folio.
+pub(crate) struct MovableFolio {
+    ptr: NonNull<bindings::folio>,
+}
+
+// SAFETY: the handle owns a reference, which may be given up from any
+// thread (`Drop` sleeps, in process context, like any drop of a handle).
+unsafe impl Send for MovableFolio {}
+// SAFETY: every `&self` method is a flag read, the sleeping folio lock, or
+// an atomic flag update with a trylock.
+unsafe impl Sync for MovableFolio {}
+
+impl MovableFolio {
+    /// Takes over a movable page and its reference.
+    ///
+    /// # Safety
+    ///
+    /// `folio` must be one that `mmrace_movable_alloc()` returned, whose
+    /// allocation reference the caller hands over, and no other handle may
+    /// be made from it.
+    pub(crate) unsafe fn from_movable(folio: NonNull<bindings::folio>) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self { ptr: folio }
+    }
+
+    /// The page's pfn.
+    pub(crate) fn pfn(&self) -> u64 {
+        // SAFETY: the folio is live (type invariant).
+        unsafe { bindings::mmrace_folio_pfn(self.ptr.as_ptr()) as u64 }
+    }
+
+    /// Whether flag `F` is set (`test_bit`); racy, as compaction may change
+    /// it at any time.
+    pub(crate) fn test<F: Flag>(&self) -> bool {
+        // SAFETY: the folio is live (type invariant); an atomic read.
+        unsafe { bindings::mmrace_folio_test_flag(self.ptr.as_ptr(), F::BIT) }
+    }
+
+    /// Takes the folio lock, sleeping until it is free (`folio_lock`), as
+    /// compaction does before it puts the page back. Process context only;
+    /// never while holding this page's lock.
+    pub(crate) fn lock(&self) -> MovableLockGuard<'_> {
+        // SAFETY: the folio is live and we own a reference (type invariant),
+        // as a sleeper on its wait queue must.
+        unsafe { bindings::mmrace_folio_lock(self.ptr.as_ptr()) };
+        // INVARIANT: the lock was just taken.
+        MovableLockGuard {
+            folio: self,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Wakes whoever sleeps waiting for the lock although the page is
+    /// unlocked (a lost `PG_waiters`): sets `PG_waiters` again and, if the
+    /// page is still unlocked, locks and unlocks it, which wakes the queue.
+    /// Never sleeps; false if the page was locked (its holder's unlock then
+    /// sees the bit and wakes the waiters).
+    pub(crate) fn wake_waiters(&self) -> bool {
+        // SAFETY: the folio is live (type invariant). `PG_waiters` is the
+        // kernel's, and only an atomic set is made: a spurious one is
+        // harmless (the next unlock finds no one on the wait queue and
+        // clears it again, as after a waiter's timeout), and it changes no
+        // other bit.
+        unsafe { bindings::mmrace_folio_set_flag(self.ptr.as_ptr(), flag::Waiters::BIT) };
+        // SAFETY: the folio is live (type invariant); a trylock.
+        if !unsafe { bindings::mmrace_folio_trylock(self.ptr.as_ptr()) } {
+            return false;
+        }
+        // SAFETY: locked just above, by this thread.
+        unsafe { bindings::mmrace_folio_unlock(self.ptr.as_ptr()) };
+        true
+    }
+}
+
+impl Drop for MovableFolio {
+    fn drop(&mut self) {
+        // SAFETY: our folio and our reference (type invariant), given up
+        // after the helper stops the page being movable under its lock, so
+        // that compaction calls none of the module's callbacks on it again.
+        unsafe { bindings::mmrace_movable_free(self.ptr.as_ptr()) };
+    }
+}
+
+/// The folio lock of a [`MovableFolio`], held; unlocked on drop. Like
+/// [`FolioLockGuard`], it permits no flag update, and is not `Send`.
+#[must_use = "the page is unlocked as soon as the guard is dropped"]
+pub(crate) struct MovableLockGuard<'a> {
+    // INVARIANT: the folio lock of `folio` is held, taken by this guard.
+    folio: &'a MovableFolio,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Drop for MovableLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the lock is held, taken by this guard (type invariant).
+        unsafe { bindings::mmrace_folio_unlock(self.folio.ptr.as_ptr()) };
+    }
+}

@@ -5,11 +5,12 @@
 //! and compaction puts them back, clearing `PG_isolated` with the page
 //! locked, while other tasks wait for that lock.
 
+use crate::abstractions::folio::{flag, Flag, MovableFolio};
 use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::ptr::NonNull;
 use core::sync::atomic::{
-    AtomicPtr, AtomicU32,
+    AtomicPtr, AtomicU64,
     Ordering::{Acquire, Relaxed, Release},
 };
 use kernel::{error::to_result, prelude::*};
@@ -20,17 +21,29 @@ use kernel::{error::to_result, prelude::*};
 /// context; it must not sleep for long (compaction waits).
 pub(crate) struct PutbackHook(pub(crate) fn(Page));
 
-/// Pages allocated per page kept: the lowest are kept (compaction's
+/// Fresh pages allocated per page kept: the lowest are kept (compaction's
 /// migration scanner walks each zone upwards).
 const CANDIDATES_PER_PAGE: u32 = 64;
 
-/// Sets of movable pages allocated so far: each set skips a different
-/// number of pages first (`(ROUND % 8) * 256`), so that a test running the
-/// scenario again gets pages elsewhere (compaction's reach varies).
-static ROUND: AtomicU32 = AtomicU32::new(0);
-
 /// The hook in force, or null.
 static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Putbacks of the module's movable pages so far.
+static PUTBACKS: AtomicU64 = AtomicU64::new(0);
+/// Of those, the ones during which a lock waiter queued on the page:
+/// `PG_waiters` clear when the callback began and set when it ended. That
+/// is seed 002's dangerous interleaving: a putback that clears
+/// `PG_isolated` with a stale copy of the flags word (read before the
+/// callback) wipes that `PG_waiters`, and the unlock wakes no one.
+static WAITER_QUEUED: AtomicU64 = AtomicU64::new(0);
+
+/// Putbacks of the module's movable pages so far, and how many of them had
+/// a lock waiter queue on the page during the callback (see
+/// `WAITER_QUEUED`). Only the module's own movable pages are counted: no
+/// other page has its `putback_page` callback.
+pub(crate) fn putback_counts() -> (u64, u64) {
+    (PUTBACKS.load(Relaxed), WAITER_QUEUED.load(Relaxed))
+}
 
 /// Called by the shim's `putback_page` callback.
 ///
@@ -40,63 +53,96 @@ static HOOK: AtomicPtr<PutbackHook> = AtomicPtr::new(core::ptr::null_mut());
 /// pages, being put back).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn mmrace_movable_putback_hook(page: *mut bindings::page) {
-    let hook = HOOK.load(Acquire);
-    // SAFETY: `HOOK` holds null or a `&'static PutbackHook` (`MovablePages::new`).
-    let Some(hook) = (unsafe { hook.as_ref() }) else {
+    // SAFETY: guaranteed by the caller.
+    let Some(page) = (unsafe { Page::from_raw_page(page as usize) }) else {
         return;
     };
-    // SAFETY: guaranteed by the caller.
-    if let Some(page) = unsafe { Page::from_raw_page(page as usize) } {
+    let waiters = |p: &Page| p.state().flags & (1 << flag::Waiters::BIT) != 0;
+    let before = waiters(&page);
+    let hook = HOOK.load(Acquire);
+    // SAFETY: `HOOK` holds null or a `&'static PutbackHook` (`MovablePages::new`).
+    if let Some(hook) = unsafe { hook.as_ref() } {
         (hook.0)(page);
+    }
+    PUTBACKS.fetch_add(1, Relaxed);
+    if !before && waiters(&page) {
+        WAITER_QUEUED.fetch_add(1, Relaxed);
     }
 }
 
 /// Pages marked movable with the module's `movable_operations`
-/// (`mmrace_movable_ops` in the shim): isolating succeeds, migrating fails
-/// with `-EAGAIN`, putting back calls the [`PutbackHook`] given to
-/// [`MovablePages::new`].
+/// (`mmrace_movable_ops` in `src/bindings/movable_pages.c`): isolating
+/// succeeds, migrating fails with `-EAGAIN`, putting back calls the
+/// [`PutbackHook`] given to [`MovablePages::new`]. Each page is a
+/// [`MovableFolio`] of the typestate layer, which does every lock, unlock
+/// and flag operation on it.
 pub(crate) struct MovablePages {
-    // INVARIANT: each entry is a page from `mmrace_movable_alloc()` on which
-    // this value holds the allocation's reference, still movable.
-    pages: KVec<NonNull<bindings::page>>,
-    // INVARIANT: null or a page from the same call, one reference ours.
-    anchor: *mut bindings::page,
+    pages: KVec<MovableFolio>,
+    // INVARIANT: filled by the `mmrace_movable_alloc()` call that made the
+    // pages: its anchors are ours, to be released.
+    place: KBox<bindings::mmrace_movable_placement>,
 }
 
-// SAFETY: the pages may be locked, unlocked and freed from any thread.
+// SAFETY: the pages are `Send` and `Sync`; the anchors are only freed, from
+// any thread.
 unsafe impl Send for MovablePages {}
-// SAFETY: `&MovablePages` locks and unlocks pages, which is thread-safe.
+// SAFETY: `&MovablePages` only reads the placement's numbers.
 unsafe impl Sync for MovablePages {}
+
+/// Where a set of movable pages was put (for reports).
+pub(crate) struct Placement {
+    /// The node.
+    pub(crate) nid: i32,
+    /// The first pfn of the pages' zone.
+    pub(crate) zone_start_pfn: u64,
+    /// Pageblocks kept partly used (one page each) for compaction's free
+    /// scanner, above the pages.
+    pub(crate) anchors: u32,
+}
 
 impl MovablePages {
     /// Allocates `n` movable pages (may sleep), whose putback runs `hook`
     /// (for every set of movable pages: the last one given is in force).
+    /// They are placed where compaction reaches them (see
+    /// `src/bindings/movable_pages.c`).
     pub(crate) fn new(n: usize, hook: &'static PutbackHook) -> Result<Self> {
         HOOK.store(core::ptr::from_ref(hook).cast_mut(), Release);
         let count = u32::try_from(n).map_err(|_| EINVAL)?;
         let candidates = count.checked_mul(CANDIDATES_PER_PAGE).ok_or(EINVAL)?;
-        let mut raw: KVec<*mut bindings::page> = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut raw: KVec<*mut bindings::folio> = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             raw.push(core::ptr::null_mut(), GFP_KERNEL)?;
         }
-        let skip = (ROUND.fetch_add(1, Relaxed) % 8) * 256;
         // Allocated before the pages, so that nothing can fail after.
         let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
-        let mut anchor = core::ptr::null_mut();
-        // SAFETY: `raw` has room for `n` pointers and `anchor` for one,
-        // which the helper fills on success; process context.
+        let mut place = KBox::new(bindings::mmrace_movable_placement::default(), GFP_KERNEL)?;
+        // SAFETY: `raw` has room for `n` pointers, `place` is zeroed; the
+        // helper fills both on success (and releases what it took on
+        // failure); process context.
         to_result(unsafe {
-            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, skip, &mut anchor)
+            bindings::mmrace_movable_alloc(raw.as_mut_ptr(), count, candidates, &mut *place)
         })?;
         for p in raw.iter() {
-            // The helper filled every slot with a non-null page.
+            // The helper filled every slot with a non-null folio.
             if let Some(p) = NonNull::new(*p) {
-                pages.push(p, GFP_KERNEL)?;
+                // SAFETY: a folio the helper just allocated and made
+                // movable, whose reference we hand over, once.
+                let folio = unsafe { MovableFolio::from_movable(p) };
+                // Pushing into a vector of capacity `n` does not fail.
+                pages.push(folio, GFP_KERNEL)?;
             }
         }
-        // INVARIANT: movable pages and the anchor the helper allocated for
-        // us (pushing into a vector of capacity `n` does not fail).
-        Ok(Self { pages, anchor })
+        // INVARIANT: the placement of the call that made the pages.
+        Ok(Self { pages, place })
+    }
+
+    /// Where the pages were put.
+    pub(crate) fn placement(&self) -> Placement {
+        Placement {
+            nid: self.place.nid,
+            zone_start_pfn: self.place.zone_start_pfn as u64,
+            anchors: self.place.nr_anchors,
+        }
     }
 
     /// How many pages there are.
@@ -107,57 +153,38 @@ impl MovablePages {
     /// The lowest and highest pfn of the pages.
     pub(crate) fn pfn_range(&self) -> (u64, u64) {
         self.pages.iter().fold((u64::MAX, 0), |(lo, hi), p| {
-            // SAFETY: our page (type invariant); computes its pfn.
-            let pfn = unsafe { bindings::mmrace_page_pfn(p.as_ptr()) } as u64;
-            (lo.min(pfn), hi.max(pfn))
+            (lo.min(p.pfn()), hi.max(p.pfn()))
         })
     }
 
     /// Locks page `i` (sleeps while someone else holds it), runs `f`,
     /// unlocks it. Process context. Does nothing for an `i` out of range.
     pub(crate) fn with_lock(&self, i: usize, f: impl FnOnce()) {
-        let Some(p) = self.pages.get(i) else {
-            return;
-        };
-        // SAFETY: our page (type invariant); lock_page() in process context.
-        unsafe { bindings::mmrace_page_lock(p.as_ptr()) };
-        f();
-        // SAFETY: locked just above, by this thread.
-        unsafe { bindings::mmrace_page_unlock(p.as_ptr()) };
+        if let Some(p) = self.pages.get(i) {
+            let _guard = p.lock();
+            f();
+        }
     }
 
     /// Whether page `i` is locked (a racy read); false out of range.
     pub(crate) fn is_locked(&self, i: usize) -> bool {
-        self.pages.get(i).is_some_and(|p| {
-            // SAFETY: our page (type invariant); a flag read.
-            unsafe { bindings::mmrace_page_locked(p.as_ptr()) }
-        })
+        self.pages.get(i).is_some_and(|p| p.test::<flag::Locked>())
     }
 
     /// Wakes whoever sleeps waiting for page `i`'s lock although the page
-    /// is unlocked (a lost `PG_waiters`): sets the bit again and, if the
-    /// page is still unlocked, locks and unlocks it. Never sleeps; false if
-    /// the page was locked (its holder's unlock then wakes the waiters).
+    /// is unlocked (a lost `PG_waiters`): see [`MovableFolio::wake_waiters`].
+    /// False if the page was locked, or `i` is out of range.
     pub(crate) fn wake_waiters(&self, i: usize) -> bool {
-        self.pages.get(i).is_some_and(|p| {
-            // SAFETY: our page (type invariant); the helper sets a flag
-            // atomically and trylocks and unlocks the page.
-            unsafe { bindings::mmrace_page_wake_waiters(p.as_ptr()) }
-        })
+        self.pages.get(i).is_some_and(|p| p.wake_waiters())
     }
 }
 
 impl Drop for MovablePages {
     fn drop(&mut self) {
-        for p in self.pages.iter() {
-            // SAFETY: our page and our reference (type invariant), given up
-            // after the page stops being movable, so compaction calls none
-            // of the module's callbacks on it again.
-            unsafe { bindings::mmrace_movable_free(p.as_ptr()) };
-        }
-        if !self.anchor.is_null() {
-            // SAFETY: our reference on the anchor page (type invariant).
-            unsafe { bindings::mmrace_page_put(self.anchor) };
-        }
+        // The pages free themselves (`MovableFolio`'s drop).
+        // SAFETY: the placement of the call that made the pages (type
+        // invariant); releasing sets its count to 0, so it cannot be
+        // released twice.
+        unsafe { bindings::mmrace_movable_placement_release(&mut *self.place) };
     }
 }

@@ -2,13 +2,17 @@
 /*
  * mmrace C shim: the C-only kernel APIs and static inlines that the Rust
  * side needs, as plain functions. bindgen reads this header; only
- * src/abstractions/ may call what it declares.
+ * src/abstractions/ may call what it declares. One-line wrappers are in
+ * shim.c; each piece of C-only logic is in its own file, named at the head
+ * of its section below.
  */
 #ifndef MMRACE_SHIM_H
 #define MMRACE_SHIM_H
 
 #include <linux/debugfs.h>
 #include <linux/types.h>
+
+/* debugfs_attr.c: debugfs attributes. */
 
 /* Largest accepted write to a debugfs attribute, in bytes. */
 #define MMRACE_ATTR_MAX_WRITE 256
@@ -32,6 +36,8 @@ struct mmrace_attr {
 int mmrace_debugfs_create_attr(const char *name, umode_t mode,
 			       struct dentry *parent,
 			       const struct mmrace_attr *attr);
+
+/* kprobe_glue.c: kprobes and kretprobes, and symbol lookups. */
 
 /* Where a probe fires: at a function's entry, or at its return. */
 enum mmrace_probe_kind {
@@ -66,6 +72,8 @@ void mmrace_probe_unregister(struct mmrace_probe *probe);
 int mmrace_symbol_range(const char *symbol, unsigned long *start,
 			unsigned long *end);
 
+/* tracepoint_slots.c: page_ref tracepoint probes. */
+
 /* The page_ref tracepoints (CONFIG_DEBUG_PAGE_REF) a window can hook. */
 enum mmrace_tracepoint {
 	/* After a speculative reference attempt (page_ref_add_unless). */
@@ -79,11 +87,16 @@ int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
 			       const void *ctx);
 void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
 				  mmrace_probe_fn fn, const void *ctx);
+
+/* caller_filter.c (with the entry-probe filter kprobe_glue.c uses). */
+
 /* Whether one of the first @depth return addresses on the stack lies in
  * one of the @n ranges (pairs of start, end).
  */
 bool mmrace_stack_has_caller(const unsigned long *ranges, unsigned int n,
 			     unsigned int depth);
+
+/* shim.c */
 
 /* A racy snapshot of the folio a struct page belongs to. */
 struct mmrace_page_state {
@@ -102,6 +115,9 @@ void mmrace_page_pfns(unsigned long page, unsigned long *pfn,
 		      unsigned long *head_pfn);
 /* The struct page of the folio pointer @folio. */
 unsigned long mmrace_folio_page(unsigned long folio);
+
+/* pte_walk.c */
+
 /*
  * The raw PTE (or PMD leaf) mapping @addr in the current task's mm, read
  * locklessly the way GUP-fast does (interrupts off); 0 if none.
@@ -109,6 +125,8 @@ unsigned long mmrace_folio_page(unsigned long folio);
 u64 mmrace_current_pte(unsigned long addr);
 /* The pfn of the page mapped at @addr in process @pid (it must be present). */
 int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn);
+
+/* shim.c */
 
 /* The module's one control mutex: arming and disarming windows. */
 void mmrace_control_lock(void);
@@ -120,8 +138,9 @@ u64 mmrace_now_ns(void);
  */
 void mmrace_udelay(unsigned long usecs);
 int mmrace_current_tgid(void);
-bool mmrace_current_in_tree(int pid);
 u32 mmrace_random_below(u32 ceil);
+/* task_tree.c: whether @pid is the current process or one of its ancestors. */
+bool mmrace_current_in_tree(int pid);
 
 /*
  * Folios for the typestate layer (src/abstractions/folio.rs). Flags are
@@ -162,7 +181,7 @@ unsigned long mmrace_nr_free_pages(void);
 /* 0, or -EPERM if the kernel is locked down for integrity (or more). */
 int mmrace_locked_down(void);
 
-/* Free pages, including those on the per-CPU lists (a racy sum). */
+/* free_pages.c: free pages, including the per-CPU lists' (a racy sum). */
 unsigned long mmrace_free_pages_total(void);
 
 /* A high-order block without __GFP_COMP, and __free_pages() for it. */
@@ -173,40 +192,48 @@ bool mmrace_page_get_unless_zero(struct page *page);
 void mmrace_page_put(struct page *page);
 int mmrace_page_count(const struct page *page);
 
-/* Non-LRU movable pages of the module's own (compaction puts them back). */
 /*
- * Fills @pages with the @n lowest of @candidates fresh pages (the others
- * are freed; @skip more are held meanwhile, to land elsewhere), made
- * movable, and @anchor with a page (or NULL) that keeps a pageblock above
- * them partly used, to be freed with put_page(); 0 or -errno.
+ * movable_pages.c: non-LRU movable pages of the module's own (compaction
+ * puts them back). Once allocated, Rust locks, unlocks and reads them
+ * through the typestate layer (MovableFolio in src/abstractions/folio.rs).
+ *
+ * Where the pages were put: their node and zone, and the pageblocks kept
+ * partly used above them (one page each; movable_pages.c says why).
  */
-int mmrace_movable_alloc(struct page **pages, unsigned int n,
-			 unsigned int candidates, unsigned int skip,
-			 struct page **anchor);
-void mmrace_movable_free(struct page *page);
+#define MMRACE_MOVABLE_ANCHORS 64
+struct mmrace_movable_placement {
+	int nid;
+	unsigned long zone_start_pfn;
+	unsigned int nr_anchors;
+	struct page *anchors[MMRACE_MOVABLE_ANCHORS];
+};
+
+/*
+ * Fills @folios with @n fresh pages, made movable, the lowest of
+ * @candidates fresh pages and of the lowest wholly free pageblock's first
+ * pages, and @place (zeroed by the caller); 0 or -errno.
+ */
+int mmrace_movable_alloc(struct folio **folios, unsigned int n,
+			 unsigned int candidates,
+			 struct mmrace_movable_placement *place);
+/* Frees the anchors of @place (once the pages are gone or not). */
+void mmrace_movable_placement_release(struct mmrace_movable_placement *place);
+/* Stops @folio being movable (waiting for its lock) and frees it. */
+void mmrace_movable_free(struct folio *folio);
 /*
  * Called by the movable pages' putback_page callback, page locked and
  * isolated; implemented in Rust (src/abstractions/movable.rs).
  */
 void mmrace_movable_putback_hook(struct page *page);
-unsigned long mmrace_page_pfn(const struct page *page);
-void mmrace_page_lock(struct page *page);
-void mmrace_page_unlock(struct page *page);
-bool mmrace_page_locked(struct page *page);
-/*
- * Sets PG_waiters and, if the page is unlocked, locks and unlocks it, which
- * wakes its waiters; false if it was locked. Never sleeps.
- */
-bool mmrace_page_wake_waiters(struct page *page);
 
 /*
- * Run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;
+ * pair_thread.c: run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;
  * return once both have returned. 0, or -errno if no thread could be made
  * (then neither ran).
  */
 int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
 		    void *bctx);
-/* usleep_range(@usecs, 2 * @usecs): sleep, uninterruptibly. */
+/* shim.c: usleep_range(@usecs, 2 * @usecs): sleep, uninterruptibly. */
 void mmrace_usleep(unsigned long usecs);
 
 #endif /* MMRACE_SHIM_H */

@@ -13,9 +13,15 @@
 //! holds one. A watchdog (the writing task) checks that the locker always
 //! gets its lock once the page is unlocked; if it does not within a second,
 //! the wakeup was lost: the watchdog counts it and wakes the locker.
+//!
+//! The report counts the putbacks of the run's pages, and those during
+//! which the locker queued on the page (`PG_waiters` set inside the
+//! callback): the interleaving seed 002's bug loses. A test needs that
+//! count to be non-zero to know the race ran. The pages are placed where
+//! compaction reaches them (`MovablePages::new`).
 
 use super::{Args, Report, Scenario};
-use crate::abstractions::movable::MovablePages;
+use crate::abstractions::movable::{self, MovablePages};
 use crate::abstractions::{context::now_ns, thread};
 use crate::window::compact_isolate;
 use core::sync::atomic::{
@@ -126,6 +132,7 @@ fn run(r: &mut Report<'_>, args: &Args) {
     };
     let lost = &AtomicU64::new(0);
     let pages = &pages;
+    let (putbacks0, queued0) = movable::putback_counts();
     let outcome = thread::join(
         || watchdog(pages, s, args.iterations, lost),
         move || locker(pages, s),
@@ -139,9 +146,18 @@ fn run(r: &mut Report<'_>, args: &Args) {
         lost.load(Relaxed),
     );
     let (lo, hi) = pages.pfn_range();
+    let place = pages.placement();
     r.note(format_args!(
-        "{PAGES} movable pages (pfn {lo:#x}-{hi:#x}), {} ms: {locks} locks, {waited} found the page locked",
-        args.iterations
+        "{PAGES} movable pages (pfn {lo:#x}-{hi:#x}; node {}, zone from pfn {:#x}, {} anchor pageblocks), {} ms: {locks} locks, {waited} found the page locked",
+        place.nid, place.zone_start_pfn, place.anchors, args.iterations
+    ));
+    let (putbacks, queued) = movable::putback_counts();
+    let (putbacks, queued) = (putbacks - putbacks0, queued - queued0);
+    // The count a test needs to know the race ran: the dangerous
+    // interleaving, on this run's own pages (no other page has the module's
+    // putback callback).
+    r.note(format_args!(
+        "putbacks {putbacks}, waiter_queued {queued}: putbacks of these pages, and those during which a lock waiter queued on the page (PG_waiters set in the callback)"
     ));
     r.check(locks > 0, "locks_taken", format_args!("{locks}"));
     r.check(

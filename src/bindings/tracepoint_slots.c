@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmrace tracepoint slots: the page_ref tracepoints (CONFIG_DEBUG_PAGE_REF)
+ * take one probe function per registration, told apart by its data; each
+ * registration of a Rust callback takes one slot of a small table, whose
+ * address is that data.
+ */
+#include <linux/mutex.h>
+#include <linux/tracepoint.h>
+#ifdef CONFIG_DEBUG_PAGE_REF
+#include <trace/events/page_ref.h>
+#endif
+
+#include "shim.h"
+
+#ifdef CONFIG_DEBUG_PAGE_REF
+struct mmrace_tp_probe {
+	mmrace_probe_fn fn;
+	const void *ctx;
+};
+
+/* One registration per (tracepoint, fn, ctx): data identifies it. */
+static void mmrace_tp_on_success(void *data, struct page *page, int v,
+				 int ret)
+{
+	const struct mmrace_tp_probe *tp = data;
+
+	if (ret)
+		tp->fn(tp->ctx, (unsigned long)page);
+}
+
+#define MMRACE_TP_SLOTS 8
+static struct mmrace_tp_probe mmrace_tp_slots[2][MMRACE_TP_SLOTS];
+static DEFINE_MUTEX(mmrace_tp_lock);
+
+int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
+			       const void *ctx)
+{
+	struct mmrace_tp_probe *slot = NULL;
+	int i, ret;
+
+	mutex_lock(&mmrace_tp_lock);
+	for (i = 0; i < MMRACE_TP_SLOTS; i++) {
+		if (!mmrace_tp_slots[tp][i].fn) {
+			slot = &mmrace_tp_slots[tp][i];
+			break;
+		}
+	}
+	if (!slot) {
+		mutex_unlock(&mmrace_tp_lock);
+		return -ENOSPC;
+	}
+	slot->fn = fn;
+	slot->ctx = ctx;
+	if (tp == MMRACE_TP_REF_MOD_UNLESS)
+		ret = register_trace_page_ref_mod_unless(mmrace_tp_on_success,
+							 slot);
+	else
+		ret = register_trace_page_ref_freeze(mmrace_tp_on_success,
+						     slot);
+	if (ret)
+		slot->fn = NULL;
+	mutex_unlock(&mmrace_tp_lock);
+	return ret;
+}
+
+void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx)
+{
+	struct mmrace_tp_probe *slot;
+	int i;
+
+	mutex_lock(&mmrace_tp_lock);
+	for (i = 0; i < MMRACE_TP_SLOTS; i++) {
+		slot = &mmrace_tp_slots[tp][i];
+		if (slot->fn != fn || slot->ctx != ctx)
+			continue;
+		if (tp == MMRACE_TP_REF_MOD_UNLESS)
+			unregister_trace_page_ref_mod_unless(mmrace_tp_on_success,
+							     slot);
+		else
+			unregister_trace_page_ref_freeze(mmrace_tp_on_success,
+							 slot);
+		/* No probe may still be running when the slot is reused. */
+		tracepoint_synchronize_unregister();
+		slot->fn = NULL;
+		slot->ctx = NULL;
+	}
+	mutex_unlock(&mmrace_tp_lock);
+}
+#else
+int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
+			       const void *ctx)
+{
+	return -EOPNOTSUPP;
+}
+
+void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx)
+{
+}
+#endif
