@@ -10,7 +10,8 @@
  * (CPU 1, outside the windows' pid filter) loops: drop_caches (evicts X's
  * clean hole folios: __remove_mapping() freezes the refcount, removes the
  * folio, frees it), writes file Y (its new folios are, most often, the ones
- * just freed: per-CPU lists are LIFO), truncates Y (frees them again). The
+ * just freed: per-CPU lists are LIFO, and both sides allocate from node 0),
+ * truncates the Y of the cycle before (two Ys in turn). The
  * reader (CPU 0) reads pages [i, i+1] of X, i even, in one pread(2); the
  * pagecache_pre_grab window holds its filemap_get_read_batch() between
  * loading the folio pointer and folio_try_get(), so that the hole folio it
@@ -37,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +47,9 @@
 #include "regress.h"
 
 #define NPAGES 16
+#ifndef MPOL_PREFERRED
+#define MPOL_PREFERRED 1
+#endif
 #define DELAY_US 2000
 
 static struct regress r;
@@ -82,24 +87,30 @@ static const char *wrong(const uint64_t *page, uint64_t want, uint64_t *seen)
 	return NULL;
 }
 
-/* The child: evict, reuse, free, until the parent kills it. */
-static void churn(int y, unsigned long *cycles)
+/*
+ * The child: evict, reuse, free, until the parent kills it. Two foreign
+ * files in turn: the one written after an eviction (mostly in the folios
+ * it freed) stays until the next cycle's eviction, so that the freed
+ * folios stay reused for a while.
+ */
+static void churn(const int *y, unsigned long *cycles)
 {
 	uint64_t *buf = malloc(NPAGES * psize);
 	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	int j;
+	int j, k;
 
 	if (!buf || dc < 0)
 		_exit(1);
 	for (j = 0; j < NPAGES; j++)
 		fill(buf + j * psize / 8, 'Y', j);
 	regress_pin_cpu(1);
-	for (;;) {
+	for (k = 0;; k = !k) {
 		if (pwrite(dc, "1", 1, 0) != 1)
 			_exit(2);
-		if (pwrite(y, buf, NPAGES * psize, 0) != (ssize_t)(NPAGES * psize))
+		if (pwrite(y[k], buf, NPAGES * psize, 0) !=
+		    (ssize_t)(NPAGES * psize))
 			_exit(3);
-		if (ftruncate(y, 0))
+		if (ftruncate(y[!k], 0))
 			_exit(4);
 		__atomic_add_fetch(cycles, 1, __ATOMIC_RELAXED);
 	}
@@ -116,7 +127,7 @@ int main(void)
 	unsigned long reads = 0, *cycles;
 	uint64_t *buf, *want, seen = 0;
 	char path[64];
-	int x, y, i, status;
+	int x, y[2], i, status;
 	const char *why;
 	pid_t child;
 
@@ -136,13 +147,15 @@ int main(void)
 	}
 	snprintf(path, sizeof(path), "%s/x", dir);
 	x = open(path, O_RDWR | O_CREAT, 0600);
-	snprintf(path, sizeof(path), "%s/y", dir);
-	y = open(path, O_RDWR | O_CREAT, 0600);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/y%d", dir, i);
+		y[i] = open(path, O_RDWR | O_CREAT, 0600);
+	}
 	buf = malloc(2 * psize);
 	want = malloc(psize);
 	cycles = mmap(NULL, sizeof(*cycles), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (x < 0 || y < 0 || !buf || !want || cycles == MAP_FAILED) {
+	if (x < 0 || y[0] < 0 || y[1] < 0 || !buf || !want || cycles == MAP_FAILED) {
 		cleanup();
 		ksft_exit_fail_msg("setup: %s\n", strerror(errno));
 	}
@@ -154,6 +167,18 @@ int main(void)
 		}
 	}
 
+	/*
+	 * Both sides allocate from node 0: a folio is freed to the per-CPU
+	 * list of its own zone, and the child's allocations on CPU 1 would
+	 * otherwise come from CPU 1's node, never reusing the reader's.
+	 */
+	if (race_nodes() > 1) {
+		unsigned long node0 = 1;
+
+		if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &node0,
+			    8 * sizeof(node0)))
+			ksft_print_msg("set_mempolicy: %s\n", strerror(errno));
+	}
 	/* The reader's lookups only: the child is another process. */
 	regress_arm(&r, "pagecache_pre_grab", NULL, DELAY_US, REGRESS_PROCESS);
 	child = fork();
@@ -198,7 +223,8 @@ int main(void)
 	ksft_print_msg("%lu reads; %lu evict/reuse/free cycles\n", reads,
 		       *cycles);
 	close(x);
-	close(y);
+	close(y[0]);
+	close(y[1]);
 	cleanup();
 	regress_finish(&r, "read(2) never returns a skipped, freed or reused page-cache folio's bytes");
 }
