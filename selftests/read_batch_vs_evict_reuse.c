@@ -124,6 +124,7 @@ static void cleanup(void)
 
 int main(void)
 {
+	struct mmrace_stats s;
 	unsigned long reads = 0, *cycles;
 	uint64_t *buf, *want, seen = 0;
 	char path[64];
@@ -181,6 +182,7 @@ int main(void)
 	}
 	/* The reader's lookups only: the child is another process. */
 	regress_arm(&r, "pagecache_pre_grab", NULL, DELAY_US, REGRESS_PROCESS);
+	regress_exercise(&r, "folios changed under the reader's unreferenced pointer (pagecache_pre_grab hits)");
 	child = fork();
 	if (child < 0) {
 		cleanup();
@@ -226,5 +228,8 @@ int main(void)
 	close(y[0]);
 	close(y[1]);
 	cleanup();
+	/* Each hit is the folio changing under the reader's pointer. */
+	if (r.armed && !win_stats("pagecache_pre_grab", &s))
+		regress_exercised(&r, s.hits);
 	regress_finish(&r, "read(2) never returns a skipped, freed or reused page-cache folio's bytes");
 }

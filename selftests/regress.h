@@ -36,6 +36,7 @@ struct regress {
 	const char *windows[4];	/* armed by regress_arm() */
 	int nwindows;
 	const char *exercise;	/* what regress_exercised() counts */
+	bool exercise_own;	/* ... counted on the test's own tasks */
 	unsigned long long exercised;
 };
 
@@ -53,6 +54,11 @@ void regress_violation(struct regress *r, const char *fmt, ...)
  * reader's reference held"); a test that never calls this cannot pass.
  */
 void regress_exercise(struct regress *r, const char *what);
+/*
+ * The same, for a count that is already of this test's own tasks' events
+ * (e.g. traced with a pid filter): it stands without a window hit.
+ */
+void regress_exercise_own(struct regress *r, const char *what);
 /* Counts @n occurrences of it (thread-safe). */
 void regress_exercised(struct regress *r, unsigned long long n);
 /*

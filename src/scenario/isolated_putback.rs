@@ -159,6 +159,7 @@ fn run(r: &mut Report<'_>, args: &Args) {
     r.note(format_args!(
         "putbacks {putbacks}, waiter_queued {queued}: putbacks of these pages, and those during which a lock waiter queued on the page (PG_waiters set in the callback)"
     ));
+    r.note(format_args!("exercised: {queued}"));
     r.check(locks > 0, "locks_taken", format_args!("{locks}"));
     r.check(
         lost == 0,
