@@ -35,7 +35,7 @@ build=$MMRACE_TOP/build
 out=$build/mutants
 suite=(gup_fast_vs_migration spec_ref_vs_high_order_reuse
 	isolated_clear_vs_lock_waiters cow_reuse_vs_gup_pin
-	freeze_vs_pagecache_lookup)
+	freeze_vs_pagecache_lookup pin_vs_migration cow_pin_paths)
 dir=${MUTANTS_DIR:-$MMRACE_TOP/selftests/mutants}
 dir=$(cd "$dir" && pwd)
 modes=${MMRACE_MUTANT_MODES:-armed}
