@@ -33,10 +33,10 @@ set -eu
 . "$(dirname "$0")/env.sh"
 build=$MMRACE_TOP/build
 out=$build/mutants
-suite=(gup_fast_vs_migration spec_ref_vs_high_order_reuse
-	isolated_clear_vs_lock_waiters cow_reuse_vs_gup_pin
-	freeze_vs_pagecache_lookup read_batch_vs_evict_reuse
-	punch_vs_migration_freeze)
+# The regression suite: selftests/Makefile's REGRESSION_TESTS, in order.
+mapfile -t suite < <(awk '/^REGRESSION_TESTS :=/ { on = 1; sub(/^[^=]*=/, "") }
+	on { c = sub(/\\$/, ""); n = split($0, w); for (i = 1; i <= n; i++) print w[i]; if (!c) exit }' \
+	"$MMRACE_TOP/selftests/Makefile")
 dir=${MUTANTS_DIR:-$MMRACE_TOP/selftests/mutants}
 dir=$(cd "$dir" && pwd)
 modes=${MMRACE_MUTANT_MODES:-armed}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Class 2 (seed 003) on the paths beside wp_can_reuse_anon_folio(): where a
+ * pin (or a GUP reference) meets a copy.
+ *
+ * Each round runs these cases, on a small anonymous page and on a page
+ * inside a PMD-mapped anonymous THP:
+ *
+ * leak    (THP only; the small page is cow_reuse_vs_gup_pin's) the parent
+ *         writes A and forks; the child vmsplice(2)s the page (a GUP-fast
+ *         reference) and unmaps it; the parent writes B: a write fault on
+ *         a page mapped once but referenced twice, which must copy. The
+ *         child reads the pipe: A. Exercised if the parent's THP was still
+ *         PMD-mapped at its write (do_huge_pmd_wp_page() decided).
+ * ropin_slow, ropin_fast
+ *         with a child sharing the page, the parent pins it read-only and
+ *         long-term by GUP slow (pin_user_pages) or GUP-fast
+ *         (pin_user_pages_fast): the pin must unshare the page first
+ *         (FAULT_FLAG_UNSHARE). The child writes and exits, the parent
+ *         writes B: the pin must read B. Exercised if the page was shared
+ *         (and, for the THP, PMD-mapped) when pinned.
+ * fork    the parent pins the page writable and long-term, forks (the
+ *         child exits at once) and writes B: fork() must have copied the
+ *         pinned page for the child, so the parent's write goes to the
+ *         pinned page. Exercised if (for the THP) it was PMD-mapped at fork.
+ * file    (small page only) a private mapping of a memfd, only read so
+ *         far, so it maps the page-cache page: a read-only long-term pin
+ *         must break COW first; the parent writes B; the pin reads B.
+ *
+ * Invariant: a pinned page stays the page the process maps until it is
+ * unpinned (the pin reads what the process wrote); COW never reuses a page
+ * another party holds.
+ * Mutants: 202-thp-cow-reuse-on-mapcount.patch (leak),
+ * 203-gup-slow-pte-no-unshare.patch, 204-gup-fast-pte-no-unshare.patch,
+ * 205-gup-slow-pmd-no-unshare.patch, 206-gup-fast-pmd-no-unshare.patch
+ * (ropin), 207-gup-no-unshare-pagecache-in-cow-mapping.patch (file),
+ * 208-fork-shares-pinned-pte.patch, 209-fork-shares-pinned-pmd.patch
+ * (fork).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "pin_lib.h"
+
+enum cas { C_LEAK, C_ROPIN_SLOW, C_ROPIN_FAST, C_FORK, C_FILE, NR_CASES };
+static const char *const test_name[NR_CASES] = {
+	"leak", "ropin_slow", "ropin_fast", "fork", "file"
+};
+
+static struct regress r;
+static size_t psize;
+static unsigned long exercised[2][NR_CASES];	/* [thp][case] */
+
+static void wait_byte(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		_exit(3);
+}
+
+static void send_byte(int fd)
+{
+	if (write(fd, "x", 1) != 1)
+		_exit(3);
+}
+
+/* A page to test: small (its own mapping) or inside a THP. */
+static char *area_get(bool thp, char **map)
+{
+	if (thp) {
+		*map = thp_alloc();
+		return *map ? *map + 7 * psize : NULL;
+	}
+	*map = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*map == MAP_FAILED)
+		return NULL;
+	memset(*map, 0x22, psize);
+	return *map;
+}
+
+static void area_put(bool thp, char *map)
+{
+	munmap(map, thp ? THP_SIZE : psize);
+}
+
+static uint64_t pinned_word(void)
+{
+	static char *buf;
+	int ret;
+
+	if (!buf)
+		buf = malloc(psize);
+	ret = buf ? pin_read(buf) : -ENOMEM;
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
+				   strerror(-ret));
+	return *(uint64_t *)buf;
+}
+
+static void leak_case(uint64_t a, uint64_t b)
+{
+	int to_child[2], to_parent[2], data[2], status;
+	bool was_thp;
+	char *map, *page;
+	pid_t pid;
+
+	page = area_get(true, &map);
+	if (!page)
+		return;
+	if (pipe(to_child) || pipe(to_parent) || pipe(data))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	put_word(page, a);
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		struct iovec iov = { page, psize };
+		uint64_t seen;
+
+		if (vmsplice(data[1], &iov, 1, 0) != (ssize_t)psize)
+			_exit(3);
+		munmap(map, THP_SIZE);
+		send_byte(to_parent[1]);
+		wait_byte(to_child[0]);
+		if (read(data[0], &seen, sizeof(seen)) != sizeof(seen))
+			_exit(3);
+		_exit(seen == a ? 0 : seen == b ? 1 : 2);
+	}
+	wait_byte(to_parent[0]);
+	was_thp = thp_pmd_mapped(page);
+	put_word(page, b);	/* COW fault: must copy */
+	send_byte(to_child[1]);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
+		regress_violation(&r, "leak/thp: the vmsplice child failed (status %#x)",
+				  status);
+	else if (WEXITSTATUS(status))
+		regress_violation(&r, "leak/thp: the child read the parent's post-fork write from its pipe: the THP COW fault reused a page the pipe references");
+	else if (was_thp)
+		exercised[1][C_LEAK]++;
+	area_put(true, map);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close(data[0]);
+	close(data[1]);
+}
+
+static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
+{
+	enum cas c = fast ? C_ROPIN_FAST : C_ROPIN_SLOW;
+	int to_child[2], status, ret;
+	bool was_thp = true;
+	char *map, *page;
+	uint64_t seen;
+	pid_t pid;
+
+	page = area_get(thp, &map);
+	if (!page)
+		return;
+	if (pipe(to_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	put_word(page, a);
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		wait_byte(to_child[0]);
+		put_word(page, ~a);	/* the child's copy */
+		_exit(0);
+	}
+	if (thp)
+		was_thp = thp_pmd_mapped(page);
+	ret = pin_start(page, psize, fast ? PIN_FAST : PIN_SLOW);
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
+				   strerror(-ret));
+	send_byte(to_child[1]);
+	waitpid(pid, &status, 0);
+	put_word(page, b);
+	seen = pinned_word();
+	pin_stop();
+	if (seen != b)
+		regress_violation(&r, "%s/%s: the read-only pin reads %#llx, the process wrote %#llx%s",
+				  test_name[c], thp ? "thp" : "page",
+				  (unsigned long long)seen,
+				  (unsigned long long)b,
+				  seen == ~a ? " (the child's data)" :
+				  seen == a ? " (the data before the write)" : "");
+	else if (was_thp)
+		exercised[thp][c]++;
+	area_put(thp, map);
+	close(to_child[0]);
+	close(to_child[1]);
+}
+
+static void fork_case(bool thp, uint64_t a, uint64_t b)
+{
+	bool was_thp = true;
+	char *map, *page;
+	uint64_t seen;
+	int status, ret;
+	pid_t pid;
+
+	page = area_get(thp, &map);
+	if (!page)
+		return;
+	put_word(page, a);
+	ret = pin_start(page, psize, PIN_WRITE);
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
+				   strerror(-ret));
+	if (thp)
+		was_thp = thp_pmd_mapped(page);
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid)
+		_exit(0);
+	waitpid(pid, &status, 0);
+	put_word(page, b);
+	seen = pinned_word();
+	pin_stop();
+	if (seen != b)
+		regress_violation(&r, "fork/%s: the writable pin reads %#llx, the process wrote %#llx after fork(): fork() shared the pinned page and the write copied it away",
+				  thp ? "thp" : "page",
+				  (unsigned long long)seen,
+				  (unsigned long long)b);
+	else if (was_thp)
+		exercised[thp][C_FORK]++;
+	area_put(thp, map);
+}
+
+static void file_case(uint64_t b)
+{
+	char *map, *data;
+	uint64_t seen;
+	int fd, ret;
+
+	data = malloc(psize);
+	fd = memfd_create("cow_pin_paths", 0);
+	if (!data || fd < 0)
+		ksft_exit_fail_msg("memfd: %s\n", strerror(errno));
+	memset(data, 0x33, psize);
+	if (write(fd, data, psize) != (ssize_t)psize)
+		ksft_exit_fail_msg("write: %s\n", strerror(errno));
+	map = mmap(NULL, psize, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	get_word(map);	/* map the page-cache page */
+	ret = pin_start(map, psize, PIN_SLOW);
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
+				   strerror(-ret));
+	put_word(map, b);
+	seen = pinned_word();
+	pin_stop();
+	if (seen != b)
+		regress_violation(&r, "file/page: the read-only pin of a private file mapping reads %#llx, the process wrote %#llx: the pin holds the page-cache page, the write went to a COW copy",
+				  (unsigned long long)seen,
+				  (unsigned long long)b);
+	else
+		exercised[0][C_FILE]++;
+	munmap(map, psize);
+	close(fd);
+	free(data);
+}
+
+int main(void)
+{
+	static const bool wanted[2][NR_CASES] = {
+		{ false, true, true, true, true },
+		{ true, true, true, true, false },
+	};
+	char missing[512] = "";
+	uint64_t v = 0x1000;
+	int thp, c, n;
+
+	pin_init(&r, "cow_pin_paths", 30);
+	psize = sysconf(_SC_PAGESIZE);
+	for (n = 0; n < 3 && regress_running(&r); n++, v += 0x100) {
+		for (thp = 0; thp < 2 && regress_running(&r); thp++) {
+			ropin_case(thp, false, v + 2, v + 3);
+			ropin_case(thp, true, v + 4, v + 5);
+			fork_case(thp, v + 6, v + 7);
+		}
+		leak_case(v + 8, v + 9);
+		file_case(v + 10);
+	}
+	for (thp = 0; thp < 2; thp++)
+		for (c = 0; c < NR_CASES; c++) {
+			if (!wanted[thp][c])
+				continue;
+			ksft_print_msg("%s/%s: exercised %lu times\n",
+				       test_name[c], thp ? "thp" : "page",
+				       exercised[thp][c]);
+			if (!exercised[thp][c])
+				snprintf(missing + strlen(missing),
+					 sizeof(missing) - strlen(missing),
+					 " %s/%s", test_name[c],
+					 thp ? "thp" : "page");
+		}
+	pin_finish(&r, "pins and GUP references keep the process's page through COW and fork",
+		   missing);
+}

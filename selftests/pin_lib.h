@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Long-term pins (gup_test PIN_LONGTERM_TEST_*), THPs, page nodes, and the
+ * verdict of the pin tests (pin_vs_migration, cow_pin_paths): their races
+ * need no window, a pin that stays held is the other party; a test passes
+ * only if every case it names met its conflicting change with the pin held
+ * (counted, and checked where it can be: the page is a PMD-mapped THP, it
+ * migrates once unpinned), and is a SKIP naming the cases that did not.
+ */
+#ifndef MMRACE_PIN_LIB_H
+#define MMRACE_PIN_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "regress.h"
+
+#define PIN_SLOW	0
+#define PIN_FAST	2	/* PIN_LONGTERM_TEST_FLAG_USE_FAST */
+#define PIN_WRITE	1	/* PIN_LONGTERM_TEST_FLAG_USE_WRITE */
+#define THP_SIZE	(2UL << 20)
+
+/* The first word of a page, written and read as the process does. */
+static inline void put_word(char *p, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t get_word(const char *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+/* regress_init(), and opens gup_test (SKIP without it). */
+void pin_init(struct regress *r, const char *name, double default_cap_s);
+/* Pins @size bytes at @addr long-term (FOLL_LONGTERM | PIN_* @flags). */
+int pin_start(void *addr, size_t size, unsigned int flags);
+/* Copies the pinned pages' contents (as the pin holder sees them) to @buf. */
+int pin_read(void *buf);
+void pin_stop(void);
+/* A 2 MiB-aligned anonymous THP, touched; NULL if none could be had. */
+char *thp_alloc(void);
+void thp_free(char *thp);
+/* Whether the VMA holding @addr maps a THP with a PMD (smaps). */
+bool thp_pmd_mapped(const void *addr);
+/* The node of the page at @addr, or -errno. */
+int page_node(void *addr);
+/* 0 if the page at @addr moved to the other node, -EBUSY if it stayed. */
+int page_move(void *addr);
+/*
+ * The verdict: not ok if violated; SKIP if @missing (the cases not
+ * exercised) is not empty; else ok. Prints the mmrace-detect line, resets
+ * and unloads the module as regress_finish() does. Never returns.
+ */
+void pin_finish(struct regress *r, const char *invariant, const char *missing);
+
+#endif /* MMRACE_PIN_LIB_H */
