@@ -14,23 +14,32 @@
  * 2. The storm: THREADS threads write profile/pid and profile/enable 1,
  *    profile/enable 0, control reset and per-window files (delay_us,
  *    probability, interval, verbose, wait_timeout_us, phase) at random
- *    for STORM seconds, in EPOCHS epochs; after each, summary, the
+ *    for STORM seconds, in one-second epochs; after each, summary, the
  *    windows' phase files, profile/state and kprobes/list must agree: a
  *    window is enabled exactly when the profile is enabled and lists it as
  *    armed, with the profile's pid, and kprobes/list holds exactly the
  *    kprobes of the enabled windows' selected phases.
  *
- * Only the profile arms windows here, and no workload runs into the
+ * 3. A rejected phase write changes nothing: with the module loaded with
+ *    hide_symbols=putback_movable_folio (that site counts as missing),
+ *    compact_isolate armed with phase migrate, writing phase all is
+ *    rejected with ENOENT and the window stays armed, with phase migrate
+ *    and its probe on move_to_new_folio listed. (Before the one control
+ *    state, the failed re-arm left it disarmed.)
+ *
+ * Only the profile arms windows in 1 and 2, and no workload runs into the
  * probes (arming and disarming alone is safe on multi-threaded TCG:
  * Documentation/testing.rst).
  *
  * Usage: mmrace_control_atomic [-r ROUNDS] [-t STORM_SECONDS]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +52,6 @@
 #define MAX_WINDOWS 16
 #define MAX_PHASES 8
 #define THREADS 4
-#define EPOCHS 3
 
 struct window {
 	char name[64];
@@ -86,14 +94,14 @@ static void discover(void)
 		struct window *w = &windows[i];
 		char sites[4096];
 
-		snprintf(path, sizeof(path), WINDOWS "%s/phase", w->name);
+		snprintf(path, sizeof(path), WINDOWS "%.63s/phase", w->name);
 		if (mmrace_read(path, buf, sizeof(buf)) > 0)
 			for (tok = strtok_r(buf, "\n[] ", &s2);
 			     tok && w->nphases < MAX_PHASES;
 			     tok = strtok_r(NULL, "\n[] ", &s2))
 				snprintf(w->phases[w->nphases++],
 					 sizeof(w->phases[0]), "%s", tok);
-		snprintf(path, sizeof(path), WINDOWS "%s/sites", w->name);
+		snprintf(path, sizeof(path), WINDOWS "%.63s/sites", w->name);
 		if (mmrace_read(path, sites, sizeof(sites)) < 0)
 			ksft_exit_fail_msg("%s unreadable\n", path);
 		/* "PHASE: SYMBOL:..." or "PHASE: tracepoint:..." */
@@ -187,7 +195,7 @@ static bool agree(bool expect_default, char *why, size_t len)
 			expected += w->kprobes[0];
 			continue;
 		}
-		snprintf(path, sizeof(path), WINDOWS "%s/phase", w->name);
+		snprintf(path, sizeof(path), WINDOWS "%.63s/phase", w->name);
 		if (mmrace_read(path, buf, sizeof(buf)) < 0)
 			return false;
 		for (p = 0; p < w->nphases; p++) {
@@ -223,10 +231,19 @@ static void *reset_thread(void *arg)
 	return arg;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void enable_vs_reset(int rounds)
 {
 	int r, bad = 0;
 	char why[512] = "";
+	double start = now_s();
 
 	pthread_barrier_init(&barrier, NULL, 2);
 	for (r = 0; r < rounds; r++) {
@@ -245,6 +262,7 @@ static void enable_vs_reset(int rounds)
 		}
 	}
 	pthread_barrier_destroy(&barrier);
+	ksft_print_msg("%d rounds in %.1f s\n", rounds, now_s() - start);
 	if (bad)
 		ksft_print_msg("first: %s\n", why);
 	ksft_test_result(!bad,
@@ -275,30 +293,30 @@ static void *storm_thread(void *arg)
 			mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 			continue;
 		case 3:
-			snprintf(path, sizeof(path), WINDOWS "%s/delay_us", w->name);
+			snprintf(path, sizeof(path), WINDOWS "%.63s/delay_us", w->name);
 			snprintf(val, sizeof(val), "%d", rand_r(&seed) % 1000);
 			break;
 		case 4:
-			snprintf(path, sizeof(path), WINDOWS "%s/probability", w->name);
+			snprintf(path, sizeof(path), WINDOWS "%.63s/probability", w->name);
 			snprintf(val, sizeof(val), "%d", rand_r(&seed) % 101);
 			break;
 		case 5:
-			snprintf(path, sizeof(path), WINDOWS "%s/interval", w->name);
+			snprintf(path, sizeof(path), WINDOWS "%.63s/interval", w->name);
 			snprintf(val, sizeof(val), "%d", 1 + rand_r(&seed) % 9);
 			break;
 		case 6:
-			snprintf(path, sizeof(path), WINDOWS "%s/verbose", w->name);
+			snprintf(path, sizeof(path), WINDOWS "%.63s/verbose", w->name);
 			snprintf(val, sizeof(val), "0");
 			break;
 		case 7:
-			snprintf(path, sizeof(path), WINDOWS "%s/wait_timeout_us",
+			snprintf(path, sizeof(path), WINDOWS "%.63s/wait_timeout_us",
 				 w->name);
 			snprintf(val, sizeof(val), "%d", rand_r(&seed) % 1000);
 			break;
 		default:
 			if (!w->nphases)
 				continue;
-			snprintf(path, sizeof(path), WINDOWS "%s/phase", w->name);
+			snprintf(path, sizeof(path), WINDOWS "%.63s/phase", w->name);
 			if (rand_r(&seed) % 3 == 0)
 				snprintf(val, sizeof(val), "all");
 			else
@@ -313,10 +331,10 @@ static void *storm_thread(void *arg)
 
 static void storm(int seconds)
 {
-	int e, bad = 0;
+	int e, bad = 0, epochs = seconds > 0 ? seconds : 1;
 	char why[512] = "";
 
-	for (e = 0; e < EPOCHS; e++) {
+	for (e = 0; e < epochs; e++) {
 		pthread_t t[THREADS];
 		char w[512];
 		int i;
@@ -325,7 +343,7 @@ static void storm(int seconds)
 		for (i = 0; i < THREADS; i++)
 			pthread_create(&t[i], NULL, storm_thread,
 				       (void *)(unsigned long)(e * THREADS + i + 1));
-		usleep(seconds * 1000000 / EPOCHS);
+		usleep(1000000);
 		__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < THREADS; i++)
 			pthread_join(t[i], NULL);
@@ -336,7 +354,67 @@ static void storm(int seconds)
 		ksft_print_msg("first: %s\n", why);
 	ksft_test_result(!bad,
 			 "%d threads writing profile, control and window files for %d s: summary, profile/state and kprobes/list disagree after %d of %d epochs\n",
-			 THREADS, seconds, bad, EPOCHS);
+			 THREADS, seconds, bad, epochs);
+}
+
+static int load_with(const char *params)
+{
+	int fd, ret;
+
+	fd = open(mmrace_ko_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static bool kprobe_on(const char *symbol)
+{
+	static char buf[65536];
+	char needle[128];
+
+	if (mmrace_read(KPROBES, buf, sizeof(buf)) < 0)
+		return false;
+	snprintf(needle, sizeof(needle), " %s+", symbol);
+	return strstr(buf, needle);
+}
+
+#define CI WINDOWS "compact_isolate/"
+
+static void rejected_phase(void)
+{
+	char enable[16] = "", phase[128] = "";
+	bool before, after;
+	int ret;
+
+	if (mmrace_unload() || load_with("hide_symbols=putback_movable_folio")) {
+		ksft_test_result_skip("rejected phase: cannot reload mmrace.ko with hide_symbols\n");
+		return;
+	}
+	mmrace_write(CI "phase", "migrate");
+	mmrace_write(CI "enable", "1");
+	before = kprobe_on("move_to_new_folio");
+	ret = mmrace_write(CI "phase", "all");
+	mmrace_read(CI "enable", enable, sizeof(enable));
+	mmrace_read(CI "phase", phase, sizeof(phase));
+	after = kprobe_on("move_to_new_folio");
+	ksft_print_msg("phase all: %s; then enable %.*s, phase %.*s, move_to_new_folio %slisted\n",
+		       strerror(-ret), (int)strcspn(enable, "\n"), enable,
+		       (int)strcspn(phase, "\n"), phase, after ? "" : "not ");
+	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	mmrace_unload();
+	if (load_with(""))
+		ksft_print_msg("cannot reload mmrace.ko\n");
+	if (!before || ret == 0) {
+		ksft_test_result_skip("rejected phase: %s\n",
+				      !before ? "compact_isolate could not be armed" :
+				      "phase all accepted: hide_symbols not honoured");
+		return;
+	}
+	ksft_test_result(ret == -ENOENT && !strcmp(enable, "1\n") &&
+			 !strncmp(phase, "[migrate] putback", 17) && after,
+			 "a rejected phase write leaves the armed window armed, its phases and probe as they were\n");
 }
 
 int main(int argc, char **argv)
@@ -356,7 +434,7 @@ int main(int argc, char **argv)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 	baseline = count_lines(KPROBES);
 	if (baseline < 0)
@@ -366,8 +444,9 @@ int main(int argc, char **argv)
 
 	enable_vs_reset(rounds);
 	storm(seconds);
-
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
+	rejected_phase();
+
 	if (loaded == 1)
 		mmrace_unload();
 	ksft_finished();

@@ -201,8 +201,22 @@ impl Site {
     }
 }
 
-/// `[start, end)` of a kernel text symbol.
+/// Whether `symbol` is listed in the `hide_symbols` module parameter.
+fn hidden(symbol: &CStr) -> bool {
+    // SAFETY: the helper returns a NUL-terminated string that lives as
+    // long as the module (the parameter is read-only, 0400).
+    let list = unsafe { CStr::from_char_ptr(bindings::mmrace_hidden_symbols()) };
+    list.as_bytes()
+        .split(|&b| b == b',')
+        .any(|s| s == symbol.as_bytes())
+}
+
+/// `[start, end)` of a kernel text symbol (`ENOENT` if hidden by the
+/// `hide_symbols` module parameter).
 fn symbol_range(symbol: &CStr) -> Result<(usize, usize)> {
+    if hidden(symbol) {
+        return Err(ENOENT);
+    }
     let (mut start, mut end) = (0, 0);
     // SAFETY: `symbol` is NUL-terminated; the helper writes only the two
     // outputs.
