@@ -157,7 +157,7 @@ static bool agree(bool expect_default, char *why, size_t len)
 	state_value(state, "armed: ", armed, sizeof(armed));
 	if (expect_default && (strcmp(enabled, "0") || strcmp(pid, "-1") ||
 			       strcmp(armed, "none"))) {
-		snprintf(why, len, "profile enabled: %s pid: %s armed: %s",
+		snprintf(why, len, "profile enabled: %.15s pid: %.31s armed: %.200s",
 			 enabled, pid, armed);
 		return false;
 	}
@@ -175,17 +175,17 @@ static bool agree(bool expect_default, char *why, size_t len)
 		int p;
 
 		snprintf(wpid, sizeof(wpid), " pid=%s ", pid);
-		snprintf(listed_name, sizeof(listed_name), ",%s,", w->name);
-		snprintf(buf, sizeof(buf), ",%s,", armed);
+		snprintf(listed_name, sizeof(listed_name), ",%.63s,", w->name);
+		snprintf(buf, sizeof(buf), ",%.500s,", armed);
 		in_armed = strstr(buf, listed_name) != NULL;
 		if (on != (!strcmp(enabled, "1") && in_armed)) {
 			snprintf(why, len,
-				 "%s enabled=%d, profile enabled: %s armed: %s",
+				 "%.63s enabled=%d, profile enabled: %.15s armed: %.300s",
 				 w->name, on, enabled, armed);
 			return false;
 		}
 		if (on && !strstr(line, wpid)) {
-			snprintf(why, len, "%s armed, not for the profile's pid %s: %s",
+			snprintf(why, len, "%.63s armed, not for the profile's pid %.31s: %.300s",
 				 w->name, pid, line);
 			return false;
 		}
@@ -208,7 +208,7 @@ static bool agree(bool expect_default, char *why, size_t len)
 	}
 	listed = count_lines(KPROBES) - baseline;
 	if (listed != expected) {
-		snprintf(why, len, "%d kprobes listed, %d expected (%s)",
+		snprintf(why, len, "%d kprobes listed, %d expected (%.300s)",
 			 listed, expected, armed);
 		return false;
 	}
@@ -257,7 +257,7 @@ static void enable_vs_reset(int rounds)
 		pthread_join(b, NULL);
 		if (!agree(true, w, sizeof(w))) {
 			if (!bad++)
-				snprintf(why, sizeof(why), "round %d: %s", r, w);
+				snprintf(why, sizeof(why), "round %d: %.480s", r, w);
 			mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 		}
 	}
@@ -348,7 +348,7 @@ static void storm(int seconds)
 		for (i = 0; i < THREADS; i++)
 			pthread_join(t[i], NULL);
 		if (!agree(false, w, sizeof(w)) && !bad++)
-			snprintf(why, sizeof(why), "epoch %d: %s", e, w);
+			snprintf(why, sizeof(why), "epoch %d: %.480s", e, w);
 	}
 	if (bad)
 		ksft_print_msg("first: %s\n", why);
