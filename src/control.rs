@@ -3,10 +3,10 @@
 //! The debugfs tree: `/sys/kernel/debug/mmrace/` and its top-level files;
 //! the windows' own files are in `window/files.rs`.
 
-use crate::abstractions::debugfs::{reject, Attr, AttrOps, Buffer, Dir, Parent, Why};
+use crate::abstractions::debugfs::{reject, AttrOps, Buffer, Dir, Parent, Why};
 use crate::{scenario, window};
 use core::fmt::{self, Write};
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Version of the debugfs ABI and of the module, in `version`.
 pub(crate) const VERSION: &str = "0.2.0";
@@ -21,7 +21,7 @@ impl AttrOps for Version {
 }
 
 /// `control`: commands for all windows at once.
-struct ControlFile;
+struct ControlFile(Arc<window::Control>);
 
 impl AttrOps for ControlFile {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
@@ -30,8 +30,8 @@ impl AttrOps for ControlFile {
 
     fn store(&self, input: &str, why: &mut Why<'_>) -> Result {
         match input {
-            "disarm-all" => window::disarm_all(),
-            "reset" => window::reset_all(),
+            "disarm-all" => self.0.disarm_all(),
+            "reset" => self.0.reset_all(),
             _ => {
                 return reject(
                     why,
@@ -44,40 +44,38 @@ impl AttrOps for ControlFile {
 }
 
 /// `summary`: one line per window.
-struct Summary;
+struct Summary(Arc<window::Control>);
 
 impl AttrOps for Summary {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
-        for w in window::WINDOWS {
-            w.summary(out)?;
+        // Every line from the same state.
+        let settings = *self.0.lock().settings();
+        for (i, s) in settings.iter().enumerate() {
+            window::summary(out, i, s)?;
         }
         Ok(())
     }
 }
 
-static VERSION_ATTR: Attr<Version> = Attr::new(Version);
-static CONTROL_ATTR: Attr<ControlFile> = Attr::new(ControlFile);
-static SUMMARY_ATTR: Attr<Summary> = Attr::new(Summary);
-
 /// The module's debugfs tree; removing it on drop waits for readers and
 /// writers in progress.
-pub(crate) struct Control {
+pub(crate) struct Tree {
     _root: Dir,
 }
 
-impl Control {
-    /// Creates the tree.
-    pub(crate) fn new() -> Result<Self> {
-        let root = Dir::new(c_str!("mmrace"))?;
-        root.attr(c_str!("version"), 0o400, &VERSION_ATTR)?;
-        root.attr(c_str!("control"), 0o600, &CONTROL_ATTR)?;
-        root.attr(c_str!("summary"), 0o400, &SUMMARY_ATTR)?;
-        let windows = root.subdir(c_str!("windows"))?;
+impl Tree {
+    /// Creates the tree, its files acting on `control`.
+    pub(crate) fn new(control: &Arc<window::Control>) -> Result<Self> {
+        let mut root = Dir::new(c_str!("mmrace"))?;
+        root.attr(c_str!("version"), 0o400, Version)?;
+        root.attr(c_str!("control"), 0o600, ControlFile(control.clone()))?;
+        root.attr(c_str!("summary"), 0o400, Summary(control.clone()))?;
+        let mut windows = root.subdir(c_str!("windows"))?;
         for w in window::WINDOWS {
-            w.files.create(&windows)?;
+            window::files::create(&mut windows, control, w)?;
         }
-        window::profile::create(&root)?;
-        scenario::create(&root)?;
+        window::profile::create(&mut root, control)?;
+        scenario::create(&mut root)?;
         Ok(Self { _root: root })
     }
 }

@@ -7,7 +7,7 @@
 //! and the safe code on top (`control`, the `window` engine and its
 //! windows, the `scenario`s).
 
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 mod abstractions;
 mod bindings;
@@ -26,8 +26,13 @@ module! {
     license: "GPL",
 }
 
+/// The module: its control state, and the debugfs tree acting on it.
 struct MmRace {
-    _control: control::Control,
+    /// Every window's settings, the profile and the registered probes,
+    /// behind one mutex (`window::Control`); the tree's files share it.
+    control: Arc<window::Control>,
+    /// Taken (and so removed) first at unload.
+    tree: Option<control::Tree>,
 }
 
 impl kernel::Module for MmRace {
@@ -37,18 +42,24 @@ impl kernel::Module for MmRace {
             return Err(e);
         }
         window::resolve_sites();
-        let control = control::Control::new()?;
+        let control = window::Control::new()?;
+        let tree = control::Tree::new(&control)?;
         pr_info!("version {} loaded\n", control::VERSION);
-        Ok(Self { _control: control })
+        Ok(Self {
+            control,
+            tree: Some(tree),
+        })
     }
 }
 
 impl Drop for MmRace {
     fn drop(&mut self) {
-        // Close open windows at once and unregister every probe (waiting
-        // for running handlers); the debugfs tree goes when `_control` is
-        // dropped, right after.
-        window::shutdown();
+        // Close open windows at once, remove the tree (waiting for reads
+        // and writes in progress, which the closed windows keep short),
+        // then unregister every probe (waiting for running handlers).
+        self.control.shutdown_begin();
+        drop(self.tree.take());
+        self.control.disarm_all();
         pr_info!("unloading\n");
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Shaped after mainline's `rust/kernel/debugfs.rs` (6.18+), which 6.12 lacks,
 //! reduced to what mmrace needs: a [`Dir`] owns a tree and removes it when
-//! dropped; [`SubDir`]s borrow it; each file is backed by a `'static`
-//! [`Attr`] whose [`AttrOps`] render reads and parse writes.
+//! dropped; [`SubDir`]s borrow it; each file is backed by an
+//! [`Attr`] the tree owns, whose [`AttrOps`] render reads and parse writes.
 //!
 //! The C side (`src/bindings/debugfs_attr.c`) renders a file's text when
 //! it is opened (and again at a rewind to offset 0) and serves reads from
@@ -17,7 +17,7 @@
 //! input, trimmed of surrounding whitespace.
 
 use crate::bindings;
-use core::{fmt, marker::PhantomData, ptr::NonNull};
+use core::{fmt, ptr::NonNull};
 use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*};
 
 /// Writes into a fixed byte buffer; fails (without writing) past its end.
@@ -111,8 +111,7 @@ pub(crate) trait AttrOps: Sync {
 
 /// A debugfs attribute: the C-visible callbacks followed by their state.
 ///
-/// Created in a `static` with [`Attr::new`] and handed to
-/// [`Parent::attr`].
+/// Made by [`Parent::attr`], which boxes it and keeps it with the tree.
 #[repr(C)]
 pub(crate) struct Attr<T: AttrOps> {
     // INVARIANT: first field, and its callbacks are `show_callback::<T>` and
@@ -124,7 +123,7 @@ pub(crate) struct Attr<T: AttrOps> {
 
 impl<T: AttrOps> Attr<T> {
     /// Wraps `ops` as a debugfs attribute.
-    pub(crate) const fn new(ops: T) -> Self {
+    const fn new(ops: T) -> Self {
         // INVARIANT: the callbacks are instantiated for this `T`.
         Self {
             raw: bindings::mmrace_attr {
@@ -133,14 +132,6 @@ impl<T: AttrOps> Attr<T> {
             },
             ops,
         }
-    }
-}
-
-impl<T: AttrOps> core::ops::Deref for Attr<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.ops
     }
 }
 
@@ -216,58 +207,120 @@ fn parse_input<'a>(input: &'a [u8], why: &mut Why<'_>) -> Result<&'a str> {
         .map_err(|_| EINVAL)
 }
 
-/// Something files and directories can be created in.
-pub(crate) trait Parent {
-    /// The directory's dentry.
-    fn dentry(&self) -> NonNull<bindings::dentry>;
+/// A file's [`Attr`], owned by the tree it is in: allocated by
+/// [`Parent::attr`], freed when the [`Dir`] is dropped, after its files
+/// are gone.
+pub(crate) struct Owned {
+    // INVARIANT: from `KBox::into_raw` of a `KBox<Attr<T>>`, and `drop` is
+    // `drop_attr::<T>` for that `T`.
+    ptr: NonNull<()>,
+    drop: unsafe fn(NonNull<()>),
+}
 
+// SAFETY: `Parent::attr` takes only `T: Send + Sync`, so the `Attr<T>` may
+// be used from and dropped on any thread.
+unsafe impl Send for Owned {}
+// SAFETY: as above; `Owned` itself offers nothing through `&self`.
+unsafe impl Sync for Owned {}
+
+/// # Safety
+///
+/// `ptr` must come from `KBox::into_raw` of a `KBox<Attr<T>>` no file
+/// refers to any more, and must not be used again.
+unsafe fn drop_attr<T: AttrOps>(ptr: NonNull<()>) {
+    // SAFETY: by the function's contract.
+    drop(unsafe { KBox::from_raw(ptr.as_ptr().cast::<Attr<T>>()) });
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: `Owned`s are dropped only by `Dir::drop`, after the tree
+        // was removed (no file refers to the attribute); type invariant for
+        // the rest.
+        unsafe { (self.drop)(self.ptr) };
+    }
+}
+
+mod private {
+    /// Seals [`super::Parent`]: only [`super::Dir`] and [`super::SubDir`]
+    /// implement it, so `dentry` is always a live directory of a tree whose
+    /// attributes are kept in `owned`.
+    pub(crate) trait Sealed {
+        /// The directory's dentry and the list of its tree's attributes.
+        fn parts(
+            &mut self,
+        ) -> (
+            super::NonNull<super::bindings::dentry>,
+            &mut super::KVec<super::Owned>,
+        );
+    }
+}
+
+/// Something files and directories can be created in: a [`Dir`] or a
+/// [`SubDir`] (sealed: no other type can claim to be a live directory).
+pub(crate) trait Parent: private::Sealed {
     /// Creates a subdirectory, removed with the tree.
-    fn subdir(&self, name: &CStr) -> Result<SubDir<'_>> {
-        // SAFETY: `name` is NUL-terminated; `self.dentry()` is a live debugfs
-        // directory (invariant of `Dir` and `SubDir`).
+    fn subdir(&mut self, name: &CStr) -> Result<SubDir<'_>> {
+        let (parent, owned) = self.parts();
+        // SAFETY: `name` is NUL-terminated; `parent` is a live debugfs
+        // directory (invariant of `Dir` and `SubDir`, sealed).
         let ptr = from_err_ptr(unsafe {
-            bindings::debugfs_create_dir(name.as_char_ptr(), self.dentry().as_ptr())
+            bindings::debugfs_create_dir(name.as_char_ptr(), parent.as_ptr())
         })?;
         let dentry = NonNull::new(ptr).ok_or(ENOMEM)?;
-        // INVARIANT: just created below a live directory that outlives `'_`.
-        Ok(SubDir {
-            dentry,
-            _parent: PhantomData,
-        })
+        // INVARIANT: just created below a live directory of the tree whose
+        // attributes `owned` holds.
+        Ok(SubDir { dentry, owned })
     }
 
-    /// Creates a file backed by `attr` with permissions `mode` (at most
-    /// `0o777`).
-    fn attr<T: AttrOps>(&self, name: &CStr, mode: u16, attr: &'static Attr<T>) -> Result {
+    /// Creates a file with permissions `mode` (at most `0o777`) whose
+    /// reads and writes `ops` handles; `ops` lives as long as the tree.
+    fn attr<T: AttrOps + Send + 'static>(&mut self, name: &CStr, mode: u16, ops: T) -> Result {
         if mode & !0o777 != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: `name` is NUL-terminated; the parent is live (invariant of
-        // `Dir` and `SubDir`); `attr.raw` is the first field of an `Attr<T>`
-        // that lives forever, with callbacks for `T` (invariant of `Attr`).
-        to_result(unsafe {
+        let (parent, owned) = self.parts();
+        owned.reserve(1, GFP_KERNEL)?;
+        let attr = KBox::into_raw(KBox::new(Attr::new(ops), GFP_KERNEL)?);
+        // INVARIANT: from `KBox::into_raw` of a `KBox<Attr<T>>`.
+        let entry = Owned {
+            // SAFETY: `KBox::into_raw` never returns null.
+            ptr: unsafe { NonNull::new_unchecked(attr.cast::<()>()) },
+            drop: drop_attr::<T>,
+        };
+        // SAFETY: `name` is NUL-terminated; the parent is live (sealed);
+        // `attr` is a live `Attr<T>` (callbacks for `T`, invariant of
+        // `Attr`) freed only after the tree is removed (`Owned`, pushed
+        // below before anyone can drop the tree).
+        let ret = unsafe {
             bindings::mmrace_debugfs_create_attr(
                 name.as_char_ptr(),
                 mode,
-                self.dentry().as_ptr(),
-                &attr.raw,
+                parent.as_ptr(),
+                &(*attr).raw,
             )
-        })
+        };
+        // Reserved above: cannot fail. Even if no file was created, the
+        // attribute is freed with the tree.
+        let _ = owned.push(entry, GFP_KERNEL);
+        to_result(ret)
     }
 }
 
 /// A top-level debugfs directory, removed with everything below it on drop.
 ///
 /// Removal waits for reads and writes in progress, so no callback runs once
-/// `drop` returns.
+/// the tree is gone; the attributes are freed after that.
 pub(crate) struct Dir {
     // INVARIANT: a directory created by `Dir::new` and not yet removed.
     dentry: NonNull<bindings::dentry>,
+    owned: KVec<Owned>,
 }
 
-// SAFETY: a debugfs dentry may be used and removed from any thread.
+// SAFETY: a debugfs dentry may be used and removed from any thread; `Owned`
+// is `Send`.
 unsafe impl Send for Dir {}
-// SAFETY: `Dir`'s methods take `&self` and debugfs serialises them itself.
+// SAFETY: `Dir`'s `&self` methods are none; debugfs serialises itself.
 unsafe impl Sync for Dir {}
 
 impl Dir {
@@ -280,33 +333,41 @@ impl Dir {
         // INVARIANT: just created.
         Ok(Self {
             dentry: NonNull::new(ptr).ok_or(ENOMEM)?,
+            owned: KVec::new(),
         })
     }
 }
 
-impl Parent for Dir {
-    fn dentry(&self) -> NonNull<bindings::dentry> {
-        self.dentry
+impl private::Sealed for Dir {
+    fn parts(&mut self) -> (NonNull<bindings::dentry>, &mut KVec<Owned>) {
+        (self.dentry, &mut self.owned)
     }
 }
+
+impl Parent for Dir {}
 
 impl Drop for Dir {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the directory is live and ours; it is
         // not used again.
         unsafe { bindings::debugfs_remove(self.dentry.as_ptr()) };
+        // Now no file refers to the attributes: `owned` frees them when
+        // dropped, right after this.
     }
 }
 
 /// A directory inside a [`Dir`]'s tree, removed with it.
 pub(crate) struct SubDir<'a> {
-    // INVARIANT: a live directory below the `Dir` borrowed for `'a`.
+    // INVARIANT: a live directory below the `Dir` whose attribute list is
+    // `owned`, borrowed for `'a`.
     dentry: NonNull<bindings::dentry>,
-    _parent: PhantomData<&'a Dir>,
+    owned: &'a mut KVec<Owned>,
 }
 
-impl Parent for SubDir<'_> {
-    fn dentry(&self) -> NonNull<bindings::dentry> {
-        self.dentry
+impl private::Sealed for SubDir<'_> {
+    fn parts(&mut self) -> (NonNull<bindings::dentry>, &mut KVec<Owned>) {
+        (self.dentry, self.owned)
     }
 }
+
+impl Parent for SubDir<'_> {}

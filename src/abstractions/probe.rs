@@ -201,8 +201,22 @@ impl Site {
     }
 }
 
-/// `[start, end)` of a kernel text symbol.
+/// Whether `symbol` is listed in the `hide_symbols` module parameter.
+fn hidden(symbol: &CStr) -> bool {
+    // SAFETY: the helper returns a NUL-terminated string that lives as
+    // long as the module (the parameter is read-only, 0400).
+    let list = unsafe { CStr::from_char_ptr(bindings::mmrace_hidden_symbols()) };
+    list.as_bytes()
+        .split(|&b| b == b',')
+        .any(|s| s == symbol.as_bytes())
+}
+
+/// `[start, end)` of a kernel text symbol (`ENOENT` if hidden by the
+/// `hide_symbols` module parameter).
 fn symbol_range(symbol: &CStr) -> Result<(usize, usize)> {
+    if hidden(symbol) {
+        return Err(ENOENT);
+    }
     let (mut start, mut end) = (0, 0);
     // SAFETY: `symbol` is NUL-terminated; the helper writes only the two
     // outputs.
@@ -222,18 +236,28 @@ pub(crate) trait Handler: Sync + 'static {
 /// One firing of a probe.
 pub(crate) struct Fired<'a> {
     page: Page,
+    tag: u32,
     callers: &'a [usize],
 }
 
 impl Fired<'static> {
     /// A firing made by the module's own code (a scenario) on `page`,
-    /// with no caller to check.
-    pub(crate) fn direct(page: Page) -> Self {
-        Fired { page, callers: &[] }
+    /// tagged `tag`, with no caller to check.
+    pub(crate) fn direct(page: Page, tag: u32) -> Self {
+        Fired {
+            page,
+            tag,
+            callers: &[],
+        }
     }
 }
 
 impl Fired<'_> {
+    /// The tag the probe was registered with (for a window: the phase).
+    pub(crate) fn tag(&self) -> u32 {
+        self.tag
+    }
+
     /// The page the probe fired on.
     pub(crate) fn page(&self) -> Page {
         self.page
@@ -255,6 +279,7 @@ impl Fired<'_> {
 
 struct Registration {
     handler: &'static dyn Handler,
+    tag: u32,
     value: Value,
     /// Caller ranges for tracepoint sites, as (start, end) pairs.
     callers: KVec<usize>,
@@ -279,10 +304,14 @@ pub(crate) struct Probe {
 unsafe impl Send for Probe {}
 
 impl Probe {
-    /// Registers `site`, delivering its pages to `handler`. Fails with
-    /// `ENOTSUPP` for a tracepoint site on a kernel without
+    /// Registers `site`, delivering its pages to `handler` with `tag`.
+    /// Fails with `ENOTSUPP` for a tracepoint site on a kernel without
     /// `CONFIG_DEBUG_PAGE_REF`.
-    pub(crate) fn register(site: &'static Site, handler: &'static dyn Handler) -> Result<Probe> {
+    pub(crate) fn register(
+        site: &'static Site,
+        handler: &'static dyn Handler,
+        tag: u32,
+    ) -> Result<Probe> {
         if site.missing_symbol().is_some() {
             return Err(ENOENT);
         }
@@ -297,6 +326,7 @@ impl Probe {
         let registration = KBox::new(
             Registration {
                 handler,
+                tag,
                 value: site.value,
                 callers,
             },
@@ -400,6 +430,7 @@ unsafe extern "C" fn trampoline(ctx: *const c_void, arg: usize) {
     if let Some(page) = page {
         reg.handler.fire(&Fired {
             page,
+            tag: reg.tag,
             callers: &reg.callers,
         });
     }

@@ -1,76 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The control lock: one sleeping mutex (in the C shim) serialising every
-//! change to what is armed.
+//! A latch (a seqcount over two copies): how a probe handler reads a
+//! window's settings, whole and without a lock.
 //!
-//! 6.12's `kernel::sync::Mutex` cannot live in a `static`; the module needs
-//! exactly one such lock, so [`Control`] wraps a `static DEFINE_MUTEX` and
-//! hands out a scoped [`ControlGuard`], in the shape of `kernel::sync::lock`.
+//! The control state itself is behind the kernel crate's own
+//! `kernel::sync::Mutex` (`window::Control`). What 6.12's kernel crate
+//! lacks is the other half: a way for code in atomic context (a probe
+//! handler, preemption off, perhaps interrupts off, perhaps in an NMI) to
+//! read a consistent copy of data that a sleeping writer replaces. It has
+//! no RCU-protected pointer and no seqcount; hence this type, a port of the
+//! kernel's `seqcount_latch_t` (`include/linux/seqlock.h`, "latch
+//! technique") to Rust atomics. It needs no `unsafe`: the data are words of
+//! [`AtomicU64`], so a reader racing with the writer reads stale or mixed
+//! words (which it then discards), never undefined behaviour.
+//!
+//! Why a latch rather than a plain seqcount: a reader never waits for the
+//! writer. The writer updates one copy while readers are steered to the
+//! other, so a reader that interrupts the writer on its own CPU, or runs
+//! while the writer is preempted, still completes at once; it retries only
+//! when a whole update finished during its read.
 
-use crate::bindings;
-use core::{cell::UnsafeCell, marker::PhantomData};
+use core::sync::atomic::{
+    fence, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
-/// Data protected by the module's control mutex.
+/// `N` words, published as a whole.
 ///
-/// There must be only one `Control` in the module: a second one would share
-/// the mutex, and locking both at once would deadlock.
-pub(crate) struct Control<T> {
-    data: UnsafeCell<T>,
+/// Writers must be serialized by the caller (mmrace: the control mutex);
+/// readers may run anywhere, at any time.
+pub(crate) struct Latch<const N: usize> {
+    /// Bumped twice per write; its low bit says which copy readers use.
+    seq: AtomicU64,
+    copies: [[AtomicU64; N]; 2],
 }
 
-// SAFETY: `data` is only reached through a `ControlGuard`, which holds the
-// mutex, so at most one thread accesses it at a time.
-unsafe impl<T: Send> Sync for Control<T> {}
-
-impl<T> Control<T> {
-    /// Creates the protected data.
-    pub(crate) const fn new(data: T) -> Self {
+impl<const N: usize> Latch<N> {
+    /// A latch holding `words`.
+    pub(crate) const fn new(words: [u64; N]) -> Self {
+        let mut copies = [const { [const { AtomicU64::new(0) }; N] }; 2];
+        let mut i = 0;
+        while i < N {
+            copies[0][i] = AtomicU64::new(words[i]);
+            copies[1][i] = AtomicU64::new(words[i]);
+            i += 1;
+        }
         Self {
-            data: UnsafeCell::new(data),
+            seq: AtomicU64::new(0),
+            copies,
         }
     }
 
-    /// Takes the control mutex (sleeping: process context only).
-    pub(crate) fn lock(&self) -> ControlGuard<'_, T> {
-        // SAFETY: no precondition; the guard releases it.
-        unsafe { bindings::mmrace_control_lock() };
-        // INVARIANT: the mutex is held until the guard is dropped.
-        ControlGuard {
-            control: self,
-            _not_send: PhantomData,
+    /// The words of one write, never a mix of two. Lock-free: it retries
+    /// only if a write completed while it read.
+    pub(crate) fn read(&self) -> [u64; N] {
+        loop {
+            let seq = self.seq.load(Acquire);
+            let copy = &self.copies[(seq & 1) as usize];
+            let mut words = [0u64; N];
+            for (w, c) in words.iter_mut().zip(copy.iter()) {
+                *w = c.load(Relaxed);
+            }
+            // Pairs with the release fences in `write`: if a word above
+            // came from a later write, the bump of `seq` before it is
+            // visible below.
+            fence(Acquire);
+            if self.seq.load(Relaxed) == seq {
+                return words;
+            }
         }
     }
-}
 
-/// The control mutex, held; released on drop. Not `Send`: a mutex is
-/// released by the task that took it.
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub(crate) struct ControlGuard<'a, T> {
-    // INVARIANT: the control mutex is held by the current task.
-    control: &'a Control<T>,
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl<T> core::ops::Deref for ControlGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the mutex is held (type invariant), so no one else has a
-        // reference to the data.
-        unsafe { &*self.control.data.get() }
-    }
-}
-
-impl<T> core::ops::DerefMut for ControlGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this one unique.
-        unsafe { &mut *self.control.data.get() }
-    }
-}
-
-impl<T> Drop for ControlGuard<'_, T> {
-    fn drop(&mut self) {
-        // SAFETY: the mutex is held by this task (type invariant).
-        unsafe { bindings::mmrace_control_unlock() };
+    /// Publishes `words`. Callers serialize writes.
+    pub(crate) fn write(&self, words: [u64; N]) {
+        let seq = self.seq.load(Relaxed);
+        for step in 1..=2u64 {
+            // Odd: readers go to copy 1 while copy 0 changes; even: to
+            // copy 0 (now new) while copy 1 changes.
+            self.seq.store(seq.wrapping_add(step), Release);
+            fence(Release);
+            let copy = &self.copies[(step - 1) as usize];
+            for (c, w) in copy.iter().zip(words.iter()) {
+                c.store(*w, Relaxed);
+            }
+        }
+        // The next write's first bump (a release store) publishes copy 1;
+        // until then readers use copy 0.
     }
 }

@@ -222,3 +222,18 @@ void mmrace_usleep(unsigned long usecs)
 {
 	usleep_range(usecs, 2 * usecs);
 }
+
+/*
+ * hide_symbols=SYM[,SYM...]: probe sites on these symbols count as missing
+ * from this kernel, so that tests can show what a window whose site is
+ * missing does (the kernels they run on have every site).
+ */
+static char *hide_symbols = "";
+module_param(hide_symbols, charp, 0400);
+MODULE_PARM_DESC(hide_symbols,
+		 "comma-separated symbols whose probe sites count as missing (tests)");
+
+const char *mmrace_hidden_symbols(void)
+{
+	return hide_symbols ? hide_symbols : "";
+}

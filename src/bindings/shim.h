@@ -236,4 +236,10 @@ int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
 /* shim.c: usleep_range(@usecs, 2 * @usecs): sleep, uninterruptibly. */
 void mmrace_usleep(unsigned long usecs);
 
+/*
+ * The hide_symbols module parameter: comma-separated symbols whose probe
+ * sites count as missing from this kernel (a test hook). Never NULL.
+ */
+const char *mmrace_hidden_symbols(void);
+
 #endif /* MMRACE_SHIM_H */

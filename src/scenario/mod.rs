@@ -8,9 +8,10 @@
 
 use crate::abstractions::{
     context::now_ns,
-    debugfs::{reject, Attr, AttrOps, Buffer, Parent, Why},
+    debugfs::{reject, AttrOps, Buffer, Parent, Why},
     thread,
 };
+use crate::window::files::parse_u64;
 use core::fmt::{self, Write};
 use core::sync::atomic::{
     AtomicBool, AtomicU64, AtomicU8, AtomicUsize,
@@ -78,7 +79,10 @@ impl Args {
                     continue;
                 }
             };
-            match value.parse::<u64>() {
+            // The one number syntax of debugfs.rst (decimal or 0x-hex, no
+            // sign); its own reason is replaced by the range.
+            let mut scratch = [0u8; 1];
+            match parse_u64(value, &mut Why::new(&mut scratch)) {
                 Ok(v) if (1..=max).contains(&v) => *slot = v,
                 _ => reject(why, format_args!("{key}: a number from 1 to {max}"))?,
             }
@@ -266,10 +270,8 @@ impl AttrOps for RunFile {
     }
 }
 
-static RUN_ATTR: Attr<RunFile> = Attr::new(RunFile);
-
 /// Creates `typestate/` and its files below `parent`.
-pub(crate) fn create(parent: &impl Parent) -> Result {
-    let dir = parent.subdir(c_str!("typestate"))?;
-    dir.attr(c_str!("run"), 0o600, &RUN_ATTR)
+pub(crate) fn create(parent: &mut impl Parent) -> Result {
+    let mut dir = parent.subdir(c_str!("typestate"))?;
+    dir.attr(c_str!("run"), 0o600, RunFile)
 }

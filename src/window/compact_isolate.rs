@@ -24,7 +24,6 @@ pub(crate) static PUTBACK_HOOK: PutbackHook =
     PutbackHook(|page| WINDOW.fire_page(PUTBACK_CALLBACK, page));
 
 pub(crate) static WINDOW: Window = Window::new(
-    &WINDOW,
     module_path!(),
     &Desc {
         name: c_str!("compact_isolate"),

@@ -4,14 +4,13 @@
 //! Documentation/debugfs.rst describes each; every rejected write changes
 //! nothing and says why.
 
-use super::{budget::MAX_DELAY_US, find, Window, ANY};
+use super::{budget::MAX_DELAY_US, find, set_times, Control, Window, ANY};
 use crate::abstractions::{
-    debugfs::{reject, Attr, AttrOps, Buffer, Errno, Parent, Why},
+    debugfs::{reject, AttrOps, Buffer, Errno, Parent, Why},
     mm,
 };
 use core::fmt::{self, Write};
-use core::sync::atomic::Ordering::Relaxed;
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// What a file of a window is.
 #[derive(Clone, Copy)]
@@ -53,54 +52,32 @@ const FILES: [(&CStr, u16, Kind); 15] = [
 ];
 
 /// One file of one window.
-pub(crate) struct File {
+struct File {
+    control: Arc<Control>,
     window: &'static Window,
     kind: Kind,
 }
 
-/// The files of a window, embedded in it (so they live as long as it).
-pub(crate) struct Files([Attr<File>; 15]);
-
-impl Files {
-    pub(crate) const fn new(window: &'static Window) -> Self {
-        const fn file(window: &'static Window, i: usize) -> Attr<File> {
-            Attr::new(File {
-                window,
-                kind: FILES[i].2,
-            })
+/// Creates window `window`'s directory and files below `parent`.
+pub(crate) fn create(
+    parent: &mut impl Parent,
+    control: &Arc<Control>,
+    window: &'static Window,
+) -> Result {
+    let mut dir = parent.subdir(window.desc.name)?;
+    for (name, mode, kind) in FILES {
+        // `phase` only where there is a choice.
+        if matches!(kind, Kind::Phase) && window.desc.phases.len() < 2 {
+            continue;
         }
-        Self([
-            file(window, 0),
-            file(window, 1),
-            file(window, 2),
-            file(window, 3),
-            file(window, 4),
-            file(window, 5),
-            file(window, 6),
-            file(window, 7),
-            file(window, 8),
-            file(window, 9),
-            file(window, 10),
-            file(window, 11),
-            file(window, 12),
-            file(window, 13),
-            file(window, 14),
-        ])
+        let file = File {
+            control: control.clone(),
+            window,
+            kind,
+        };
+        dir.attr(name, mode, file)?;
     }
-
-    /// Creates the window's directory and files below `parent`.
-    pub(crate) fn create(&'static self, parent: &impl Parent) -> Result {
-        let window = self.0[0].window;
-        let dir = parent.subdir(window.desc.name)?;
-        for (attr, (name, mode, kind)) in self.0.iter().zip(FILES.iter()) {
-            // `phase` only where there is a choice.
-            if matches!(kind, Kind::Phase) && window.desc.phases.len() < 2 {
-                continue;
-            }
-            dir.attr(name, *mode, attr)?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Writes `v`, or `-1` for [`ANY`].
@@ -166,37 +143,37 @@ pub(crate) fn parse_bool(s: &str, why: &mut Why<'_>) -> Result<bool> {
 impl AttrOps for File {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
         let w = self.window;
-        let c = &w.config;
+        // A consistent view: the settings under the control mutex.
+        let c = self.control.lock().settings()[w.index()];
         match self.kind {
-            Kind::Enable => writeln!(out, "{}", u8::from(w.is_enabled())),
-            Kind::DelayUs => writeln!(out, "{}", c.delay_us.load(Relaxed)),
-            Kind::Probability => writeln!(out, "{}", c.probability.load(Relaxed)),
-            Kind::Interval => writeln!(out, "{}", c.interval.load(Relaxed)),
-            Kind::Times => writeln!(out, "{}", c.times.load(Relaxed)),
-            Kind::Pid => writeln!(out, "{}", c.pid.load(Relaxed)),
-            Kind::PidTree => writeln!(out, "{}", u8::from(c.pid_tree.load(Relaxed))),
+            Kind::Enable => writeln!(out, "{}", u8::from(c.armed)),
+            Kind::DelayUs => writeln!(out, "{}", c.delay_us),
+            Kind::Probability => writeln!(out, "{}", c.probability),
+            Kind::Interval => writeln!(out, "{}", c.interval),
+            Kind::Times => writeln!(out, "{}", w.times_left()),
+            Kind::Pid => writeln!(out, "{}", c.pid),
+            Kind::PidTree => writeln!(out, "{}", u8::from(c.pid_tree)),
             Kind::Pfn => {
-                show_any(out, c.pfn.load(Relaxed))?;
+                show_any(out, c.pfn)?;
                 writeln!(out)
             }
-            Kind::Target => match c.target_pid.load(Relaxed) {
+            Kind::Target => match c.target_pid {
                 -1 => writeln!(out, "none"),
                 pid => {
-                    write!(out, "{pid} {:#x} pfn ", c.target_addr.load(Relaxed))?;
-                    show_any(out, c.pfn.load(Relaxed))?;
+                    write!(out, "{pid} {:#x} pfn ", c.target_addr)?;
+                    show_any(out, c.pfn)?;
                     writeln!(out)
                 }
             },
-            Kind::Verbose => writeln!(out, "{}", c.verbose.load(Relaxed)),
-            Kind::WaitFor => match c.wait_for.load(Relaxed) {
-                0 => writeln!(out, "none"),
-                i => writeln!(out, "{}", super::WINDOWS[i - 1].name()),
+            Kind::Verbose => writeln!(out, "{}", c.verbose),
+            Kind::WaitFor => match c.wait_for {
+                None => writeln!(out, "none"),
+                Some(i) => writeln!(out, "{}", super::WINDOWS[i].name()),
             },
-            Kind::WaitTimeoutUs => writeln!(out, "{}", c.wait_timeout_us.load(Relaxed)),
+            Kind::WaitTimeoutUs => writeln!(out, "{}", c.wait_timeout_us),
             Kind::Phase => {
-                let selected = c.phases.load(Relaxed);
                 for (i, p) in w.desc.phases.iter().enumerate() {
-                    let (l, r) = if selected & (1 << i) != 0 {
+                    let (l, r) = if c.phases & (1 << i) != 0 {
                         ("[", "]")
                     } else {
                         ("", "")
@@ -220,57 +197,73 @@ impl AttrOps for File {
         }
     }
 
+    /// Parses first, then changes the window's settings all or nothing
+    /// under the control mutex ([`Control::edit`]).
     fn store(&self, s: &str, why: &mut Why<'_>) -> Result {
         let w = self.window;
-        let c = &w.config;
+        let control = &self.control;
+        let i = w.index();
         match self.kind {
             Kind::Enable => {
                 let on = parse_bool(s, why)?;
-                w.set_enabled(on, why)
+                control.edit(i, why, |c| {
+                    c.armed = on;
+                })
             }
             Kind::DelayUs => {
                 let v = parse_max(s, MAX_DELAY_US, why)?;
-                c.delay_us.store(v, Relaxed);
-                Ok(())
+                control.edit(i, why, |c| {
+                    c.delay_us = v;
+                })
             }
             Kind::Probability => {
-                let v = parse_max(s, 100, why)?;
-                c.probability.store(v as u32, Relaxed);
-                Ok(())
+                let v = parse_max(s, 100, why)? as u32;
+                control.edit(i, why, |c| {
+                    c.probability = v;
+                })
             }
             Kind::Interval => {
                 let v = parse_max(s, u32::MAX.into(), why)?;
                 if v == 0 {
                     return reject(why, format_args!("interval must be at least 1"));
                 }
-                c.interval.store(v, Relaxed);
-                Ok(())
+                control.edit(i, why, |c| {
+                    c.interval = v;
+                })
             }
             Kind::Times => {
                 let v = parse_any(s, i64::MAX as u64, why)?;
-                c.times.store(if v == ANY { -1 } else { v as i64 }, Relaxed);
+                let times = if v == ANY { -1 } else { v as i64 };
+                set_times(&mut control.lock(), w, times);
                 Ok(())
             }
             Kind::Pid => {
                 let v = parse_any(s, i32::MAX as u64, why)?;
-                c.pid.store(if v == ANY { -1 } else { v as i32 }, Relaxed);
-                Ok(())
+                control.edit(i, why, |c| {
+                    c.pid = if v == ANY { -1 } else { v as i32 };
+                })
             }
             Kind::PidTree => {
-                c.pid_tree.store(parse_bool(s, why)?, Relaxed);
-                Ok(())
+                let v = parse_bool(s, why)?;
+                control.edit(i, why, |c| {
+                    c.pid_tree = v;
+                })
             }
             Kind::Pfn => {
                 let v = parse_any(s, ANY - 1, why)?;
-                c.pfn.store(v, Relaxed);
-                c.target_pid.store(-1, Relaxed);
-                Ok(())
+                control.edit(i, why, |c| {
+                    c.pfn = v;
+                    c.target_pid = -1;
+                    c.target_addr = 0;
+                })
             }
             Kind::Target => {
                 if s == "none" || s == "-1" {
-                    c.target_pid.store(-1, Relaxed);
-                    c.pfn.store(ANY, Relaxed);
-                    return Ok(());
+                    return control.edit(i, why, |c| {
+                        c.target_pid = -1;
+                        c.target_addr = 0;
+                        c.pfn = ANY;
+                    });
                 }
                 let mut words = s.split_ascii_whitespace();
                 let (Some(pid), Some(addr), None) = (words.next(), words.next(), words.next())
@@ -279,13 +272,15 @@ impl AttrOps for File {
                 };
                 let pid = parse_max(pid, i32::MAX as u64, why)? as i32;
                 let addr = parse_u64(addr, why)?;
+                // Resolved before the control mutex is taken (it takes the
+                // target's mmap lock).
                 match mm::user_addr_to_pfn(pid, addr) {
-                    Ok(pfn) => {
-                        c.pfn.store(pfn, Relaxed);
-                        c.target_addr.store(addr, Relaxed);
-                        c.target_pid.store(pid, Relaxed);
-                        Ok(())
-                    }
+                    // The three change together: a handler sees all or none.
+                    Ok(pfn) => control.edit(i, why, |c| {
+                        c.pfn = pfn;
+                        c.target_addr = addr;
+                        c.target_pid = pid;
+                    }),
                     Err(e) => reject(
                         why,
                         format_args!(
@@ -296,30 +291,32 @@ impl AttrOps for File {
                 }
             }
             Kind::Verbose => {
-                let v = parse_max(s, 2, why)?;
-                c.verbose.store(v as u32, Relaxed);
-                Ok(())
+                let v = parse_max(s, 2, why)? as u32;
+                control.edit(i, why, |c| {
+                    c.verbose = v;
+                })
             }
             Kind::WaitFor => {
-                if s == "none" {
-                    c.wait_for.store(0, Relaxed);
-                    return Ok(());
-                }
-                match find(s) {
-                    Some((_, p)) if core::ptr::eq(p, w) => {
-                        reject(why, format_args!("a window cannot wait for itself"))
+                let partner = if s == "none" {
+                    None
+                } else {
+                    match find(s) {
+                        Some((_, p)) if core::ptr::eq(p, w) => {
+                            return reject(why, format_args!("a window cannot wait for itself"))
+                        }
+                        Some((p, _)) => Some(p),
+                        None => return reject(why, format_args!("no window named '{s}'")),
                     }
-                    Some((i, _)) => {
-                        c.wait_for.store(i + 1, Relaxed);
-                        Ok(())
-                    }
-                    None => reject(why, format_args!("no window named '{s}'")),
-                }
+                };
+                control.edit(i, why, |c| {
+                    c.wait_for = partner;
+                })
             }
             Kind::WaitTimeoutUs => {
                 let v = parse_max(s, MAX_DELAY_US, why)?;
-                c.wait_timeout_us.store(v, Relaxed);
-                Ok(())
+                control.edit(i, why, |c| {
+                    c.wait_timeout_us = v;
+                })
             }
             Kind::Phase => {
                 let mut mask = 0u32;
@@ -332,13 +329,11 @@ impl AttrOps for File {
                         }
                     }
                 }
-                let old = c.phases.swap(mask, Relaxed);
-                if let Err(e) = w.rearm(why) {
-                    c.phases.store(old, Relaxed);
-                    let _ = w.rearm(why);
-                    return Err(e);
-                }
-                Ok(())
+                // An armed window registers the probes of the new phases
+                // before it commits: if one fails, it stays as it was.
+                control.edit(i, why, |c| {
+                    c.phases = mask;
+                })
             }
             Kind::Stats => {
                 if s != "0" {

@@ -17,13 +17,14 @@ use crate::abstractions::{
     debugfs::{Errno, Why},
     mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
-    sync::Control,
+    sync::Latch,
 };
 use core::fmt::Write;
-use core::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::Relaxed};
+use kernel::{
+    prelude::*,
+    sync::{lock::mutex::MutexBackend, lock::Guard, new_mutex, Arc, Mutex},
 };
-use kernel::prelude::*;
 
 pub(crate) mod budget;
 pub(crate) mod files;
@@ -111,12 +112,11 @@ const fn is_named(name: &CStr, module: &str) -> bool {
 /// "Any" for the `pfn` and `pid` filters.
 pub(crate) const ANY: u64 = u64::MAX;
 
+/// Most phases a window has.
+pub(crate) const MAX_PHASES: usize = 4;
+
 /// Set once the module is going away: open windows close at once.
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
-
-/// The probes of each armed window, indexed like [`WINDOWS`].
-static ARMED: Control<[KVec<Probe>; NR_WINDOWS]> =
-    Control::new([const { KVec::new() }; NR_WINDOWS]);
 
 /// A group of sites a window can be armed at, selectable with `phase`.
 pub(crate) struct Phase {
@@ -134,80 +134,106 @@ pub(crate) struct Desc {
     pub(crate) phases: &'static [Phase],
 }
 
-/// Settings of a window, written through its debugfs files.
-pub(crate) struct Config {
-    pub(crate) delay_us: AtomicU64,
-    pub(crate) probability: AtomicU32,
-    pub(crate) interval: AtomicU64,
-    pub(crate) times: AtomicI64,
-    pub(crate) pid: AtomicI32,
-    pub(crate) pid_tree: AtomicBool,
-    pub(crate) pfn: AtomicU64,
-    pub(crate) target_pid: AtomicI32,
-    pub(crate) target_addr: AtomicU64,
-    pub(crate) verbose: AtomicU32,
-    /// 0: none; `i + 1`: `WINDOWS[i]`.
-    pub(crate) wait_for: AtomicUsize,
-    pub(crate) wait_timeout_us: AtomicU64,
-    /// Bit `i`: phase `i` is selected.
-    pub(crate) phases: AtomicU32,
+/// The settings of a window, as its debugfs files set them: one value,
+/// kept in [`State`] and published whole to the window's handlers
+/// ([`Window::settings`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// Whether the window is armed: its probes (for the selected phases)
+    /// are registered, and its handlers act.
+    pub(crate) armed: bool,
+    pub(crate) delay_us: u64,
     /// Each window's delay is drawn uniformly from `0..=delay_us`.
-    pub(crate) random_delay: AtomicBool,
+    pub(crate) random_delay: bool,
+    pub(crate) probability: u32,
+    pub(crate) interval: u64,
+    pub(crate) pid: i32,
+    pub(crate) pid_tree: bool,
+    pub(crate) pfn: u64,
+    /// `target`: the process (-1: none) and address whose PTE is watched.
+    pub(crate) target_pid: i32,
+    pub(crate) target_addr: u64,
+    pub(crate) verbose: u32,
+    /// The rendezvous partner, an index in [`WINDOWS`].
+    pub(crate) wait_for: Option<usize>,
+    pub(crate) wait_timeout_us: u64,
+    /// Bit `i`: phase `i` is selected.
+    pub(crate) phases: u32,
 }
 
-impl Config {
-    const fn new() -> Self {
+/// Words of a [`Settings`] in its [`Latch`].
+const SETTINGS_WORDS: usize = 9;
+
+impl Settings {
+    /// Every setting at its default (debugfs.rst).
+    pub(crate) const DEFAULT: Self = Self {
+        armed: false,
+        delay_us: 0,
+        random_delay: false,
+        probability: 100,
+        interval: 1,
+        pid: -1,
+        pid_tree: false,
+        pfn: ANY,
+        target_pid: -1,
+        target_addr: 0,
+        verbose: 0,
+        wait_for: None,
+        wait_timeout_us: 10_000,
+        phases: u32::MAX,
+    };
+
+    const fn to_words(self) -> [u64; SETTINGS_WORDS] {
+        let wait_for = match self.wait_for {
+            Some(i) => i as u64 + 1,
+            None => 0,
+        };
+        [
+            self.delay_us,
+            self.interval,
+            self.pfn,
+            self.target_addr,
+            self.wait_timeout_us,
+            (self.pid as u32 as u64) | (self.target_pid as u32 as u64) << 32,
+            self.probability as u64 | (self.verbose as u64) << 32,
+            self.phases as u64 | wait_for << 32,
+            self.armed as u64 | (self.random_delay as u64) << 1 | (self.pid_tree as u64) << 2,
+        ]
+    }
+
+    fn from_words(w: [u64; SETTINGS_WORDS]) -> Self {
+        let wait_for = (w[7] >> 32) as usize;
         Self {
-            delay_us: AtomicU64::new(0),
-            probability: AtomicU32::new(100),
-            interval: AtomicU64::new(1),
-            times: AtomicI64::new(-1),
-            pid: AtomicI32::new(-1),
-            pid_tree: AtomicBool::new(false),
-            pfn: AtomicU64::new(ANY),
-            target_pid: AtomicI32::new(-1),
-            target_addr: AtomicU64::new(0),
-            verbose: AtomicU32::new(0),
-            wait_for: AtomicUsize::new(0),
-            wait_timeout_us: AtomicU64::new(10_000),
-            phases: AtomicU32::new(u32::MAX),
-            random_delay: AtomicBool::new(false),
+            delay_us: w[0],
+            interval: w[1],
+            pfn: w[2],
+            target_addr: w[3],
+            wait_timeout_us: w[4],
+            pid: w[5] as u32 as i32,
+            target_pid: (w[5] >> 32) as u32 as i32,
+            probability: w[6] as u32,
+            verbose: (w[6] >> 32) as u32,
+            phases: w[7] as u32,
+            wait_for: wait_for.checked_sub(1),
+            armed: w[8] & 1 != 0,
+            random_delay: w[8] & 2 != 0,
+            pid_tree: w[8] & 4 != 0,
         }
     }
-
-    fn reset(&self) {
-        let defaults = Self::new();
-        self.delay_us.store(defaults.delay_us.into_inner(), Relaxed);
-        self.probability
-            .store(defaults.probability.into_inner(), Relaxed);
-        self.interval.store(defaults.interval.into_inner(), Relaxed);
-        self.times.store(defaults.times.into_inner(), Relaxed);
-        self.pid.store(defaults.pid.into_inner(), Relaxed);
-        self.pid_tree.store(defaults.pid_tree.into_inner(), Relaxed);
-        self.pfn.store(defaults.pfn.into_inner(), Relaxed);
-        self.target_pid
-            .store(defaults.target_pid.into_inner(), Relaxed);
-        self.target_addr
-            .store(defaults.target_addr.into_inner(), Relaxed);
-        self.verbose.store(defaults.verbose.into_inner(), Relaxed);
-        self.wait_for.store(defaults.wait_for.into_inner(), Relaxed);
-        self.wait_timeout_us
-            .store(defaults.wait_timeout_us.into_inner(), Relaxed);
-        self.phases.store(defaults.phases.into_inner(), Relaxed);
-        self.random_delay
-            .store(defaults.random_delay.into_inner(), Relaxed);
-    }
 }
 
-/// A race window: its description, settings, statistics and debugfs files.
+/// A race window: what it is, the snapshot of its settings its handlers
+/// read, and what they count. Its settings themselves are in [`State`].
 pub(crate) struct Window {
     pub(crate) desc: &'static Desc,
     /// Its position in [`WINDOWS`].
     index: usize,
-    pub(crate) config: Config,
+    /// The settings, as last committed by [`State::apply`] (the only
+    /// writer, under the control mutex).
+    published: Latch<SETTINGS_WORDS>,
     pub(crate) stats: stats::Stats,
-    /// Whether the window's probes are registered.
-    enabled: AtomicBool,
+    /// How many more windows may open (`times`); -1: unlimited.
+    times_left: AtomicI64,
     /// Events that passed the page, task and caller filters (for
     /// `interval`).
     events: AtomicU64,
@@ -224,30 +250,28 @@ pub(crate) struct Window {
     /// Rate limit of `verbose` messages: the second and the count in it.
     verbose_epoch: AtomicU64,
     verbose_count: AtomicU32,
-    pub(crate) files: files::Files,
 }
 
 impl Window {
-    /// Creates the window `this` (its own address, for its files), declared
-    /// in module `module` (its `module_path!()`), which must be listed in
-    /// `windows!()` and be its debugfs name; otherwise this fails to
-    /// compile.
-    pub(crate) const fn new(
-        this: &'static Window,
-        module: &'static str,
-        desc: &'static Desc,
-    ) -> Self {
+    /// Creates the window declared in module `module` (its
+    /// `module_path!()`), which must be listed in `windows!()` and be its
+    /// debugfs name; otherwise this fails to compile.
+    pub(crate) const fn new(module: &'static str, desc: &'static Desc) -> Self {
         let index = index_of(module);
         assert!(
             is_named(desc.name, NAMES[index]),
             "a window's debugfs name must be its module's name"
         );
+        assert!(
+            !desc.phases.is_empty() && desc.phases.len() <= MAX_PHASES,
+            "a window has 1 to MAX_PHASES phases"
+        );
         Self {
             desc,
             index,
-            config: Config::new(),
+            published: Latch::new(Settings::DEFAULT.to_words()),
             stats: stats::Stats::new(),
-            enabled: AtomicBool::new(false),
+            times_left: AtomicI64::new(-1),
             events: AtomicU64::new(0),
             arrivals: AtomicU64::new(0),
             last_pfn: AtomicU64::new(ANY),
@@ -256,7 +280,6 @@ impl Window {
             rng: AtomicU64::new(0),
             verbose_epoch: AtomicU64::new(0),
             verbose_count: AtomicU32::new(0),
-            files: files::Files::new(this),
         }
     }
 
@@ -265,19 +288,20 @@ impl Window {
         self.desc.name.to_str().unwrap_or("?")
     }
 
-    fn index(&self) -> usize {
+    /// Its position in [`WINDOWS`].
+    pub(crate) fn index(&self) -> usize {
         self.index
     }
 
-    /// Whether the window is armed.
-    pub(crate) fn is_enabled(&self) -> bool {
-        self.enabled.load(Relaxed)
+    /// The settings, whole, as last committed: what a handler acts on.
+    /// Lock-free; never a mix of two writes.
+    fn settings(&self) -> Settings {
+        Settings::from_words(self.published.read())
     }
 
-    /// The phases selected, as a bit mask clipped to the window's phases.
-    fn selected_phases(&self) -> u32 {
-        let all = (1u32 << self.desc.phases.len()) - 1;
-        self.config.phases.load(Relaxed) & all
+    /// All of the window's phases, as a bit mask.
+    fn all_phases(&self) -> u32 {
+        (1u32 << self.desc.phases.len()) - 1
     }
 
     /// Whether every probe site of every phase is in this kernel: what
@@ -290,69 +314,9 @@ impl Window {
             .all(|site| site.missing_symbol().is_none())
     }
 
-    /// Arms (`on`) or disarms the window: registers or unregisters its
-    /// probes. A site missing from this kernel refuses arming, with the
-    /// reason in `why`.
-    pub(crate) fn set_enabled(&'static self, on: bool, why: &mut Why<'_>) -> Result {
-        let mut armed = ARMED.lock();
-        self.set_enabled_locked(&mut armed, on, why)
-    }
-
-    fn set_enabled_locked(
-        &'static self,
-        armed: &mut [KVec<Probe>; NR_WINDOWS],
-        on: bool,
-        why: &mut Why<'_>,
-    ) -> Result {
-        let probes = &mut armed[self.index()];
-        // Unregistering waits for running handlers to return.
-        *probes = KVec::new();
-        self.enabled.store(false, Relaxed);
-        if !on {
-            return Ok(());
-        }
-        let phases = self.selected_phases();
-        for (i, phase) in self.desc.phases.iter().enumerate() {
-            if phases & (1 << i) == 0 {
-                continue;
-            }
-            for site in phase.sites {
-                if let Some(missing) = site.missing_symbol() {
-                    *probes = KVec::new();
-                    let _ = write!(
-                        why,
-                        "probe site {} not in this kernel (inlined or renamed): window unavailable",
-                        missing.to_str().unwrap_or("?")
-                    );
-                    return Err(ENOENT);
-                }
-                match Probe::register(site, self) {
-                    Ok(probe) => probes.push(probe, GFP_KERNEL)?,
-                    Err(e) => {
-                        *probes = KVec::new();
-                        let _ = write!(why, "registering probe at ");
-                        let _ = site.describe(why);
-                        if e == ENOTSUPP {
-                            let _ = write!(why, " failed: the kernel lacks CONFIG_DEBUG_PAGE_REF");
-                        } else {
-                            let _ = write!(why, " failed: error {}", Errno(e));
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        self.enabled.store(true, Relaxed);
-        Ok(())
-    }
-
-    /// Re-registers the probes if armed, after a change of phases.
-    pub(crate) fn rearm(&'static self, why: &mut Why<'_>) -> Result {
-        let mut armed = ARMED.lock();
-        if self.is_enabled() {
-            self.set_enabled_locked(&mut armed, true, why)?;
-        }
-        Ok(())
+    /// How many more windows may open; -1: unlimited.
+    pub(crate) fn times_left(&self) -> i64 {
+        self.times_left.load(Relaxed)
     }
 
     /// Records that an event arrived on `pfn`, for partners to see.
@@ -362,7 +326,7 @@ impl Window {
     }
 
     /// Seeds the window's random stream.
-    pub(crate) fn seed(&self, seed: u64) {
+    fn seed(&self, seed: u64) {
         self.rng.store(seed, Relaxed);
     }
 
@@ -376,17 +340,15 @@ impl Window {
     }
 
     /// The page, task and caller filters.
-    fn wants(&self, (pfn, head_pfn): (u64, u64), fired: &Fired<'_>) -> bool {
-        let target = self.config.pfn.load(Relaxed);
-        if target != ANY && pfn != target && head_pfn != target {
+    fn wants(&self, s: &Settings, (pfn, head_pfn): (u64, u64), fired: &Fired<'_>) -> bool {
+        if s.pfn != ANY && pfn != s.pfn && head_pfn != s.pfn {
             return false;
         }
-        let pid = self.config.pid.load(Relaxed);
-        if pid >= 0 {
-            let ok = if self.config.pid_tree.load(Relaxed) {
-                context::current_in_tree(pid)
+        if s.pid >= 0 {
+            let ok = if s.pid_tree {
+                context::current_in_tree(s.pid)
             } else {
-                context::current_tgid() == pid
+                context::current_tgid() == s.pid
             };
             if !ok {
                 return false;
@@ -397,17 +359,15 @@ impl Window {
 
     /// `interval`, `probability` and `times`, in that order (like the
     /// kernel's fault injection).
-    fn selected(&self) -> bool {
-        let interval = self.config.interval.load(Relaxed).max(1);
+    fn selected(&self, s: &Settings) -> bool {
+        let interval = s.interval.max(1);
         if self.events.fetch_add(1, Relaxed).wrapping_add(1) % interval != 0 {
             return false;
         }
-        let probability = self.config.probability.load(Relaxed);
-        if probability < 100 && self.draw() % 100 >= u64::from(probability) {
+        if s.probability < 100 && self.draw() % 100 >= u64::from(s.probability) {
             return false;
         }
-        self.config
-            .times
+        self.times_left
             .fetch_update(Relaxed, Relaxed, |t| match t {
                 0 => None,
                 t if t > 0 => Some(t - 1),
@@ -417,21 +377,12 @@ impl Window {
     }
 
     /// The target address, if a `target` is set in the current process.
-    fn watched_pte_addr(&self) -> Option<u64> {
-        let pid = self.config.target_pid.load(Relaxed);
-        (pid >= 0 && context::current_tgid() == pid).then(|| self.config.target_addr.load(Relaxed))
+    fn watched_pte_addr(s: &Settings) -> Option<u64> {
+        (s.target_pid >= 0 && context::current_tgid() == s.target_pid).then_some(s.target_addr)
     }
 
-    /// The window this one waits for, if any.
-    fn partner(&self) -> Option<&'static Window> {
-        match self.config.wait_for.load(Relaxed) {
-            0 => None,
-            i => WINDOWS.get(i - 1).copied(),
-        }
-    }
-
-    fn verbose(&self, level: u32) -> bool {
-        if self.config.verbose.load(Relaxed) < level {
+    fn verbose(&self, s: &Settings, level: u32) -> bool {
+        if s.verbose < level {
             return false;
         }
         // At most 10 messages per second per window.
@@ -446,14 +397,14 @@ impl Window {
     /// documentation. The wait ends at the first step at which the clock,
     /// or the count of 1 us steps (should the clock stand still), has
     /// reached the delay.
-    fn open_window(&self, page: Page, pfn: u64) {
-        let mut delay_us = self.config.delay_us.load(Relaxed);
-        if self.config.random_delay.load(Relaxed) {
+    fn open_window(&self, s: &Settings, page: Page, pfn: u64) {
+        let mut delay_us = s.delay_us;
+        if s.random_delay {
             delay_us = self.draw() % (delay_us + 1);
         }
-        let partner = self.partner();
+        let partner = s.wait_for.and_then(|i| WINDOWS.get(i).copied());
         let timeout_us = match partner {
-            Some(_) => self.config.wait_timeout_us.load(Relaxed),
+            Some(_) => s.wait_timeout_us,
             None => 0,
         };
         let Some(reservation) = budget::reserve(delay_us.max(timeout_us) * 1000) else {
@@ -470,7 +421,7 @@ impl Window {
         // With a `target` in the current process, also watch its PTE: a
         // racing unmap changes the PTE before the folio (its TLB-flush IPI
         // may wait for this very window to end).
-        let pte_addr = self.watched_pte_addr();
+        let pte_addr = Self::watched_pte_addr(s);
         let pte_before = pte_addr.map(mm::current_pte);
 
         // The snapshot is taken here, not when the probe fired: a
@@ -528,7 +479,7 @@ impl Window {
         }
         if hit {
             self.stats.hits.fetch_add(1, Relaxed);
-            if self.verbose(1) {
+            if self.verbose(s, 1) {
                 pr_info!(
                     "{}: hit on pfn {:#x} after {} ns: refcount {} -> {}, mapcount {} -> {}, flags {:#x} -> {:#x}\n",
                     self.name(),
@@ -542,7 +493,7 @@ impl Window {
                     after.flags
                 );
             }
-        } else if self.verbose(2) {
+        } else if self.verbose(s, 2) {
             pr_info!(
                 "{}: no hit on pfn {:#x} in {} ns\n",
                 self.name(),
@@ -555,52 +506,18 @@ impl Window {
     /// Fires the window's phase `phase` on `page` from the module's own
     /// code (a scenario's stand-in for a kernel path, or a callback the
     /// kernel makes into the module), as its probes would: if the window
-    /// is enabled with that phase, its filters apply and it opens. Same
+    /// is armed with that phase, its filters apply and it opens. Same
     /// context rules as a probe.
     pub(crate) fn fire_page(&'static self, phase: usize, page: Page) {
-        let selected = self.config.phases.load(Relaxed) & (1 << phase) != 0;
-        if self.is_enabled() && selected {
-            Handler::fire(self, &Fired::direct(page));
-        }
+        Handler::fire(self, &Fired::direct(page, phase as u32));
     }
 
-    /// Disarms the window and restores every setting and counter.
-    fn reset_locked(&'static self, armed: &mut [KVec<Probe>; NR_WINDOWS], why: &mut Why<'_>) {
-        let _ = self.set_enabled_locked(armed, false, why);
-        self.config.reset();
+    /// Restarts what the handlers count and draw: statistics, `times`,
+    /// the random stream (seeded with `seed`).
+    fn restart(&self, seed: u64) {
         self.stats.reset();
-    }
-
-    /// Writes the window's one-line summary.
-    pub(crate) fn summary(&self, out: &mut impl Write) -> core::fmt::Result {
-        let c = &self.config;
-        write!(
-            out,
-            "{} enabled={} delay_us={} probability={} interval={} times={} pfn=",
-            self.name(),
-            u8::from(self.is_enabled()),
-            c.delay_us.load(Relaxed),
-            c.probability.load(Relaxed),
-            c.interval.load(Relaxed),
-            c.times.load(Relaxed),
-        )?;
-        files::show_any(out, c.pfn.load(Relaxed))?;
-        write!(out, " pid={}", c.pid.load(Relaxed))?;
-        write!(out, " wait_for=")?;
-        match self.partner() {
-            Some(p) => write!(out, "{}", p.name())?,
-            None => write!(out, "none")?,
-        }
-        let s = &self.stats;
-        writeln!(
-            out,
-            " entered={} delayed={} hits={} rendezvous_met={} rendezvous_timeout={}",
-            s.entered.load(Relaxed),
-            s.delayed.load(Relaxed),
-            s.hits.load(Relaxed),
-            s.rendezvous_met.load(Relaxed),
-            s.rendezvous_timeout.load(Relaxed),
-        )
+        self.times_left.store(-1, Relaxed);
+        self.seed(seed);
     }
 }
 
@@ -609,21 +526,29 @@ impl Handler for Window {
         if SHUTDOWN.load(Relaxed) {
             return;
         }
+        // One consistent snapshot for the whole firing.
+        let s = self.settings();
+        // A probe of a phase no longer selected (being unregistered), or
+        // of a window being disarmed, or registered before its arming is
+        // committed, does nothing.
+        if !s.armed || s.phases & self.all_phases() & (1u32 << fired.tag()) == 0 {
+            return;
+        }
         self.stats.entered.fetch_add(1, Relaxed);
         let page = fired.page();
         // The pfns only: most firings are for other pages, and the window
         // takes its snapshot when it opens.
         let pfns = page.pfns();
-        if !self.wants(pfns, fired) {
+        if !self.wants(&s, pfns, fired) {
             self.stats.filtered_out.fetch_add(1, Relaxed);
             return;
         }
         self.arrive(pfns.0);
-        if !self.selected() {
+        if !self.selected(&s) {
             self.stats.filtered_out.fetch_add(1, Relaxed);
             return;
         }
-        self.open_window(page, pfns.0);
+        self.open_window(&s, page, pfns.0);
     }
 }
 
@@ -646,31 +571,6 @@ pub(crate) fn resolve_sites() {
     }
 }
 
-/// Disarms every window.
-pub(crate) fn disarm_all() {
-    let mut armed = ARMED.lock();
-    for w in WINDOWS {
-        let mut why = [0u8; 8];
-        let _ = w.set_enabled_locked(&mut armed, false, &mut Why::new(&mut why));
-    }
-}
-
-/// Disarms every window and restores every setting and counter.
-pub(crate) fn reset_all() {
-    profile::reset();
-    let mut armed = ARMED.lock();
-    for w in WINDOWS {
-        let mut why = [0u8; 8];
-        w.reset_locked(&mut armed, &mut Why::new(&mut why));
-    }
-}
-
-/// Called at module unload: closes open windows at once and disarms all.
-pub(crate) fn shutdown() {
-    SHUTDOWN.store(true, Relaxed);
-    disarm_all();
-}
-
 /// Looks a window up by name.
 pub(crate) fn find(name: &str) -> Option<(usize, &'static Window)> {
     WINDOWS
@@ -678,4 +578,246 @@ pub(crate) fn find(name: &str) -> Option<(usize, &'static Window)> {
         .copied()
         .enumerate()
         .find(|(_, w)| w.name() == name)
+}
+
+/// Every window's settings, indexed like [`WINDOWS`].
+pub(crate) type Table = [Settings; NR_WINDOWS];
+
+/// All of the control state: every window's settings, the probes that
+/// arming them registered, and the profile. Behind the one control mutex
+/// ([`Control`]); changed only by [`State::apply`] (and the profile's
+/// plain fields), so that a write either commits whole or changes nothing.
+pub(crate) struct State {
+    /// The settings of each window; `WINDOWS[i]`'s handlers see
+    /// `settings[i]` once committed.
+    settings: Table,
+    /// INVARIANT: `probes[i][p]` holds the probes of phase `p` of window
+    /// `i` if that window is armed with that phase selected, and is empty
+    /// otherwise.
+    probes: [[KVec<Probe>; MAX_PHASES]; NR_WINDOWS],
+    pub(crate) profile: profile::Profile,
+}
+
+/// Probes registered by [`State::prepare`] and not yet committed.
+struct Prepared {
+    probes: [[Option<KVec<Probe>>; MAX_PHASES]; NR_WINDOWS],
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            settings: [Settings::DEFAULT; NR_WINDOWS],
+            probes: [const { [const { KVec::new() }; MAX_PHASES] }; NR_WINDOWS],
+            profile: profile::Profile::DEFAULT,
+        }
+    }
+
+    /// The settings of every window.
+    pub(crate) fn settings(&self) -> &Table {
+        &self.settings
+    }
+
+    /// Applies `new`, the whole table, all or nothing: registers the
+    /// probes `new` needs that are not registered yet; if any fails,
+    /// unregisters those and returns the error (the reason in `why`) with
+    /// nothing changed. Otherwise runs `before_commit` (for what is reset
+    /// along with the settings), publishes every window's new settings to
+    /// its handlers, and then unregisters the probes no longer needed.
+    pub(crate) fn apply(
+        &mut self,
+        new: &Table,
+        why: &mut Why<'_>,
+        before_commit: impl FnOnce(),
+    ) -> Result {
+        let mut prepared = self.prepare(new, why)?;
+        before_commit();
+        // Publish first: a probe about to go is already inert once its
+        // handlers see the new settings, and a new one comes alive now.
+        for (w, s) in WINDOWS.iter().zip(new.iter()) {
+            w.published.write(s.to_words());
+        }
+        self.settings = *new;
+        for (i, w) in WINDOWS.iter().enumerate() {
+            let want = Self::wanted(w, &new[i]);
+            for p in 0..MAX_PHASES {
+                if let Some(probes) = prepared.probes[i][p].take() {
+                    // INVARIANT: newly wanted, and registered.
+                    self.probes[i][p] = probes;
+                } else if want & (1 << p) == 0 {
+                    // Unregistering waits for running handlers to return.
+                    self.probes[i][p] = KVec::new();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The phases whose probes `s` needs registered for window `w`.
+    fn wanted(w: &Window, s: &Settings) -> u32 {
+        if s.armed {
+            s.phases & w.all_phases()
+        } else {
+            0
+        }
+    }
+
+    /// Registers the probes `new` needs and `self` does not have.
+    fn prepare(&self, new: &Table, why: &mut Why<'_>) -> Result<Prepared> {
+        let mut prepared = Prepared {
+            probes: [const { [const { None }; MAX_PHASES] }; NR_WINDOWS],
+        };
+        for (i, w) in WINDOWS.iter().enumerate() {
+            let have = Self::wanted(w, &self.settings[i]);
+            let want = Self::wanted(w, &new[i]);
+            for (p, phase) in w.desc.phases.iter().enumerate() {
+                if want & !have & (1 << p) == 0 {
+                    continue;
+                }
+                // On error, `prepared` is dropped: what it registered is
+                // unregistered, and nothing changed.
+                prepared.probes[i][p] = Some(register(w, p, phase, why)?);
+            }
+        }
+        Ok(prepared)
+    }
+}
+
+/// Registers the probes of phase `p` (`phase`) of window `w`.
+fn register(w: &'static Window, p: usize, phase: &Phase, why: &mut Why<'_>) -> Result<KVec<Probe>> {
+    let mut probes = KVec::new();
+    for site in phase.sites {
+        if let Some(missing) = site.missing_symbol() {
+            let _ = write!(
+                why,
+                "{}: probe site {} not in this kernel (inlined or renamed): window unavailable",
+                w.name(),
+                missing.to_str().unwrap_or("?")
+            );
+            return Err(ENOENT);
+        }
+        match Probe::register(site, w, p as u32) {
+            Ok(probe) => probes.push(probe, GFP_KERNEL)?,
+            Err(e) => {
+                let _ = write!(why, "{}: registering probe at ", w.name());
+                let _ = site.describe(why);
+                if e == ENOTSUPP {
+                    let _ = write!(why, " failed: the kernel lacks CONFIG_DEBUG_PAGE_REF");
+                } else {
+                    let _ = write!(why, " failed: error {}", Errno(e));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(probes)
+}
+
+/// The control state and its lock, owned by the module object.
+#[pin_data]
+pub(crate) struct Control {
+    #[pin]
+    state: Mutex<State>,
+}
+
+impl Control {
+    /// The control state, every window disarmed and at its defaults.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                state <- new_mutex!(State::new(), "mmrace_control"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Takes the control mutex (sleeping: process context only).
+    pub(crate) fn lock(&self) -> Guard<'_, State, MutexBackend> {
+        self.state.lock()
+    }
+
+    /// Changes window `i`'s settings with `edit`, all or nothing.
+    pub(crate) fn edit(
+        &self,
+        i: usize,
+        why: &mut Why<'_>,
+        edit: impl FnOnce(&mut Settings),
+    ) -> Result {
+        let mut state = self.lock();
+        let mut new = state.settings;
+        edit(&mut new[i]);
+        state.apply(&new, why, || {})
+    }
+
+    /// Disarms every window (the profile's `enable` and `state` stay).
+    pub(crate) fn disarm_all(&self) {
+        let mut state = self.lock();
+        let mut new = state.settings;
+        for s in new.iter_mut() {
+            s.armed = false;
+        }
+        let mut why = [0u8; 8];
+        // Disarming registers nothing, so it cannot fail.
+        let _ = state.apply(&new, &mut Why::new(&mut why), || {});
+    }
+
+    /// Disarms every window and restores every setting, the profile
+    /// and every counter, at once.
+    pub(crate) fn reset_all(&self) {
+        let mut state = self.lock();
+        let mut why = [0u8; 8];
+        let _ = state.apply(
+            &[Settings::DEFAULT; NR_WINDOWS],
+            &mut Why::new(&mut why),
+            || {
+                for w in WINDOWS {
+                    w.restart(0);
+                }
+            },
+        );
+        state.profile = profile::Profile::DEFAULT;
+    }
+
+    /// Called first at module unload: windows open close at once, and
+    /// handlers do nothing from now on.
+    pub(crate) fn shutdown_begin(&self) {
+        SHUTDOWN.store(true, Relaxed);
+    }
+}
+
+/// Sets how many more windows `w` may open (-1: unlimited); under the
+/// control mutex (`_state`), like every write.
+pub(crate) fn set_times(_state: &mut State, w: &Window, times: i64) {
+    w.times_left.store(times, Relaxed);
+}
+
+/// Writes window `i`'s one-line summary, from `s`, its settings.
+pub(crate) fn summary(out: &mut impl Write, i: usize, s: &Settings) -> core::fmt::Result {
+    let w = WINDOWS[i];
+    write!(
+        out,
+        "{} enabled={} delay_us={} probability={} interval={} times={} pfn=",
+        w.name(),
+        u8::from(s.armed),
+        s.delay_us,
+        s.probability,
+        s.interval,
+        w.times_left(),
+    )?;
+    files::show_any(out, s.pfn)?;
+    write!(out, " pid={}", s.pid)?;
+    write!(out, " wait_for=")?;
+    match s.wait_for.and_then(|i| WINDOWS.get(i)) {
+        Some(p) => write!(out, "{}", p.name())?,
+        None => write!(out, "none")?,
+    }
+    let st = &w.stats;
+    writeln!(
+        out,
+        " entered={} delayed={} hits={} rendezvous_met={} rendezvous_timeout={}",
+        st.entered.load(Relaxed),
+        st.delayed.load(Relaxed),
+        st.hits.load(Relaxed),
+        st.rendezvous_met.load(Relaxed),
+        st.rendezvous_timeout.load(Relaxed),
+    )
 }

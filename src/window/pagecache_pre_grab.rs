@@ -9,7 +9,6 @@ use crate::abstractions::sites;
 use kernel::c_str;
 
 pub(crate) static WINDOW: Window = Window::new(
-    &WINDOW,
     module_path!(),
     &Desc {
         name: c_str!("pagecache_pre_grab"),

@@ -13,15 +13,14 @@
 use super::{
     budget::MAX_DELAY_US,
     files::{parse_any, parse_bool, parse_max, parse_u64},
-    find, mix64, Window, WINDOWS,
+    find, mix64, Control, Settings, State, WINDOWS,
 };
 use crate::abstractions::{
     context,
-    debugfs::{reject, Attr, AttrOps, Buffer, Parent, Why},
+    debugfs::{reject, AttrOps, Buffer, Parent, Why},
 };
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Pairs (waiting window, partner) that can meet; see windows.rst. The
 /// GUP-fast pairs cannot (the TLB-flush IPI finding) and are not drawn.
@@ -30,89 +29,106 @@ const PAIRS: [(&str, &str); 2] = [
     ("pagecache_pre_grab", "migrate_freeze"),
 ];
 
-struct Profile {
-    pid: AtomicI32,
-    probability: AtomicU32,
-    max_delay_us: AtomicU64,
+/// The profile's part of the control state ([`super::State`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Profile {
+    pid: i32,
+    probability: u32,
+    max_delay_us: u64,
     /// Bit `i`: `WINDOWS[i]` is selected.
-    windows: AtomicU32,
-    seed: AtomicU64,
-    enabled: AtomicBool,
+    windows: u32,
+    seed: u64,
+    enabled: bool,
     /// Bit `i`: `WINDOWS[i]` armed by the last `enable`.
-    armed: AtomicU32,
+    armed: u32,
     /// Bit `k`: `PAIRS[k]` drawn as a rendezvous by the last `enable`.
-    rendezvous: AtomicU32,
+    rendezvous: u32,
 }
 
-static PROFILE: Profile = Profile {
-    pid: AtomicI32::new(-1),
-    probability: AtomicU32::new(10),
-    max_delay_us: AtomicU64::new(1000),
-    windows: AtomicU32::new(u32::MAX),
-    seed: AtomicU64::new(0),
-    enabled: AtomicBool::new(false),
-    armed: AtomicU32::new(0),
-    rendezvous: AtomicU32::new(0),
-};
+impl Profile {
+    /// The profile at load and after `control reset`.
+    pub(crate) const DEFAULT: Self = Self {
+        pid: -1,
+        probability: 10,
+        max_delay_us: 1000,
+        windows: u32::MAX,
+        seed: 0,
+        enabled: false,
+        armed: 0,
+        rendezvous: 0,
+    };
+
+    fn selected(&self, i: usize) -> bool {
+        self.windows & (1 << i) != 0
+    }
+}
 
 fn index(name: &str) -> Option<usize> {
     find(name).map(|(i, _)| i)
 }
 
-fn selected(i: usize) -> bool {
-    PROFILE.windows.load(Relaxed) & (1 << i) != 0
-}
-
 /// Disarms the windows the profile armed (their statistics stay, and
 /// `state` still says which they were).
-fn disarm() {
-    let armed = PROFILE.armed.load(Relaxed);
-    for (i, w) in WINDOWS.iter().enumerate() {
-        if armed & (1 << i) != 0 {
-            let mut scratch = [0u8; 8];
-            let _ = w.set_enabled(false, &mut Why::new(&mut scratch));
+fn disarm(state: &mut State) {
+    let mut new = *state.settings();
+    for (i, s) in new.iter_mut().enumerate() {
+        if state.profile.armed & (1 << i) != 0 {
+            s.armed = false;
         }
     }
-    PROFILE.enabled.store(false, Relaxed);
+    let mut scratch = [0u8; 8];
+    // Disarming registers nothing, so it cannot fail.
+    let _ = state.apply(&new, &mut Why::new(&mut scratch), || {});
+    state.profile.enabled = false;
 }
 
-/// Arms the selected windows for the process tree of `pid`.
-fn arm(why: &mut Why<'_>) -> Result {
-    let pid = PROFILE.pid.load(Relaxed);
-    if pid < 0 {
+/// Arms the selected windows for the process tree of `pid`, all or
+/// nothing: the new table of settings is built, its probes registered,
+/// and only then committed with the profile's new state.
+fn arm(state: &mut State, why: &mut Why<'_>) -> Result {
+    let p = state.profile;
+    if p.pid < 0 {
         return reject(
             why,
             format_args!("write the root of the process tree to profile/pid first"),
         );
     }
-    // Checked before anything changes: a rejected write changes nothing.
-    if !WINDOWS
-        .iter()
-        .enumerate()
-        .any(|(i, w)| selected(i) && w.sites_present())
-    {
+    // Windows whose sites are missing are left out.
+    let armable = |i: usize| p.selected(i) && WINDOWS[i].sites_present();
+    if !(0..WINDOWS.len()).any(armable) {
         return reject(
             why,
             format_args!("none of the selected windows has its probe sites in this kernel"),
         );
     }
-    disarm();
-    PROFILE.armed.store(0, Relaxed);
-    let mut seed = PROFILE.seed.load(Relaxed);
+    let mut seed = p.seed;
     if seed == 0 {
-        seed = u64::from(context::random_below(u32::MAX)) << 32
-            | u64::from(context::random_below(u32::MAX));
-        PROFILE.seed.store(seed.max(1), Relaxed);
+        seed = (u64::from(context::random_below(u32::MAX)) << 32
+            | u64::from(context::random_below(u32::MAX)))
+        .max(1);
     }
-    let probability = PROFILE.probability.load(Relaxed);
-    let max_delay_us = PROFILE.max_delay_us.load(Relaxed);
-    for (i, w) in WINDOWS.iter().enumerate() {
-        if !selected(i) {
+    let mut new = *state.settings();
+    let mut armed = 0;
+    for (i, s) in new.iter_mut().enumerate() {
+        // What the previous `enable` armed is disarmed, unless armed again.
+        if p.armed & (1 << i) != 0 {
+            s.armed = false;
+        }
+        if !p.selected(i) {
             continue;
         }
-        let mut scratch = [0u8; 8];
-        let _ = w.set_enabled(false, &mut Why::new(&mut scratch));
-        configure(w, i, seed, pid, probability, max_delay_us);
+        *s = Settings {
+            armed: armable(i),
+            pid: p.pid,
+            pid_tree: true,
+            probability: p.probability,
+            delay_us: p.max_delay_us,
+            random_delay: true,
+            ..Settings::DEFAULT
+        };
+        if s.armed {
+            armed |= 1 << i;
+        }
     }
     let draws = mix64(seed ^ 0x5eed_0f7e_5de2_f0aa);
     let mut rendezvous = 0;
@@ -125,57 +141,29 @@ fn arm(why: &mut Why<'_>) -> Result {
         let taken = PAIRS[..k].iter().enumerate().any(|(j, (w2, p2))| {
             rendezvous & (1 << j) != 0 && (*w2 == *partner || *p2 == *waiting)
         });
-        if selected(a) && selected(b) && !taken && (draws >> k) & 1 == 1 {
-            WINDOWS[a].config.wait_for.store(b + 1, Relaxed);
-            WINDOWS[a]
-                .config
-                .wait_timeout_us
-                .store(max_delay_us, Relaxed);
+        if p.selected(a) && p.selected(b) && !taken && (draws >> k) & 1 == 1 {
+            new[a].wait_for = Some(b);
+            new[a].wait_timeout_us = p.max_delay_us;
             rendezvous |= 1 << k;
         }
     }
-    PROFILE.rendezvous.store(rendezvous, Relaxed);
-    let mut armed = 0;
-    for (i, w) in WINDOWS.iter().enumerate() {
-        // A window whose site is missing from this kernel is left out;
-        // `state` says which were armed.
-        let mut scratch = [0u8; 256];
-        if selected(i) && w.set_enabled(true, &mut Why::new(&mut scratch)).is_ok() {
-            armed |= 1 << i;
+    // Registration failing (out of memory, or kprobes refusing a site)
+    // rejects the write, with nothing changed.
+    state.apply(&new, why, || {
+        for (i, w) in WINDOWS.iter().enumerate() {
+            if p.selected(i) {
+                w.restart(mix64(seed ^ (i as u64).wrapping_mul(0x100_0000_01b3)));
+            }
         }
-    }
-    PROFILE.armed.store(armed, Relaxed);
-    if armed == 0 {
-        // Only if registering every probe failed (out of memory, or
-        // kprobes refusing the site): the previous arm is gone by now.
-        return reject(why, format_args!("no selected window could be armed"));
-    }
-    PROFILE.enabled.store(true, Relaxed);
+    })?;
+    state.profile = Profile {
+        seed,
+        enabled: true,
+        armed,
+        rendezvous,
+        ..p
+    };
     Ok(())
-}
-
-fn configure(w: &Window, i: usize, seed: u64, pid: i32, probability: u32, max_delay_us: u64) {
-    let c = &w.config;
-    c.reset();
-    w.stats.reset();
-    c.pid.store(pid, Relaxed);
-    c.pid_tree.store(true, Relaxed);
-    c.probability.store(probability, Relaxed);
-    c.delay_us.store(max_delay_us, Relaxed);
-    c.random_delay.store(true, Relaxed);
-    w.seed(mix64(seed ^ (i as u64).wrapping_mul(0x100_0000_01b3)));
-}
-
-/// Disarms the profile at module unload or `control reset`.
-pub(crate) fn reset() {
-    disarm();
-    PROFILE.pid.store(-1, Relaxed);
-    PROFILE.probability.store(10, Relaxed);
-    PROFILE.max_delay_us.store(1000, Relaxed);
-    PROFILE.windows.store(u32::MAX, Relaxed);
-    PROFILE.seed.store(0, Relaxed);
-    PROFILE.armed.store(0, Relaxed);
-    PROFILE.rendezvous.store(0, Relaxed);
 }
 
 fn show_windows(out: &mut impl Write, mask: u32) -> fmt::Result {
@@ -203,35 +191,37 @@ enum Kind {
     State,
 }
 
-struct File(Kind);
+struct File {
+    control: Arc<Control>,
+    kind: Kind,
+}
 
 impl AttrOps for File {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
-        let p = &PROFILE;
-        match self.0 {
-            Kind::Enable => writeln!(out, "{}", u8::from(p.enabled.load(Relaxed))),
-            Kind::Pid => writeln!(out, "{}", p.pid.load(Relaxed)),
-            Kind::Probability => writeln!(out, "{}", p.probability.load(Relaxed)),
-            Kind::MaxDelayUs => writeln!(out, "{}", p.max_delay_us.load(Relaxed)),
+        let p = self.control.lock().profile;
+        match self.kind {
+            Kind::Enable => writeln!(out, "{}", u8::from(p.enabled)),
+            Kind::Pid => writeln!(out, "{}", p.pid),
+            Kind::Probability => writeln!(out, "{}", p.probability),
+            Kind::MaxDelayUs => writeln!(out, "{}", p.max_delay_us),
             Kind::Windows => {
-                let mask = p.windows.load(Relaxed) & ((1 << WINDOWS.len()) - 1);
+                let mask = p.windows & ((1 << WINDOWS.len()) - 1);
                 show_windows(out, mask)?;
                 writeln!(out)
             }
-            Kind::Seed => writeln!(out, "{}", p.seed.load(Relaxed)),
+            Kind::Seed => writeln!(out, "{}", p.seed),
             Kind::State => {
-                writeln!(out, "enabled: {}", u8::from(p.enabled.load(Relaxed)))?;
-                writeln!(out, "seed: {}", p.seed.load(Relaxed))?;
-                writeln!(out, "pid: {}", p.pid.load(Relaxed))?;
-                writeln!(out, "probability: {}", p.probability.load(Relaxed))?;
-                writeln!(out, "max_delay_us: {}", p.max_delay_us.load(Relaxed))?;
+                writeln!(out, "enabled: {}", u8::from(p.enabled))?;
+                writeln!(out, "seed: {}", p.seed)?;
+                writeln!(out, "pid: {}", p.pid)?;
+                writeln!(out, "probability: {}", p.probability)?;
+                writeln!(out, "max_delay_us: {}", p.max_delay_us)?;
                 write!(out, "armed: ")?;
-                show_windows(out, p.armed.load(Relaxed))?;
+                show_windows(out, p.armed)?;
                 write!(out, "\nrendezvous:")?;
-                let rendezvous = p.rendezvous.load(Relaxed);
                 let mut any = false;
                 for (k, (waiting, partner)) in PAIRS.iter().enumerate() {
-                    if rendezvous & (1 << k) != 0 {
+                    if p.rendezvous & (1 << k) != 0 {
                         write!(out, " {waiting}->{partner}")?;
                         any = true;
                     }
@@ -244,30 +234,33 @@ impl AttrOps for File {
         }
     }
 
+    /// Parses first, then changes the profile (and for `enable`, the
+    /// windows) under the control mutex, all or nothing.
     fn store(&self, s: &str, why: &mut Why<'_>) -> Result {
-        let p = &PROFILE;
-        match self.0 {
+        match self.kind {
             Kind::Enable => {
-                if parse_bool(s, why)? {
-                    arm(why)
+                let on = parse_bool(s, why)?;
+                let mut state = self.control.lock();
+                if on {
+                    arm(&mut state, why)
                 } else {
-                    disarm();
+                    disarm(&mut state);
                     Ok(())
                 }
             }
             Kind::Pid => {
                 let v = parse_any(s, i32::MAX as u64, why)?;
-                p.pid
-                    .store(if v == super::ANY { -1 } else { v as i32 }, Relaxed);
+                self.control.lock().profile.pid = if v == super::ANY { -1 } else { v as i32 };
                 Ok(())
             }
             Kind::Probability => {
-                p.probability.store(parse_max(s, 100, why)? as u32, Relaxed);
+                let v = parse_max(s, 100, why)? as u32;
+                self.control.lock().profile.probability = v;
                 Ok(())
             }
             Kind::MaxDelayUs => {
-                p.max_delay_us
-                    .store(parse_max(s, MAX_DELAY_US, why)?, Relaxed);
+                let v = parse_max(s, MAX_DELAY_US, why)?;
+                self.control.lock().profile.max_delay_us = v;
                 Ok(())
             }
             Kind::Windows => {
@@ -279,11 +272,12 @@ impl AttrOps for File {
                         None => return reject(why, format_args!("no window named '{name}'")),
                     }
                 }
-                p.windows.store(mask, Relaxed);
+                self.control.lock().profile.windows = mask;
                 Ok(())
             }
             Kind::Seed => {
-                p.seed.store(parse_u64(s, why)?, Relaxed);
+                let v = parse_u64(s, why)?;
+                self.control.lock().profile.seed = v;
                 Ok(())
             }
             Kind::State => reject(why, format_args!("read-only file")),
@@ -291,29 +285,26 @@ impl AttrOps for File {
     }
 }
 
-static FILES: [(&CStr, u16, Attr<File>); 7] = [
-    (c_str!("enable"), 0o600, Attr::new(File(Kind::Enable))),
-    (c_str!("pid"), 0o600, Attr::new(File(Kind::Pid))),
-    (
-        c_str!("probability"),
-        0o600,
-        Attr::new(File(Kind::Probability)),
-    ),
-    (
-        c_str!("max_delay_us"),
-        0o600,
-        Attr::new(File(Kind::MaxDelayUs)),
-    ),
-    (c_str!("windows"), 0o600, Attr::new(File(Kind::Windows))),
-    (c_str!("seed"), 0o600, Attr::new(File(Kind::Seed))),
-    (c_str!("state"), 0o400, Attr::new(File(Kind::State))),
+/// Name, mode and kind of each file of `profile/`.
+const FILES: [(&CStr, u16, Kind); 7] = [
+    (c_str!("enable"), 0o600, Kind::Enable),
+    (c_str!("pid"), 0o600, Kind::Pid),
+    (c_str!("probability"), 0o600, Kind::Probability),
+    (c_str!("max_delay_us"), 0o600, Kind::MaxDelayUs),
+    (c_str!("windows"), 0o600, Kind::Windows),
+    (c_str!("seed"), 0o600, Kind::Seed),
+    (c_str!("state"), 0o400, Kind::State),
 ];
 
 /// Creates `profile/` below `parent`.
-pub(crate) fn create(parent: &impl Parent) -> Result {
-    let dir = parent.subdir(c_str!("profile"))?;
-    for (name, mode, attr) in &FILES {
-        dir.attr(name, *mode, attr)?;
+pub(crate) fn create(parent: &mut impl Parent, control: &Arc<Control>) -> Result {
+    let mut dir = parent.subdir(c_str!("profile"))?;
+    for (name, mode, kind) in FILES {
+        let file = File {
+            control: control.clone(),
+            kind,
+        };
+        dir.attr(name, mode, file)?;
     }
     Ok(())
 }
