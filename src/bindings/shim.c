@@ -52,18 +52,6 @@ unsigned long mmrace_folio_page(unsigned long folio)
 	return (unsigned long)&((struct folio *)folio)->page;
 }
 
-static DEFINE_MUTEX(mmrace_control_mutex);
-
-void mmrace_control_lock(void)
-{
-	mutex_lock(&mmrace_control_mutex);
-}
-
-void mmrace_control_unlock(void)
-{
-	mutex_unlock(&mmrace_control_mutex);
-}
-
 u64 mmrace_now_ns(void)
 {
 	return ktime_get_mono_fast_ns();

@@ -128,10 +128,6 @@ int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn);
 
 /* shim.c */
 
-/* The module's one control mutex: arming and disarming windows. */
-void mmrace_control_lock(void);
-void mmrace_control_unlock(void);
-
 u64 mmrace_now_ns(void);
 /* Busy-wait @usecs microseconds by counting (udelay), not by reading a
  * clock: it ends even where time stands still with interrupts off.
