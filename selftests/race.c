@@ -456,6 +456,11 @@ int window_test_main(const struct window_test *t)
 	if (t->phase)
 		must(win_set(t->window, "phase", "%s", t->phase),
 		     "setting phase", t->window);
+	if (t->marker) {
+		must(win_set(t->marker, "pid", "%d", getpid()), "setting pid",
+		     t->marker);
+		must(win_set(t->marker, "enable", "1"), "arming", t->marker);
+	}
 	ret = win_set(t->window, "enable", "1");
 	ksft_test_result(!ret, "arm %s%s%s for pid %d (%s)\n", t->window,
 			 t->phase ? " phase " : "", t->phase ? t->phase : "",

@@ -100,6 +100,13 @@ struct window_test {
 	const char *window;
 	const char *phase;		/* NULL: the window's default */
 	const char *probe_symbol;	/* checked in kprobes/list; NULL: none */
+	const char *marker;		/* NULL, or a second window armed with
+					 * delay_us=0 for the same pid: its
+					 * arrivals on the page while the tested
+					 * window is open are that window's hits
+					 * (a lookup that fails or waits changes
+					 * nothing the window watches)
+					 */
 	bool memfd;			/* a shmem page instead of anonymous */
 	bool retarget;			/* side A re-targets the window to the
 					 * page (which migration moves) before
