@@ -35,7 +35,8 @@ build=$MMRACE_TOP/build
 out=$build/mutants
 suite=(gup_fast_vs_migration spec_ref_vs_high_order_reuse
 	isolated_clear_vs_lock_waiters isolated_set_vs_lock_waiters
-	movable_migrate_vs_lock_waiters cow_reuse_vs_gup_pin
+	movable_migrate_vs_lock_waiters migrate_flags_vs_lock_waiters
+	cow_reuse_vs_gup_pin
 	freeze_vs_pagecache_lookup read_batch_vs_evict_reuse
 	punch_vs_migration_freeze)
 dir=${MUTANTS_DIR:-$MMRACE_TOP/selftests/mutants}

@@ -14,7 +14,11 @@
 //! `isolate_callback` (`isolate_page`, page locked by compaction's trylock;
 //! `PG_isolated` is set after it) and `migrate_callback` (`migrate_page`,
 //! source page locked and isolated; `PG_isolated` is cleared after it if
-//! the migration succeeds).
+//! the migration succeeds). And `migrate_flags` (entry of
+//! `folio_migrate_ksm()`, inside `folio_migrate_flags()`): an LRU folio's
+//! migration, the new folio already in the page cache and locked, its
+//! flags being copied from the source; page-cache lookups find it and wait
+//! for its lock (the window's page is the new folio).
 
 use super::{Desc, Phase, Window};
 use crate::abstractions::{
@@ -66,6 +70,10 @@ pub(crate) static WINDOW: Window = Window::new(
             Phase {
                 name: "migrate_callback",
                 sites: &[],
+            },
+            Phase {
+                name: "migrate_flags",
+                sites: &[&sites::FOLIO_MIGRATE_KSM_ENTRY],
             },
         ],
     },

@@ -15,6 +15,7 @@
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
     debugfs::{Errno, Why},
+    folio::{flag, Flag},
     mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
     sync::Control,
@@ -511,6 +512,10 @@ impl Window {
         }
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, Relaxed);
+        let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
+        if !waiters(before.flags) && waiters(page.state().flags) {
+            self.stats.waiters_queued.fetch_add(1, Relaxed);
+        }
         budget::settle(reservation, elapsed);
 
         // A zero-length window (delay_us=0, no rendezvous) is one look at
