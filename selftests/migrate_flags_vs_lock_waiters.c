@@ -63,10 +63,10 @@
 static struct regress r;
 static char *map_a, *map_b;
 static size_t psize;
-static volatile int stop;
+static int stop;		/* __atomic */
 static unsigned long moved, not_moved;
 static unsigned long reads;	/* the reader's progress */
-static volatile int reading = -1;	/* the page it reads, or -1 */
+static int reading = -1;	/* the page it reads, or -1 (__atomic) */
 
 static uint64_t pattern(int i)
 {
@@ -90,9 +90,9 @@ static void *migrator(void *arg)
 	regress_pin_cpu(1);
 	for (i = 0; i < NPAGES; i++)
 		pages[i] = map_b + i * psize;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		for (i = 0; i < NPAGES; i++) {
-			(void)*(volatile char *)pages[i];
+			(void)__atomic_load_n((char *)pages[i], __ATOMIC_RELAXED);
 			nodes[i] = node;
 		}
 		if (syscall(SYS_move_pages, 0, NPAGES, pages, nodes, status,
@@ -117,15 +117,15 @@ static void *reader(void *arg)
 
 	(void)arg;
 	regress_pin_cpu(0);
-	while (!stop) {
-		for (i = 0; i < NPAGES && !stop; i++) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < NPAGES; i++) {
 			char *p = map_a + i * psize;
 			uint64_t v;
 
 			madvise(p, psize, MADV_DONTNEED);
-			reading = i;
-			v = *(volatile uint64_t *)p;
-			reading = -1;
+			__atomic_store_n(&reading, i, __ATOMIC_RELAXED);
+			v = __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
+			__atomic_store_n(&reading, -1, __ATOMIC_RELAXED);
 			if (v != pattern(i))
 				regress_violation(&r, "page %d read %#llx, not %#llx",
 						  i, (unsigned long long)v,
@@ -168,7 +168,7 @@ static bool watchdog(void)
 	while (regress_running(&r)) {
 		usleep(50000);
 		seen = __atomic_load_n(&reads, __ATOMIC_RELAXED);
-		i = reading;
+		i = __atomic_load_n(&reading, __ATOMIC_RELAXED);
 		if (seen != last || i < 0) {
 			last = seen;
 			since = now_s();
@@ -253,7 +253,7 @@ int main(void)
 	pthread_create(&a, NULL, reader, NULL);
 	pthread_create(&b, NULL, migrator, NULL);
 	stuck = watchdog();
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(b, NULL);
 	if (!stuck)
 		pthread_join(a, NULL);
