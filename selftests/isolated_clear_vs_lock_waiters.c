@@ -12,7 +12,10 @@
  * window's pid filter, this process, admits it), which isolates the pages,
  * fails to migrate them and puts them back, with the compact_isolate window
  * (phase putback_callback) holding each page locked and isolated in the
- * driver's putback callback, so that waiters pile up.
+ * driver's putback callback, so that waiters pile up; one putback in
+ * INTERVAL only, so that the others run as often as without the window:
+ * the historic bug's window is one instruction (mutant 300), and the
+ * chance to hit it grows with the number of putbacks met by a waiter.
  *
  * Verdict:
  *   FAIL  a waiter slept for over a second on an unlocked page (a lost
@@ -24,7 +27,8 @@
  *         ended), the interleaving the bug loses;
  *   SKIP  otherwise, with the counts (windows disabled, no window hit, or
  *         no such putback: the race did not run).
- * Mutant: 002-putback-nonatomic-isolated-clear.patch.
+ * Mutants: 002-putback-nonatomic-isolated-clear.patch (widened),
+ * 300-putback-nonatomic-isolated-clear-real-size.patch (historic size).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,6 +42,7 @@
 #include "regress.h"
 
 #define INVARIANT "a lock waiter is always woken while compaction puts pages back"
+#define INTERVAL 8
 
 static struct regress r;
 static unsigned long compactions;
@@ -63,6 +68,16 @@ int main(void)
 		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
 	regress_arm(&r, "compact_isolate", "putback_callback", 2000,
 		    REGRESS_PROCESS);
+	/*
+	 * Hold one putback in INTERVAL: the held ones let waiters pile up in
+	 * the callback (a widened non-atomic clear loses them), the others
+	 * keep putbacks as frequent as without the window (the historic
+	 * one-instruction clear needs many: mutant 300).
+	 */
+	ret = r.armed ? win_set("compact_isolate", "interval", "%d", INTERVAL) : 0;
+	if (ret)
+		ksft_exit_fail_msg("compact_isolate interval: %s\n",
+				   strerror(-ret));
 	/* The scenario's "exercised" note: waiter_queued. */
 	regress_exercise(&r, "putbacks with a lock waiter queued during the callback (waiter_queued)");
 	pthread_create(&t, NULL, compactor, NULL);

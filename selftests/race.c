@@ -55,6 +55,8 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		  offsetof(struct mmrace_stats, rendezvous_timeout) },
 		{ "total_delay_ns", offsetof(struct mmrace_stats, total_delay_ns) },
 		{ "max_delay_ns", offsetof(struct mmrace_stats, max_delay_ns) },
+		{ "waiters_queued",
+		  offsetof(struct mmrace_stats, waiters_queued) },
 	};
 	char path[256], buf[1024], *line, *save;
 	unsigned long long v;

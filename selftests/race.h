@@ -24,6 +24,7 @@ struct mmrace_stats {
 	uint64_t rendezvous_timeout;
 	uint64_t total_delay_ns;
 	uint64_t max_delay_ns;
+	uint64_t waiters_queued;	/* PG_waiters clear -> set in a window */
 };
 
 /* Write a value to windows/<window>/<file>; 0 or -errno. */

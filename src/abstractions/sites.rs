@@ -86,6 +86,21 @@ pub(crate) static MOVE_TO_NEW_FOLIO_ENTRY: Site = unsafe {
     )
 };
 
+/// `mm/ksm.c`: `void folio_migrate_ksm(struct folio *newfolio, struct
+/// folio *folio)`, at entry (`CONFIG_KSM`): called by `folio_migrate_flags()`
+/// for every migrated LRU folio, between the flags it copies to the new
+/// folio and the rest. The new folio has replaced the source in the
+/// mapping (page-cache lookups find it) and is locked, as is the source.
+// SAFETY: argument 0 is the new `struct folio *`.
+pub(crate) static FOLIO_MIGRATE_KSM_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("folio_migrate_ksm"),
+        When::Entry { arg: 0 },
+        None,
+        Value::Folio,
+    )
+};
+
 /// `mm/migrate.c`: `static void putback_movable_folio(struct folio
 /// *folio)`, at entry: a movable non-LRU folio, isolated and locked by
 /// `putback_movable_pages()`, about to be put back and un-isolated.

@@ -19,17 +19,23 @@
 /*
  * Movable pages owned by the module (non-LRU, like zsmalloc's or a
  * balloon's): compaction isolates them, fails to migrate them (the driver
- * refuses) and puts them back, locking each while it does.
+ * refuses) and puts them back, locking each while it does. Or, when the
+ * Rust side says so, migration succeeds: the driver keeps the source page
+ * as its own, still movable (so it skips the __ClearPageMovable(src) of the
+ * contract), and the migration core frees the destination, which no one
+ * took a reference on; the source is un-isolated, unlocked and released
+ * by the core like any migrated non-LRU page.
  */
 static bool mmrace_movable_isolate(struct page *page, isolate_mode_t mode)
 {
+	mmrace_movable_isolate_hook(page);
 	return true;
 }
 
 static int mmrace_movable_migrate(struct page *dst, struct page *src,
 				  enum migrate_mode mode)
 {
-	return -EAGAIN;
+	return mmrace_movable_migrate_hook(src) ? MIGRATEPAGE_SUCCESS : -EAGAIN;
 }
 
 static void mmrace_movable_putback(struct page *page)

@@ -218,9 +218,13 @@ void mmrace_movable_placement_release(struct mmrace_movable_placement *place);
 void mmrace_movable_free(struct folio *folio);
 /*
  * Called by the movable pages' putback_page callback, page locked and
- * isolated; implemented in Rust (src/abstractions/movable.rs).
+ * isolated; isolate_page (page locked); migrate_page (source page locked
+ * and isolated; returns whether migration is to succeed). Implemented in
+ * Rust (src/abstractions/movable.rs).
  */
 void mmrace_movable_putback_hook(struct page *page);
+void mmrace_movable_isolate_hook(struct page *page);
+bool mmrace_movable_migrate_hook(struct page *page);
 
 /*
  * pair_thread.c: run @a(@actx) here and @b(@bctx) on a new kernel thread at the same time;

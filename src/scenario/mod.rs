@@ -20,6 +20,9 @@ use core::sync::atomic::{
 use kernel::{c_str, prelude::*};
 
 mod isolated_putback;
+mod movable_isolate;
+mod movable_migrate;
+mod movable_waiters;
 mod seed002;
 mod spec_ref_reuse;
 mod typestate;
@@ -33,7 +36,7 @@ pub(crate) struct Scenario {
 }
 
 /// Every scenario, in the order of the listing.
-static SCENARIOS: [&Scenario; 9] = [
+static SCENARIOS: [&Scenario; 11] = [
     &typestate::TRANSITIONS,
     &typestate::DROP_FROZEN,
     &typestate::FREEZE_CONTENDED,
@@ -43,6 +46,8 @@ static SCENARIOS: [&Scenario; 9] = [
     &seed002::TYPESTATE,
     &spec_ref_reuse::SPEC_REF_REUSE,
     &isolated_putback::ISOLATED_PUTBACK,
+    &movable_isolate::MOVABLE_ISOLATE,
+    &movable_migrate::MOVABLE_MIGRATE,
 ];
 
 /// Options of a run, `key=value` after the scenario's name.

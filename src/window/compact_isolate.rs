@@ -6,22 +6,44 @@
 //! PG_waiters). Process context, folio lock held.
 //!
 //! Phases: `migrate` (entry of `move_to_new_folio()`), `putback` (entry of
-//! `putback_movable_folio()`) and `putback_callback` (inside it: the
-//! `putback_page` callback of the module's own movable pages, which the
-//! module calls directly, without a probe; used by the `isolated_putback`
-//! scenario).
+//! `putback_movable_folio()`), and three inside the callbacks of the
+//! module's own movable pages, which the module calls directly, without a
+//! probe (used by the `isolated_putback`, `movable_isolate` and
+//! `movable_migrate` scenarios): `putback_callback` (`putback_page`, page
+//! locked and isolated; `PG_isolated` is cleared after it),
+//! `isolate_callback` (`isolate_page`, page locked by compaction's trylock;
+//! `PG_isolated` is set after it) and `migrate_callback` (`migrate_page`,
+//! source page locked and isolated; `PG_isolated` is cleared after it if
+//! the migration succeeds). And `migrate_flags` (entry of
+//! `folio_migrate_ksm()`, inside `folio_migrate_flags()`): an LRU folio's
+//! migration, the new folio already in the page cache and locked, its
+//! flags being copied from the source; page-cache lookups find it and wait
+//! for its lock (the window's page is the new folio).
 
 use super::{Desc, Phase, Window};
-use crate::abstractions::{movable::PutbackHook, sites};
+use crate::abstractions::{
+    movable::{Callback, MovableHook},
+    sites,
+};
 use kernel::c_str;
 
 /// Index of the `putback_callback` phase in `phases` below.
 const PUTBACK_CALLBACK: usize = 2;
+/// Index of the `isolate_callback` phase.
+const ISOLATE_CALLBACK: usize = 3;
+/// Index of the `migrate_callback` phase.
+const MIGRATE_CALLBACK: usize = 4;
 
-/// The `putback_page` callback of the module's own movable pages opens
-/// the window in phase `putback_callback` (no probe: the module calls it).
-pub(crate) static PUTBACK_HOOK: PutbackHook =
-    PutbackHook(|page| WINDOW.fire_page(PUTBACK_CALLBACK, page));
+/// The callbacks of the module's own movable pages open the window in
+/// their phase (no probe: the module calls them).
+pub(crate) static MOVABLE_HOOK: MovableHook = MovableHook(|cb, page| {
+    let phase = match cb {
+        Callback::Isolate => ISOLATE_CALLBACK,
+        Callback::Migrate => MIGRATE_CALLBACK,
+        Callback::Putback => PUTBACK_CALLBACK,
+    };
+    WINDOW.fire_page(phase, page)
+});
 
 pub(crate) static WINDOW: Window = Window::new(
     module_path!(),
@@ -39,6 +61,18 @@ pub(crate) static WINDOW: Window = Window::new(
             Phase {
                 name: "putback_callback",
                 sites: &[],
+            },
+            Phase {
+                name: "isolate_callback",
+                sites: &[],
+            },
+            Phase {
+                name: "migrate_callback",
+                sites: &[],
+            },
+            Phase {
+                name: "migrate_flags",
+                sites: &[&sites::FOLIO_MIGRATE_KSM_ENTRY],
             },
         ],
     },

@@ -15,6 +15,7 @@
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
     debugfs::{Errno, Why},
+    folio::{flag, Flag},
     mm::{self, Page},
     probe::{Fired, Handler, Probe, Site},
     sync::Latch,
@@ -113,7 +114,7 @@ const fn is_named(name: &CStr, module: &str) -> bool {
 pub(crate) const ANY: u64 = u64::MAX;
 
 /// Most phases a window has.
-pub(crate) const MAX_PHASES: usize = 4;
+pub(crate) const MAX_PHASES: usize = 8;
 
 /// Set once the module is going away: open windows close at once.
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
@@ -462,6 +463,10 @@ impl Window {
         }
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, Relaxed);
+        let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
+        if !waiters(before.flags) && waiters(page.state().flags) {
+            self.stats.waiters_queued.fetch_add(1, Relaxed);
+        }
         budget::settle(reservation, elapsed);
 
         // A zero-length window (delay_us=0, no rendezvous) is one look at

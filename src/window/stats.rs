@@ -21,6 +21,10 @@ pub(crate) struct Stats {
     /// refcount, mapcount, flags or mapping changed, or another window
     /// arrived on the same page.
     pub(crate) hits: AtomicU64,
+    /// Windows during which the folio's `PG_waiters` went from clear to set:
+    /// a task queued for the folio's lock (or another bit) while the window
+    /// held it (class 3: the bit a non-atomic flag update can wipe).
+    pub(crate) waiters_queued: AtomicU64,
     /// Rendezvous waits that saw their partner arrive.
     pub(crate) rendezvous_met: AtomicU64,
     /// Rendezvous waits that ended at their timeout.
@@ -40,6 +44,7 @@ impl Stats {
             throttled: AtomicU64::new(0),
             delayed: AtomicU64::new(0),
             hits: AtomicU64::new(0),
+            waiters_queued: AtomicU64::new(0),
             rendezvous_met: AtomicU64::new(0),
             rendezvous_timeout: AtomicU64::new(0),
             total_delay_ns: AtomicU64::new(0),
@@ -47,7 +52,7 @@ impl Stats {
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 9] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 10] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -58,6 +63,7 @@ impl Stats {
             ("rendezvous_timeout", &self.rendezvous_timeout),
             ("total_delay_ns", &self.total_delay_ns),
             ("max_delay_ns", &self.max_delay_ns),
+            ("waiters_queued", &self.waiters_queued),
         ]
     }
 
