@@ -59,7 +59,7 @@ for patch in "$MMRACE_TOP"/selftests/broken/*.patch; do
 		"$o/initrd.gz" "$o" check
 	vm=$?
 	set -e
-	tr -d '\r' <"$o/results.log" | grep -E '^# # (not ok|.*armed:)' |
+	tr -d '\r' <"$o/results.log" | grep -E '^# (not ok|# .*armed:)' |
 		sed "s/^/# $name: /"
 	while IFS=$'\t' read -r status test comment; do
 		[ "$test" != kernel-log ] || continue
