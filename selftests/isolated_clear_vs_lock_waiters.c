@@ -30,66 +30,18 @@
  * Mutants: 002-putback-nonatomic-isolated-clear.patch (widened),
  * 300-putback-nonatomic-isolated-clear-real-size.patch (historic size).
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "kselftest.h"
-#include "mmrace_lib.h"
-#include "race.h"
 #include "regress.h"
-
-#define INVARIANT "a lock waiter is always woken while compaction puts pages back"
-#define INTERVAL 8
-
-static struct regress r;
-static unsigned long compactions;
-
-static void *compactor(void *arg)
-{
-	(void)arg;
-	regress_pin_cpu(1);
-	while (regress_running(&r)) {
-		if (!mmrace_write("/proc/sys/vm/compact_memory", "1"))
-			compactions++;
-	}
-	return NULL;
-}
 
 int main(void)
 {
-	pthread_t t;
-	int runs = 0, ret;
-
-	regress_init(&r, "isolated_clear_vs_lock_waiters", 15);
-	if (access("/proc/sys/vm/compact_memory", W_OK))
-		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
-	regress_arm(&r, "compact_isolate", "putback_callback", 2000,
-		    REGRESS_PROCESS);
 	/*
-	 * Hold one putback in INTERVAL: the held ones let waiters pile up in
-	 * the callback (a widened non-atomic clear loses them), the others
-	 * keep putbacks as frequent as without the window (the historic
+	 * Hold one putback in 8: the held ones let waiters pile up in the
+	 * callback (a widened non-atomic clear loses them), the others keep
+	 * putbacks as frequent as without the window (the historic
 	 * one-instruction clear needs many: mutant 300).
 	 */
-	ret = r.armed ? win_set("compact_isolate", "interval", "%d", INTERVAL) : 0;
-	if (ret)
-		ksft_exit_fail_msg("compact_isolate interval: %s\n",
-				   strerror(-ret));
-	/* The scenario's "exercised" note: waiter_queued. */
-	regress_exercise(&r, "putbacks with a lock waiter queued during the callback (waiter_queued)");
-	pthread_create(&t, NULL, compactor, NULL);
-	while (regress_running(&r)) {
-		ret = regress_scenario(&r, "isolated_putback iterations=2000",
-				       true);
-		if (ret)
-			ksft_exit_fail_msg("scenario isolated_putback: %s\n",
-					   strerror(-ret));
-		runs++;
-	}
-	pthread_join(t, NULL);
-	ksft_print_msg("%d runs of 2 s, %lu compactions\n", runs, compactions);
-	regress_finish(&r, INVARIANT);
+	regress_compaction_main("isolated_clear_vs_lock_waiters",
+				"isolated_putback", "putback_callback", 8,
+				"putbacks with a lock waiter queued during the callback (waiter_queued)",
+				"a lock waiter is always woken while compaction puts pages back");
 }

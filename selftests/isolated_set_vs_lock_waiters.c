@@ -26,55 +26,13 @@
  *   SKIP  otherwise, with the counts.
  * Mutant: 301-isolate-nonatomic-isolated-set.patch.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "kselftest.h"
-#include "mmrace_lib.h"
-#include "race.h"
 #include "regress.h"
-
-#define INVARIANT "a lock waiter is always woken while compaction isolates pages"
-
-static struct regress r;
-static unsigned long compactions;
-
-static void *compactor(void *arg)
-{
-	(void)arg;
-	regress_pin_cpu(1);
-	while (regress_running(&r)) {
-		if (!mmrace_write("/proc/sys/vm/compact_memory", "1"))
-			compactions++;
-	}
-	return NULL;
-}
 
 int main(void)
 {
-	pthread_t t;
-	int runs = 0, ret;
-
-	regress_init(&r, "isolated_set_vs_lock_waiters", 15);
-	if (access("/proc/sys/vm/compact_memory", W_OK))
-		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
-	regress_arm(&r, "compact_isolate", "isolate_callback", 2000,
-		    REGRESS_PROCESS);
-	/* The scenario's "exercised" note: waiter_queued. */
-	regress_exercise(&r, "isolations with a lock waiter queued during the callback (waiter_queued)");
-	pthread_create(&t, NULL, compactor, NULL);
-	while (regress_running(&r)) {
-		ret = regress_scenario(&r, "movable_isolate iterations=2000",
-				       true);
-		if (ret)
-			ksft_exit_fail_msg("scenario movable_isolate: %s\n",
-					   strerror(-ret));
-		runs++;
-	}
-	pthread_join(t, NULL);
-	ksft_print_msg("%d runs of 2 s, %lu compactions\n", runs, compactions);
-	regress_finish(&r, INVARIANT);
+	/* Every isolation held (one in 1). */
+	regress_compaction_main("isolated_set_vs_lock_waiters",
+				"movable_isolate", "isolate_callback", 1,
+				"isolations with a lock waiter queued during the callback (waiter_queued)",
+				"a lock waiter is always woken while compaction isolates pages");
 }

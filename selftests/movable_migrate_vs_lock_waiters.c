@@ -29,65 +29,18 @@
  *   SKIP  otherwise, with the counts.
  * Mutant: 302-migrate-movable-nonatomic-isolated-clear.patch.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "kselftest.h"
-#include "mmrace_lib.h"
-#include "race.h"
 #include "regress.h"
-
-#define INVARIANT "a lock waiter is always woken while compaction migrates movable pages"
-
-static struct regress r;
-static unsigned long compactions;
-
-static void *compactor(void *arg)
-{
-	(void)arg;
-	regress_pin_cpu(1);
-	while (regress_running(&r)) {
-		if (!mmrace_write("/proc/sys/vm/compact_memory", "1"))
-			compactions++;
-	}
-	return NULL;
-}
 
 int main(void)
 {
-	pthread_t t;
-	int runs = 0, ret;
-
-	regress_init(&r, "movable_migrate_vs_lock_waiters", 15);
-	if (access("/proc/sys/vm/compact_memory", W_OK))
-		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
-	regress_arm(&r, "compact_isolate", "migrate_callback", 2000,
-		    REGRESS_PROCESS);
 	/*
 	 * One migration in 8 held: holding every one spends the delay budget
 	 * (nine in ten were throttled), and a migration batch locks all its
 	 * pages first, so the locker then waits on a page before its window
 	 * opens. With gaps, the locker catches up with the held page.
 	 */
-	ret = r.armed ? win_set("compact_isolate", "interval", "8") : 0;
-	if (ret)
-		ksft_exit_fail_msg("compact_isolate interval: %s\n",
-				   strerror(-ret));
-	/* The scenario's "exercised" note: waiter_queued. */
-	regress_exercise(&r, "migrations with a lock waiter queued during the callback (waiter_queued)");
-	pthread_create(&t, NULL, compactor, NULL);
-	while (regress_running(&r)) {
-		ret = regress_scenario(&r, "movable_migrate iterations=2000",
-				       true);
-		if (ret)
-			ksft_exit_fail_msg("scenario movable_migrate: %s\n",
-					   strerror(-ret));
-		runs++;
-	}
-	pthread_join(t, NULL);
-	ksft_print_msg("%d runs of 2 s, %lu compactions\n", runs, compactions);
-	regress_finish(&r, INVARIANT);
+	regress_compaction_main("movable_migrate_vs_lock_waiters",
+				"movable_migrate", "migrate_callback", 8,
+				"migrations with a lock waiter queued during the callback (waiter_queued)",
+				"a lock waiter is always woken while compaction migrates movable pages");
 }

@@ -2,6 +2,7 @@
 /*
  * The frame of mmrace's regression tests (regress.h).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -149,6 +150,53 @@ void regress_pin_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static struct regress compaction_race;
+static unsigned long compactions;
+
+static void *compactor(void *arg)
+{
+	(void)arg;
+	regress_pin_cpu(1);
+	while (regress_running(&compaction_race)) {
+		if (!mmrace_write("/proc/sys/vm/compact_memory", "1"))
+			compactions++;
+	}
+	return NULL;
+}
+
+void regress_compaction_main(const char *name, const char *scenario,
+			     const char *phase, unsigned int interval,
+			     const char *what, const char *invariant)
+{
+	struct regress *r = &compaction_race;
+	char cmd[128];
+	pthread_t t;
+	int runs = 0, ret;
+
+	regress_init(r, name, 15);
+	if (access("/proc/sys/vm/compact_memory", W_OK))
+		ksft_exit_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)\n");
+	regress_arm(r, "compact_isolate", phase, 2000, REGRESS_PROCESS);
+	ret = r->armed ? win_set("compact_isolate", "interval", "%u",
+				 interval) : 0;
+	if (ret)
+		ksft_exit_fail_msg("compact_isolate interval: %s\n",
+				   strerror(-ret));
+	regress_exercise(r, what);
+	snprintf(cmd, sizeof(cmd), "%s iterations=2000", scenario);
+	pthread_create(&t, NULL, compactor, NULL);
+	while (regress_running(r)) {
+		ret = regress_scenario(r, cmd, true);
+		if (ret)
+			ksft_exit_fail_msg("scenario %s: %s\n", scenario,
+					   strerror(-ret));
+		runs++;
+	}
+	pthread_join(t, NULL);
+	ksft_print_msg("%d runs of 2 s, %lu compactions\n", runs, compactions);
+	regress_finish(r, invariant);
 }
 
 void regress_finish(struct regress *r, const char *invariant)

@@ -87,6 +87,18 @@ int regress_scenario(struct regress *r, const char *cmd, bool verbose);
 /* Pins the calling thread to @cpu. */
 void regress_pin_cpu(int cpu);
 /*
+ * The module's movable pages against compaction (class 3): runs the
+ * in-kernel scenario @scenario ("NAME iterations=2000", 2 s) over and over
+ * until the cap while a second thread, on CPU 1, writes
+ * /proc/sys/vm/compact_memory (compaction runs in that thread, so the pid
+ * filter admits it); compact_isolate phase @phase holds one event in
+ * @interval for 2 ms. The scenario's "exercised" notes count @what. Ends
+ * with regress_finish(@invariant); never returns.
+ */
+void regress_compaction_main(const char *name, const char *scenario,
+			     const char *phase, unsigned int interval,
+			     const char *what, const char *invariant);
+/*
  * Prints the windows' statistics and the verdict (one KTAP result named
  * after the invariant), resets the module and exits (never returns).
  */
