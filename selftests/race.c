@@ -431,7 +431,7 @@ int window_test_main(const struct window_test *t)
 {
 	struct mmrace_stats natural, armed;
 	uint64_t mean_ns = 0;
-	double fn, fa = 0;
+	double fn = 0, fa = 0;
 	struct race_page p;
 	int loaded, ret, try;
 	bool held, gained;
@@ -477,16 +477,17 @@ int window_test_main(const struct window_test *t)
 	else
 		ksft_test_result_skip("tracepoint site: not in kprobes/list\n");
 
-	run_once(t, &p, 0, &natural);
-	win_print(t->window, "natural (delay_us=0)", &natural);
 	/*
-	 * Up to WINDOW_TRIES armed runs, each measured on its own: a run whose
-	 * windows did not hold ends the tries (that is the engine, not luck);
-	 * the first run that shows the delay's effect decides. A delay that
-	 * changes nothing stays at the natural rate in every run.
+	 * Up to WINDOW_TRIES pairs of runs, natural then armed, each pair
+	 * measured on its own: a run whose windows did not hold ends the
+	 * tries (that is the engine, not luck); the first pair that shows
+	 * the delay's effect decides. A delay that changes nothing stays at
+	 * the natural rate in every pair.
 	 */
-	fn = natural_fraction(&natural);
 	for (try = 1; try <= WINDOW_TRIES; try++) {
+		run_once(t, &p, 0, &natural);
+		win_print(t->window, "natural (delay_us=0)", &natural);
+		fn = natural_fraction(&natural);
 		run_once(t, &p, t->delay_us, &armed);
 		win_print(t->window, "armed", &armed);
 		/*
@@ -505,8 +506,8 @@ int window_test_main(const struct window_test *t)
 		if (!held || gained)
 			break;
 		if (try < WINDOW_TRIES)
-			ksft_print_msg("armed run %d of %d: hits in %.1f%% of windows, not enough; again\n",
-				       try, WINDOW_TRIES, 100 * fa);
+			ksft_print_msg("try %d of %d: hits in %.1f%% of windows armed vs %.2f%% of events natural, not enough; again\n",
+				       try, WINDOW_TRIES, 100 * fa, 100 * fn);
 	}
 
 	ksft_test_result(armed.entered > 0, "%s entered (%llu times)\n",
