@@ -11,23 +11,7 @@
 #
 # MMRACE_SCRIPTS: the scripts directory under test (default: this tree's).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-scripts=${MMRACE_SCRIPTS:-$top/scripts}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0
-n=0
-expect() { # DESCRIPTION WANT GOT
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# wanted: $2"
-		echo "# got:    $3"
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 # A guest run in DIR: CONSOLE is "-" for none.
 run() { # DIR CONSOLE
 	mkdir -p "$1"
