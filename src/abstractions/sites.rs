@@ -140,6 +140,33 @@ pub(crate) static FILEMAP_READ_BATCH_LOAD: Site = unsafe {
     )
 };
 
+/// `lib/xarray.c`: `void *xas_find(struct xa_state *xas, unsigned long
+/// max)` returning to `next_uptodate_folio()` (fault-around,
+/// `filemap_map_pages()`): the first folio of the batch (and any after a
+/// node boundary) is loaded, not yet referenced.
+// SAFETY: it returns the xarray entry: a folio pointer or a value/internal
+// entry or NULL.
+pub(crate) static NEXT_UPTODATE_FOLIO_FIND: Site = unsafe {
+    Site::kprobe(
+        c_str!("xas_find"),
+        When::Return,
+        Some(c_str!("next_uptodate_folio")),
+        Value::XaEntry,
+    )
+};
+
+/// The same, returning to `find_get_entry()` (the gang lookups of
+/// truncation, invalidation and `filemap_get_folios*()`).
+// SAFETY: as for `NEXT_UPTODATE_FOLIO_FIND`.
+pub(crate) static FIND_GET_ENTRY_FIND: Site = unsafe {
+    Site::kprobe(
+        c_str!("xas_find"),
+        When::Return,
+        Some(c_str!("find_get_entry")),
+        Value::XaEntry,
+    )
+};
+
 /// `page_ref_add_unless` succeeded inside a page-cache lookup: the
 /// speculative reference is held, the xarray re-check has not run.
 pub(crate) static PAGECACHE_SPECULATIVE_REF: Site = Site::tracepoint(

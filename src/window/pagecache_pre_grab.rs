@@ -3,6 +3,11 @@
 //! `pagecache_pre_grab`: a page-cache lookup has loaded the folio pointer
 //! from the xarray, under RCU, and not yet taken its speculative reference
 //! (seeds 001, 004: the folio is freed, reused or frozen under its feet).
+//!
+//! - `loaded`: `filemap_get_entry()` and `filemap_get_read_batch()`;
+//! - `map`: `next_uptodate_folio()` (fault-around);
+//! - `gang`: `find_get_entry()` (`find_get_entries()`, `find_lock_entries()`,
+//!   `filemap_get_folios*()`).
 
 use super::{Desc, Phase, Window};
 use crate::abstractions::sites;
@@ -12,12 +17,22 @@ pub(crate) static WINDOW: Window = Window::new(
     module_path!(),
     &Desc {
         name: c_str!("pagecache_pre_grab"),
-        phases: &[Phase {
-            name: "loaded",
-            sites: &[
-                &sites::FILEMAP_GET_ENTRY_LOAD,
-                &sites::FILEMAP_READ_BATCH_LOAD,
-            ],
-        }],
+        phases: &[
+            Phase {
+                name: "loaded",
+                sites: &[
+                    &sites::FILEMAP_GET_ENTRY_LOAD,
+                    &sites::FILEMAP_READ_BATCH_LOAD,
+                ],
+            },
+            Phase {
+                name: "map",
+                sites: &[&sites::NEXT_UPTODATE_FOLIO_FIND],
+            },
+            Phase {
+                name: "gang",
+                sites: &[&sites::FIND_GET_ENTRY_FIND],
+            },
+        ],
     },
 );
