@@ -105,7 +105,7 @@ static void side_b(bool armed)
 {
 	int pagemap = open("/proc/self/pagemap", O_RDONLY);
 	uint64_t buf[512], pfn0, pfn;
-	unsigned long long before = 0, closed = 0;
+	unsigned long long before = 0, closed = 0, throttled = 0;
 	struct mmrace_stats s;
 	char *map;
 	size_t w;
@@ -123,8 +123,10 @@ static void side_b(bool armed)
 		pfn0 = pfn_of(pagemap, map);
 		if (armed) {
 			before = passed();
-			if (!win_stats("pagecache_pre_grab", &s))
+			if (!win_stats("pagecache_pre_grab", &s)) {
 				closed = s.delayed;
+				throttled = s.throttled;
+			}
 		}
 		set_state(READY);
 		if (!wait_state(FAULTING))
@@ -140,10 +142,14 @@ static void side_b(bool armed)
 		pfn = pfn_of(pagemap, map + REUSE_PAGE * psize);
 		if (pfn && pfn == pfn0) {
 			sh->reused++;
-			/* No window closed since: A's still held X. */
+			/*
+			 * A's fault passed the filters, opened a window (was
+			 * not throttled) and no window has closed since: A's
+			 * still held X.
+			 */
 			if (armed && passed() > before &&
 			    !win_stats("pagecache_pre_grab", &s) &&
-			    s.delayed == closed)
+			    s.throttled == throttled && s.delayed == closed)
 				sh->reused_in_window++;
 		}
 		sh->cycles++;
@@ -154,7 +160,7 @@ static void side_b(bool armed)
 
 int main(void)
 {
-	volatile uint64_t *map;
+	uint64_t *map;
 	uint64_t v;
 	pid_t pid;
 
@@ -182,7 +188,7 @@ int main(void)
 		if (!wait_state(READY))
 			break;
 		set_state(FAULTING);
-		v = map[0];
+		v = __atomic_load_n(&map[0], __ATOMIC_RELAXED);
 		if (!wait_state(DONE))
 			break;
 		if (v != pattern(0) && v)
