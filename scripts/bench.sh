@@ -60,7 +60,7 @@ EOT
 		"$MMRACE_TOP/scripts/mutant-report.sh" 60 "$out"/mutants-*.tsv
 	} >>"$out/tables.rst"
 fi
-accel="QEMU TCG (multi-threaded), ${MMRACE_SMP:-2} vCPUs"
+accel="QEMU TCG (multi-threaded, kprobes jump optimization off: Documentation/testing.rst), ${MMRACE_SMP:-2} vCPUs"
 [ "${MMRACE_KVM:-0}" = 1 ] && accel="QEMU KVM, ${MMRACE_SMP:-2} vCPUs"
 {
 	echo ".. SPDX-License-Identifier: GPL-2.0"
