@@ -7,9 +7,10 @@
  * multi-threaded and single-threaded TCG. Not a test: it is built, never
  * run by make check (it may kill the guest it runs in).
  *
- *   kprobe_events_repro [-n CYCLES] [-s SYMBOL]
+ *   kprobe_events_repro [-n CYCLES] [-t SECONDS] [-s SYMBOL]
  *
- * Prints one line per 50 cycles and exits 0 if the kernel survived.
+ * Stops after CYCLES (200) cycles or SECONDS (60) seconds, whichever comes
+ * first. Prints one line per 50 cycles and exits 0 if the kernel survived.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +56,10 @@ static void gup_fast_loop(int cpu)
 	char *buf;
 	int fd;
 
+	/* Die with the parent, and keep the runner's pipe free. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO);
+	dup2(STDOUT_FILENO, STDERR_FILENO);
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
@@ -70,7 +77,8 @@ static void gup_fast_loop(int cpu)
 int main(int argc, char **argv)
 {
 	const char *symbol = "try_grab_folio_fast";
-	unsigned int cycles = 200, i;
+	unsigned int cycles = 200, seconds = 60, i;
+	time_t end;
 	char def[128], opt[8] = "?";
 	pid_t workers[2];
 	int o, ret = 0;
@@ -78,6 +86,8 @@ int main(int argc, char **argv)
 	while ((o = getopt(argc, argv, "n:s:")) != -1) {
 		if (o == 'n')
 			cycles = strtoul(optarg, NULL, 0);
+		else if (o == 't')
+			seconds = strtoul(optarg, NULL, 0);
 		else if (o == 's')
 			symbol = optarg;
 	}
@@ -94,8 +104,8 @@ int main(int argc, char **argv)
 		opt[1] = 0;
 		close(o);
 	}
-	printf("# kprobe on %s armed and disarmed %u times under GUP-fast on 2 CPUs (kprobes-optimization=%s)\n",
-	       symbol, cycles, opt);
+	printf("# kprobe on %s armed and disarmed up to %u times in %u s under GUP-fast on 2 CPUs (kprobes-optimization=%s)\n",
+	       symbol, cycles, seconds, opt);
 	fflush(stdout);
 	for (i = 0; i < 2; i++) {
 		workers[i] = fork();
@@ -103,7 +113,8 @@ int main(int argc, char **argv)
 			gup_fast_loop(i);
 	}
 	snprintf(def, sizeof(def), "p:mmrace_repro/p %s\n", symbol);
-	for (i = 0; i < cycles && !ret; i++) {
+	end = time(NULL) + seconds;
+	for (i = 0; i < cycles && !ret && time(NULL) < end; i++) {
 		ret = write_file(TRACING "/kprobe_events", def, O_APPEND);
 		if (!ret)
 			ret = write_file(TRACING "/events/mmrace_repro/p/enable",
@@ -128,6 +139,6 @@ int main(int argc, char **argv)
 		printf("cycle %u: %s\n", i, strerror(-ret));
 		return 1;
 	}
-	printf("ok: %u cycles, the kernel survived\n", cycles);
+	printf("ok: %u cycles, the kernel survived\n", i);
 	return 0;
 }
