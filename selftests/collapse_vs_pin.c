@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Class 2 on THP collapse: MADV_COLLAPSE (khugepaged's collapse, run
+ * synchronously) over a 2 MiB range that holds a page someone else holds.
+ *
+ * For each memory kind (small anonymous pages; an anonymous THP mapped by
+ * PTEs, after an mprotect(2) split its PMD; small shmem pages of a memfd
+ * mapped shared) and each way of holding one page of it (a writable
+ * long-term FOLL_PIN by GUP slow and by GUP-fast, gup_test
+ * PIN_LONGTERM_TEST_START; a FOLL_GET reference by vmsplice(2) into a
+ * pipe), a round fills the range (one word per page), holds page 5, asks
+ * MADV_COLLAPSE to collapse the range, then writes a new word to page 5
+ * through the mapping and reads the page the way the holder does
+ * (PIN_LONGTERM_TEST_READ, read(2) of the pipe): it must read that word.
+ * Then it lets go, and the range must collapse (MADV_COLLAPSE succeeds and
+ * smaps shows the PMD mapping: AnonHugePages, ShmemPmdMapped) with every
+ * page's word intact: that shows the collapse attempted with the page held
+ * could have happened. A case counts as exercised only then, and only if
+ * the range was not PMD-mapped before the held attempt.
+ *
+ * No window: the reference is held across the whole collapse, so there is
+ * nothing to widen; the race a window could force (a pin taken between
+ * the collapse's scan and its isolation, with mmap_lock dropped to
+ * allocate the THP) is not tested here.
+ *
+ * On a correct kernel the held attempt fails (EAGAIN: the collapse's
+ * is_refcount_suitable() sees the extra reference) and the range stays as
+ * it was; a collapse that went ahead would leave the holder with a page
+ * the process no longer maps.
+ *
+ * Invariant: a pinned (or GUP-referenced) page stays the page the process
+ * maps until it is let go: what the holder reads is what the process
+ * wrote.
+ * SKIP: no THP support (/sys/kernel/mm/transparent_hugepage), or a case
+ * whose range never collapsed once let go.
+ * Mutant: 211-collapse-ignores-pins.patch (anonymous: small pages and the
+ * PTE-mapped THP).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "pin_lib.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+enum mem { MEM_SMALL, MEM_PTE_THP, MEM_SHMEM, NR_MEM };
+enum hold { HOLD_PIN_SLOW, HOLD_PIN_FAST, HOLD_VMSPLICE, NR_HOLD };
+
+static const char *const mem_name[NR_MEM] = { "anon", "pte_thp", "shmem" };
+static const char *const hold_name[NR_HOLD] = {
+	"pin_user_pages", "pin_user_pages_fast", "vmsplice"
+};
+
+#define HELD_PAGE 5
+
+static struct regress r;
+static size_t psize;
+static bool thp_always;
+static unsigned long exercised[NR_MEM][NR_HOLD], attempts;
+
+struct range {
+	char *map;		/* THP_SIZE, 2 MiB aligned */
+	int fd;
+};
+
+/* The kB of smaps field @field ("AnonHugePages:") of the VMA holding @a. */
+static unsigned long smaps_kb(const void *a, const char *field)
+{
+	unsigned long addr = (unsigned long)a, start, end, kb = 0;
+	size_t flen = strlen(field);
+	char line[256];
+	bool in = false;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = addr >= start && addr < end;
+			continue;
+		}
+		if (in && !strncmp(line, field, flen)) {
+			sscanf(line + flen, "%lu", &kb);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+static bool pmd_mapped(enum mem m, const struct range *rg)
+{
+	return smaps_kb(rg->map, m == MEM_SHMEM ? "ShmemPmdMapped:" :
+			"AnonHugePages:") >= THP_SIZE >> 10;
+}
+
+static char *map_aligned(int fd)
+{
+	char *res, *a;
+
+	res = mmap(NULL, 2 * THP_SIZE, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return NULL;
+	a = (char *)(((unsigned long)res + THP_SIZE - 1) & ~(THP_SIZE - 1));
+	munmap(res, 2 * THP_SIZE);
+	if (fd >= 0)
+		res = mmap(a, THP_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_FIXED, fd, 0);
+	else
+		res = mmap(a, THP_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return res == MAP_FAILED ? NULL : res;
+}
+
+static void fill(const struct range *rg, uint64_t base)
+{
+	size_t i;
+
+	for (i = 0; i < THP_SIZE / psize; i++)
+		put_word(rg->map + i * psize, base + i);
+}
+
+/* A 2 MiB range of @m, filled, not PMD-mapped; 0 or -errno. */
+static int range_get(enum mem m, struct range *rg, uint64_t base)
+{
+	rg->fd = -1;
+	rg->map = NULL;
+	switch (m) {
+	case MEM_SMALL:
+		rg->map = map_aligned(-1);
+		if (!rg->map)
+			return -errno;
+		/* MADV_COLLAPSE refuses VM_NOHUGEPAGE: lift it once filled. */
+		if (thp_always && madvise(rg->map, THP_SIZE, MADV_NOHUGEPAGE))
+			return -errno;
+		fill(rg, base);
+		if (thp_always && madvise(rg->map, THP_SIZE, MADV_HUGEPAGE))
+			return -errno;
+		break;
+	case MEM_PTE_THP:
+		rg->map = thp_alloc();
+		if (!rg->map)
+			return -ENOMEM;
+		/* Split the PMD mapping (not the folio) and merge back. */
+		if (mprotect(rg->map + psize, psize, PROT_READ) ||
+		    mprotect(rg->map + psize, psize, PROT_READ | PROT_WRITE))
+			return -errno;
+		fill(rg, base);
+		break;
+	case MEM_SHMEM:
+		rg->fd = memfd_create("collapse_vs_pin", 0);
+		if (rg->fd < 0 || ftruncate(rg->fd, THP_SIZE))
+			return -errno;
+		rg->map = map_aligned(rg->fd);
+		if (!rg->map)
+			return -errno;
+		fill(rg, base);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return pmd_mapped(m, rg) ? -EEXIST : 0;
+}
+
+static void range_put(struct range *rg)
+{
+	if (rg->map)
+		munmap(rg->map, THP_SIZE);
+	if (rg->fd >= 0)
+		close(rg->fd);
+}
+
+/* MADV_COLLAPSE, retried on EAGAIN a few times: 0 or -errno. */
+static int collapse(const struct range *rg, int tries)
+{
+	int ret = 0, i;
+
+	for (i = 0; i < tries; i++) {
+		ret = madvise(rg->map, THP_SIZE, MADV_COLLAPSE) ? -errno : 0;
+		if (ret != -EAGAIN)
+			break;
+		usleep(2000);
+	}
+	return ret;
+}
+
+static void round_one(enum mem m, enum hold h, uint64_t base)
+{
+	char *page, *buf = malloc(psize);
+	int fds[2] = { -1, -1 }, ret, held_ret, i;
+	struct range rg;
+	bool held_pmd;
+	uint64_t v = base + 0x100000, seen, w;
+
+	if (!buf)
+		ksft_exit_fail_msg("malloc\n");
+	ret = range_get(m, &rg, base);
+	if (ret) {
+		ksft_print_msg("%s/%s: no range to collapse: %s\n", mem_name[m],
+			       hold_name[h], strerror(-ret));
+		goto out;
+	}
+	page = rg.map + HELD_PAGE * psize;
+	if (h == HOLD_VMSPLICE) {
+		struct iovec iov = { page, psize };
+
+		if (pipe(fds) || vmsplice(fds[1], &iov, 1, 0) != (ssize_t)psize)
+			ksft_exit_fail_msg("vmsplice: %s\n", strerror(errno));
+	} else {
+		ret = pin_start(page, psize, PIN_WRITE |
+				(h == HOLD_PIN_FAST ? PIN_FAST : PIN_SLOW));
+		if (ret)
+			ksft_exit_fail_msg("PIN_LONGTERM_TEST_START (%s %s): %s\n",
+					   mem_name[m], hold_name[h],
+					   strerror(-ret));
+	}
+	attempts++;
+	held_ret = madvise(rg.map, THP_SIZE, MADV_COLLAPSE) ? -errno : 0;
+	held_pmd = pmd_mapped(m, &rg);
+	put_word(page, v);
+	if (h == HOLD_VMSPLICE) {
+		if (read(fds[0], buf, psize) != (ssize_t)psize)
+			ksft_exit_fail_msg("read: %s\n", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+	} else {
+		ret = pin_read(buf);
+		pin_stop();
+		if (ret)
+			ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
+					   strerror(-ret));
+	}
+	seen = *(uint64_t *)buf;
+	if (seen != v) {
+		regress_violation(&r, "%s page held by %s: the holder reads %#llx, the process wrote %#llx after MADV_COLLAPSE (%s, range %sPMD-mapped): the collapse replaced the held page",
+				  mem_name[m], hold_name[h],
+				  (unsigned long long)seen,
+				  (unsigned long long)v,
+				  held_ret ? strerror(-held_ret) : "succeeded",
+				  held_pmd ? "" : "not ");
+		goto out_put;
+	}
+	if (held_pmd) {
+		ksft_print_msg("%s/%s: collapsed with the page held, holder still sees the process's writes\n",
+			       mem_name[m], hold_name[h]);
+		goto out_put;
+	}
+	/* Let go: now the range must collapse, contents intact. */
+	ret = collapse(&rg, 10);
+	if (ret || !pmd_mapped(m, &rg)) {
+		ksft_print_msg("%s/%s: the range does not collapse once let go (%s)\n",
+			       mem_name[m], hold_name[h],
+			       ret ? strerror(-ret) : "not PMD-mapped");
+		goto out_put;
+	}
+	for (i = 0; i < (int)(THP_SIZE / psize); i++) {
+		w = get_word(rg.map + i * psize);
+		if (w != (i == HELD_PAGE ? v : base + i)) {
+			regress_violation(&r, "%s/%s: page %d reads %#llx after the collapse, expected %#llx",
+					  mem_name[m], hold_name[h], i,
+					  (unsigned long long)w,
+					  (unsigned long long)(i == HELD_PAGE ?
+							       v : base + i));
+			goto out_put;
+		}
+	}
+	exercised[m][h]++;
+	regress_exercised(&r, 1);
+	if (attempts <= NR_MEM * NR_HOLD)
+		ksft_print_msg("%s/%s: held: MADV_COLLAPSE %s; let go: collapsed\n",
+			       mem_name[m], hold_name[h],
+			       held_ret ? strerror(-held_ret) : "succeeded");
+out_put:
+	range_put(&rg);
+out:
+	free(buf);
+}
+
+int main(void)
+{
+	char missing[512] = "", enabled[128] = "";
+	uint64_t base = 0x10000000;
+	int m, h, n;
+
+	pin_init(&r, "collapse_vs_pin", 30);
+	regress_exercise_own(&r, "collapses attempted with a page of the range held");
+	if (mmrace_read("/sys/kernel/mm/transparent_hugepage/enabled",
+			enabled, sizeof(enabled)) <= 0)
+		ksft_exit_skip("no /sys/kernel/mm/transparent_hugepage (CONFIG_TRANSPARENT_HUGEPAGE)\n");
+	thp_always = strstr(enabled, "[always]");
+	psize = sysconf(_SC_PAGESIZE);
+	for (n = 0; n < 3 && regress_running(&r); n++)
+		for (m = 0; m < NR_MEM && regress_running(&r); m++)
+			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
+				round_one(m, h, base);
+				base += 0x1000;
+			}
+	for (m = 0; m < NR_MEM; m++)
+		for (h = 0; h < NR_HOLD; h++) {
+			ksft_print_msg("%s held by %s: exercised %lu times\n",
+				       mem_name[m], hold_name[h],
+				       exercised[m][h]);
+			if (!exercised[m][h])
+				snprintf(missing + strlen(missing),
+					 sizeof(missing) - strlen(missing),
+					 " %s/%s", mem_name[m], hold_name[h]);
+		}
+	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
+		       r.exercised, r.exercise);
+	pin_finish(&r, "collapse leaves held pages alone", missing);
+}
