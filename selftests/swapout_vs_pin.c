@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Class 2 on swap-out: reclaim (MADV_PAGEOUT) of a pinned anonymous page.
+ *
+ * The test swaps to a zram device of its own (hot_add, a swap header
+ * written by hand, swapon(2)), removed at the end. For each way of pinning
+ * (a writable long-term FOLL_PIN by GUP slow and by GUP-fast, gup_test
+ * PIN_LONGTERM_TEST_START) a round runs three cases on a private anonymous
+ * page:
+ *
+ * plain     pin the page, MADV_PAGEOUT it, write a new word through the
+ *           mapping: the pin must read it.
+ * fork      the same with a fork() (the child exits at once) between the
+ *           MADV_PAGEOUT and the write: a swap PTE copied by fork() loses
+ *           its exclusive marker, so a pinned page that was unmapped would
+ *           be copied at the parent's write.
+ * swapcache the page is first swapped out unpinned, read back into the
+ *           swap cache (MADV_WILLNEED) and mapped by a read; then as fork:
+ *           a page already in the swap cache skips reclaim's
+ *           folio_maybe_dma_pinned() test, only try_to_unmap_one()'s
+ *           back-off keeps it mapped.
+ *
+ * After each case the pin is let go, and MADV_PAGEOUT must then swap the
+ * page out (pagemap: swapped) and a read must bring back the last word
+ * written: that shows the MADV_PAGEOUT with the pin held could have
+ * swapped it. A case counts as exercised only then (for swapcache, only
+ * if its first, unpinned swap-out happened too).
+ *
+ * No window: the pin is held across the whole reclaim, so there is
+ * nothing to widen; reclaim racing a pin being taken (GUP-fast against
+ * try_to_unmap_one()'s clear-PTE-then-check) is not tested here.
+ *
+ * Invariant: a pinned page stays the page the process maps until it is
+ * unpinned: the pin reads what the process wrote.
+ * SKIP: no zram or no swap (CONFIG_ZRAM, CONFIG_SWAP), or a case whose
+ * page never swapped out once let go.
+ * Mutant: 212-swapout-unmaps-pinned-page.patch.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "mmrace_lib.h"
+#include "pin_lib.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+#define SWAP_SIZE	(64UL << 20)
+
+enum cas { C_PLAIN, C_FORK, C_SWAPCACHE, NR_CASES };
+enum hold { HOLD_PIN_SLOW, HOLD_PIN_FAST, NR_HOLD };
+
+static const char *const case_name[NR_CASES] = {
+	"plain", "fork", "swapcache"
+};
+static const char *const hold_name[NR_HOLD] = {
+	"pin_user_pages", "pin_user_pages_fast"
+};
+
+static struct regress r;
+static size_t psize;
+static int pagemap_fd = -1, zram_id = -1;
+static char swap_dev[32];
+static bool swap_on;
+static unsigned long exercised[NR_CASES][NR_HOLD], swapped_held;
+
+static int zram_add(size_t len)
+{
+	char buf[64], path[64];
+	int id;
+
+	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
+		return -1;
+	id = atoi(buf);
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
+	snprintf(buf, sizeof(buf), "%zu", len);
+	if (mmrace_write(path, buf))
+		return -1;
+	return id;
+}
+
+static void swap_teardown(void)
+{
+	char buf[16];
+
+	if (swap_on)
+		syscall(SYS_swapoff, swap_dev);
+	swap_on = false;
+	if (zram_id >= 0) {
+		snprintf(buf, sizeof(buf), "%d", zram_id);
+		mmrace_write("/sys/class/zram-control/hot_remove", buf);
+	}
+	zram_id = -1;
+}
+
+/* Swap on a fresh zram device; 0, or a reason to skip. */
+static const char *swap_setup(void)
+{
+	char *hdr = calloc(1, psize);
+	uint32_t *info = (uint32_t *)(hdr + 1024);
+	int fd;
+
+	zram_id = zram_add(SWAP_SIZE);
+	if (zram_id < 0 || !hdr)
+		return "no zram device (CONFIG_ZRAM, zram-control)";
+	snprintf(swap_dev, sizeof(swap_dev), "/dev/zram%d", zram_id);
+	info[0] = 1;				/* version */
+	info[1] = SWAP_SIZE / psize - 1;	/* last_page */
+	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
+	fd = open(swap_dev, O_WRONLY);
+	if (fd < 0 || pwrite(fd, hdr, psize, 0) != (ssize_t)psize) {
+		free(hdr);
+		return "cannot write the swap header to the zram device";
+	}
+	close(fd);
+	free(hdr);
+	if (syscall(SYS_swapon, swap_dev, 0))
+		return errno == ENOSYS ? "no swap (CONFIG_SWAP)" :
+			"swapon of the zram device failed";
+	swap_on = true;
+	return NULL;
+}
+
+/* Whether the page at @p is swapped out (pagemap bit 62). */
+static bool swapped(const char *p)
+{
+	uint64_t e = 0;
+
+	if (pread(pagemap_fd, &e, sizeof(e),
+		  (unsigned long)p / psize * sizeof(e)) != sizeof(e))
+		ksft_exit_fail_msg("pagemap: %s\n", strerror(errno));
+	return e >> 62 & 1;
+}
+
+/* MADV_PAGEOUT, retried (LRU batches): whether the page swapped out. */
+static bool page_out(char *p)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		if (madvise(p, psize, MADV_PAGEOUT))
+			ksft_exit_fail_msg("MADV_PAGEOUT: %s\n", strerror(errno));
+		if (swapped(p))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static uint64_t pinned_word(void)
+{
+	static char *buf;
+	int ret;
+
+	if (!buf)
+		buf = malloc(psize);
+	ret = buf ? pin_read(buf) : -ENOMEM;
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
+				   strerror(-ret));
+	return *(uint64_t *)buf;
+}
+
+static void round_one(enum cas c, enum hold h, uint64_t v)
+{
+	bool pre = true, held_out;
+	int ret, status;
+	uint64_t seen;
+	char *page;
+	pid_t pid;
+
+	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	put_word(page, v);
+	if (c == C_SWAPCACHE) {
+		/* Out, back into the swap cache, mapped by a read fault. */
+		pre = page_out(page);
+		madvise(page, psize, MADV_WILLNEED);
+		usleep(1000);
+		if (get_word(page) != v)
+			regress_violation(&r, "swapcache/%s: the page read %#llx back from swap, %#llx was written",
+					  hold_name[h],
+					  (unsigned long long)get_word(page),
+					  (unsigned long long)v);
+	}
+	ret = pin_start(page, psize, PIN_WRITE |
+			(h == HOLD_PIN_FAST ? PIN_FAST : PIN_SLOW));
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START (%s): %s\n",
+				   hold_name[h], strerror(-ret));
+	madvise(page, psize, MADV_PAGEOUT);
+	held_out = swapped(page);
+	swapped_held += held_out;
+	if (c != C_PLAIN) {
+		pid = fork();
+		if (pid < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+		if (!pid)
+			_exit(0);
+		waitpid(pid, &status, 0);
+	}
+	put_word(page, v + 1);
+	seen = pinned_word();
+	pin_stop();
+	if (seen != v + 1) {
+		regress_violation(&r, "%s/%s: the pin reads %#llx, the process wrote %#llx (the pinned page was %sswapped out by MADV_PAGEOUT): the process no longer maps the pinned page",
+				  case_name[c], hold_name[h],
+				  (unsigned long long)seen,
+				  (unsigned long long)(v + 1),
+				  held_out ? "" : "not ");
+		goto out;
+	}
+	/* Let go: now the page must swap out, and come back intact. */
+	if (!page_out(page)) {
+		ksft_print_msg("%s/%s: the page does not swap out once let go\n",
+			       case_name[c], hold_name[h]);
+		goto out;
+	}
+	if (get_word(page) != v + 1) {
+		regress_violation(&r, "%s/%s: the page read %#llx back from swap, %#llx was written",
+				  case_name[c], hold_name[h],
+				  (unsigned long long)get_word(page),
+				  (unsigned long long)(v + 1));
+		goto out;
+	}
+	if (pre) {
+		exercised[c][h]++;
+		regress_exercised(&r, 1);
+	}
+out:
+	munmap(page, psize);
+}
+
+int main(void)
+{
+	char missing[512] = "";
+	const char *why;
+	uint64_t v = 0x5000;
+	int c, h, n;
+
+	pin_init(&r, "swapout_vs_pin", 30);
+	regress_exercise_own(&r, "swap-outs attempted on a pinned page");
+	psize = sysconf(_SC_PAGESIZE);
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pagemap_fd < 0)
+		ksft_exit_skip("no /proc/self/pagemap\n");
+	why = swap_setup();
+	if (why) {
+		swap_teardown();
+		ksft_exit_skip("%s\n", why);
+	}
+	for (n = 0; n < 3 && regress_running(&r); n++)
+		for (c = 0; c < NR_CASES && regress_running(&r); c++)
+			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
+				round_one(c, h, v);
+				v += 0x10;
+			}
+	swap_teardown();
+	for (c = 0; c < NR_CASES; c++)
+		for (h = 0; h < NR_HOLD; h++) {
+			ksft_print_msg("%s/%s: exercised %lu times\n",
+				       case_name[c], hold_name[h],
+				       exercised[c][h]);
+			if (!exercised[c][h])
+				snprintf(missing + strlen(missing),
+					 sizeof(missing) - strlen(missing),
+					 " %s/%s", case_name[c], hold_name[h]);
+		}
+	ksft_print_msg("pinned pages swapped out by MADV_PAGEOUT: %lu\n",
+		       swapped_held);
+	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
+		       r.exercised, r.exercise);
+	pin_finish(&r, "swap-out leaves pinned pages mapped", missing);
+}
