@@ -94,7 +94,8 @@ static unsigned long smaps_kb(const void *a, const char *field)
 			continue;
 		}
 		if (in && !strncmp(line, field, flen)) {
-			sscanf(line + flen, "%lu", &kb);
+			if (sscanf(line + flen, "%lu", &kb) != 1)
+				kb = 0;
 			break;
 		}
 	}

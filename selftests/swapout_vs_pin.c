@@ -126,8 +126,7 @@ static const char *swap_setup(void)
 	close(fd);
 	free(hdr);
 	if (syscall(SYS_swapon, swap_dev, 0))
-		return errno == ENOSYS ? "no swap (CONFIG_SWAP)" :
-			"swapon of the zram device failed";
+		return "swapon of the zram device failed (CONFIG_SWAP)";
 	swap_on = true;
 	return NULL;
 }
@@ -174,6 +173,7 @@ static uint64_t pinned_word(void)
 
 static void round_one(enum cas c, enum hold h, uint64_t v)
 {
+	static const char *const how[] = { "left mapped", "swapped out" };
 	bool pre = true, held_out;
 	int ret, status;
 	uint64_t seen;
@@ -216,11 +216,10 @@ static void round_one(enum cas c, enum hold h, uint64_t v)
 	seen = pinned_word();
 	pin_stop();
 	if (seen != v + 1) {
-		regress_violation(&r, "%s/%s: the pin reads %#llx, the process wrote %#llx (the pinned page was %sswapped out by MADV_PAGEOUT): the process no longer maps the pinned page",
+		regress_violation(&r, "%s/%s: the pin reads %#llx, the process wrote %#llx (MADV_PAGEOUT %s the pinned page): the process no longer maps the pinned page",
 				  case_name[c], hold_name[h],
 				  (unsigned long long)seen,
-				  (unsigned long long)(v + 1),
-				  held_out ? "" : "not ");
+				  (unsigned long long)(v + 1), how[held_out]);
 		goto out;
 	}
 	/* Let go: now the page must swap out, and come back intact. */
