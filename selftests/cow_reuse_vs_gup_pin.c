@@ -22,7 +22,7 @@
  * other GUP reference held (each completed round is one, by its protocol);
  * else SKIP.
  *
- * Not covered: swap-out of a pinned page (the test guest has no swap).
+ * Swap-out of a pinned page: swapout_vs_pin (on a zram swap of its own).
  * Mutant: 003-cow-reuse-on-mapcount.patch.
  */
 #define _GNU_SOURCE
