@@ -9,8 +9,9 @@
 # bar: any splat in the kernel log fails the test it happened in. Prints KTAP
 # and "N passed, N failed, N skipped" with the numbers the issue asks for
 # (writes fuzzed, unload cycles, reports found). The tests that need
-# single-threaded TCG (mmrace_unload_armed, mmrace_control_fire: see
-# Documentation/testing.rst) run in a guest of their own, as in make check.
+# single-threaded TCG (mmrace_unload_armed, mmrace_control_fire,
+# mmrace_control_atomic: see Documentation/testing.rst) run in a guest of
+# their own, as in make check.
 set -eu
 . "$(dirname "$0")/env.sh"
 build=$MMRACE_TOP/build
@@ -42,7 +43,7 @@ guest() { # NAME OUTDIR APPEND [TCG_THREAD]
 
 echo "TAP version 13"
 echo "# debug kernel: $(basename "$kdir")"
-st_tests=(mmrace_unload_armed mmrace_control_fire)
+st_tests=(mmrace_unload_armed mmrace_control_fire mmrace_control_atomic)
 detectors="watchdog_thresh=1 mmrace_hung_task_secs=10"
 cp -r "$build/payload" "$out/main/payload"
 grep -vxF -e mmrace_lockdown "${st_tests[@]/#/-e}" "$build/payload/tests" \

@@ -172,8 +172,9 @@ impl AttrOps for File {
             },
             Kind::WaitTimeoutUs => writeln!(out, "{}", c.wait_timeout_us),
             Kind::Phase => {
+                let selected = w.selected_phases(&c);
                 for (i, p) in w.desc.phases.iter().enumerate() {
-                    let (l, r) = if c.phases & (1 << i) != 0 {
+                    let (l, r) = if selected & (1 << i) != 0 {
                         ("[", "]")
                     } else {
                         ("", "")
@@ -323,7 +324,9 @@ impl AttrOps for File {
                 for name in s.split(',') {
                     match w.desc.phases.iter().position(|p| p.name == name) {
                         Some(i) => mask |= 1 << i,
-                        None if name == "all" => mask = u32::MAX,
+                        // Every phase, each needing its sites (unlike
+                        // the default, which arms those present).
+                        None if name == "all" => mask = w.all_phases(),
                         None => {
                             return reject(why, format_args!("no phase '{name}' in {}", w.name()))
                         }

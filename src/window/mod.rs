@@ -301,18 +301,45 @@ impl Window {
     }
 
     /// All of the window's phases, as a bit mask.
-    fn all_phases(&self) -> u32 {
+    pub(crate) fn all_phases(&self) -> u32 {
         (1u32 << self.desc.phases.len()) - 1
     }
 
-    /// Whether every probe site of every phase is in this kernel: what
-    /// arming with the default phases (all of them) needs.
+    /// The phases whose probe sites are all in this kernel, as a bit mask:
+    /// what the default selection (`all`) arms. Sites are resolved at load
+    /// time, so this does not change while the module is loaded. (A
+    /// debug kernel may inline a caller a phase filters on, such as
+    /// `find_get_entry()`.)
+    fn present_phases(&self) -> u32 {
+        let mut mask = 0;
+        for (i, phase) in self.desc.phases.iter().enumerate() {
+            if phase
+                .sites
+                .iter()
+                .all(|site| site.missing_symbol().is_none())
+            {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// The phases `s` selects: the default (`u32::MAX`, never written by
+    /// a user) means those this kernel has; a written selection (a name,
+    /// a list or `all`) means exactly those, so that arming one whose
+    /// site is missing fails and says why.
+    pub(crate) fn selected_phases(&self, s: &Settings) -> u32 {
+        if s.phases == u32::MAX {
+            self.present_phases()
+        } else {
+            s.phases & self.all_phases()
+        }
+    }
+
+    /// Whether arming with the default phases can succeed: some phase has
+    /// all of its probe sites in this kernel.
     pub(crate) fn sites_present(&self) -> bool {
-        self.desc
-            .phases
-            .iter()
-            .flat_map(|phase| phase.sites.iter())
-            .all(|site| site.missing_symbol().is_none())
+        self.present_phases() != 0
     }
 
     /// How many more windows may open; -1: unlimited.
@@ -660,7 +687,7 @@ impl State {
     /// The phases whose probes `s` needs registered for window `w`.
     fn wanted(w: &Window, s: &Settings) -> u32 {
         if s.armed {
-            s.phases & w.all_phases()
+            w.selected_phases(s)
         } else {
             0
         }
