@@ -2,6 +2,9 @@
 /*
  * Helpers shared by mmrace's kselftests.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mmrace_lib.h"
@@ -238,4 +245,147 @@ int mmrace_report_checks(const char *report)
 		if (kind == MMRACE_REPORT_OK || kind == MMRACE_REPORT_NOT_OK)
 			n++;
 	return n;
+}
+
+#define ADVERSARY_DIR MMRACE_DEBUGFS "/adversary"
+/* How long one wait blocks, in ms: how late the helper sees its stop. */
+#define ADVERSARY_WAIT_MS "200"
+#ifndef MPOL_MF_MOVE_ALL
+#define MPOL_MF_MOVE_ALL 4
+#endif
+
+static unsigned long long adversary_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int adversary_nodes(void)
+{
+	char path[64];
+	int n = 0;
+
+	while (n < 64) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d",
+			 n);
+		if (access(path, F_OK))
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* Moves the page at @addr of process @pid to the next node; 0 or -errno. */
+static int adversary_migrate(int pid, unsigned long addr, int nodes)
+{
+	void *page = (void *)addr;
+	int status = -1, node;
+
+	if (syscall(SYS_move_pages, pid, 1, &page, NULL, &status, 0) < 0)
+		return -errno;
+	if (status < 0)
+		return status;
+	node = (status + 1) % nodes;
+	if (syscall(SYS_move_pages, pid, 1, &page, &node, &status,
+		    MPOL_MF_MOVE_ALL) < 0)
+		return -errno;
+	if (status < 0)
+		return status;
+	return status == node ? 0 : -EAGAIN;
+}
+
+/* Does one job line "SEQ WINDOW OP PID ADDR PFN WAKE_NS"; its RC. */
+static void adversary_job(const char *line, struct mmrace_adversary_counts *c,
+			  int nodes)
+{
+	unsigned long long seq, addr, pfn, wake_ns, t;
+	char window[64], op[16], done[64];
+	int pid, rc;
+
+	if (sscanf(line, "%llu %63s %15s %d %llx %llx %llu", &seq, window, op,
+		   &pid, &addr, &pfn, &wake_ns) != 7)
+		return;
+	c->jobs++;
+	c->wake_ns_sum += wake_ns;
+	if (wake_ns > c->wake_ns_max)
+		c->wake_ns_max = wake_ns;
+	t = adversary_now_ns();
+	rc = strcmp(op, "migrate") ? -EOPNOTSUPP :
+	     adversary_migrate(pid, addr, nodes);
+	t = adversary_now_ns() - t;
+	c->op_ns_sum += t;
+	if (t > c->op_ns_max)
+		c->op_ns_max = t;
+	if (rc) {
+		c->failed++;
+		c->last_error = -rc;
+	} else {
+		c->moved++;
+	}
+	snprintf(done, sizeof(done), "done %llu %d", seq, rc);
+	mmrace_write(ADVERSARY_DIR "/job", done);
+}
+
+static void adversary_loop(struct mmrace_adversary *a)
+{
+	char buf[4096], *line, *save;
+	int nodes = adversary_nodes(), ret;
+
+	while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
+		ret = mmrace_write(ADVERSARY_DIR "/wait", ADVERSARY_WAIT_MS);
+		if (ret == -EAGAIN || ret == -EINTR) {
+			a->counts->timeouts++;
+			continue;
+		}
+		if (ret)
+			break;
+		/* A fresh open: reads show the snapshot taken at open. */
+		if (mmrace_read(ADVERSARY_DIR "/job", buf, sizeof(buf)) < 0)
+			break;
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			adversary_job(line, a->counts, nodes);
+	}
+}
+
+int mmrace_adversary_start(struct mmrace_adversary *a, int cpu)
+{
+	void *shared;
+	cpu_set_t set;
+
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return -errno;
+	memset(shared, 0, 4096);
+	a->counts = shared;
+	a->stop = (int *)((char *)shared + 2048);
+	a->pid = fork();
+	if (a->pid < 0) {
+		a->pid = 0;
+		return -errno;
+	}
+	if (a->pid == 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		adversary_loop(a);
+		_exit(0);
+	}
+	return 0;
+}
+
+int mmrace_adversary_stop(struct mmrace_adversary *a)
+{
+	int status;
+
+	if (!a->pid)
+		return 0;
+	__atomic_store_n(a->stop, 1, __ATOMIC_RELEASE);
+	if (waitpid(a->pid, &status, 0) < 0)
+		return -errno;
+	a->pid = 0;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
 }

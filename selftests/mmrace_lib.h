@@ -75,4 +75,31 @@ enum mmrace_report_line mmrace_report_next(const char **pos, char *line,
 /* The number of checks ("ok" and "not ok" lines) in a report. */
 int mmrace_report_checks(const char *report);
 
+/*
+ * The adversary helper (Documentation/windows.rst, "Adversaries"): a child
+ * process that waits on adversary/wait, reads the job from adversary/job,
+ * performs it (migrate: move_pages(2) of the job's page to another node)
+ * and writes "done SEQ RC", until stopped. Its counters are shared.
+ */
+struct mmrace_adversary_counts {
+	unsigned long jobs;		/* jobs taken */
+	unsigned long moved;		/* migrations that moved the page */
+	unsigned long failed;		/* jobs done with an error */
+	unsigned long timeouts;		/* waits that found no job */
+	int last_error;			/* errno of the last failed job */
+	unsigned long long wake_ns_sum, wake_ns_max;	/* post to take */
+	unsigned long long op_ns_sum, op_ns_max;	/* move_pages(2) */
+};
+
+struct mmrace_adversary {
+	pid_t pid;			/* the helper, 0 if not running */
+	struct mmrace_adversary_counts *counts;	/* shared with it */
+	int *stop;			/* shared: set to stop it */
+};
+
+/* Forks the helper, pinned to @cpu; 0 or -errno. */
+int mmrace_adversary_start(struct mmrace_adversary *a, int cpu);
+/* Stops it (within one wait's timeout) and reaps it; 0 or -errno. */
+int mmrace_adversary_stop(struct mmrace_adversary *a);
+
 #endif /* MMRACE_LIB_H */

@@ -57,6 +57,18 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		{ "max_delay_ns", offsetof(struct mmrace_stats, max_delay_ns) },
 		{ "waiters_queued",
 		  offsetof(struct mmrace_stats, waiters_queued) },
+		{ "adversary_posted",
+		  offsetof(struct mmrace_stats, adversary_posted) },
+		{ "adversary_started",
+		  offsetof(struct mmrace_stats, adversary_started) },
+		{ "adversary_inside",
+		  offsetof(struct mmrace_stats, adversary_inside) },
+		{ "adversary_after",
+		  offsetof(struct mmrace_stats, adversary_after) },
+		{ "adversary_failed",
+		  offsetof(struct mmrace_stats, adversary_failed) },
+		{ "adversary_last_error",
+		  offsetof(struct mmrace_stats, adversary_last_error) },
 	};
 	char path[256], buf[1024], *line, *save;
 	unsigned long long v;

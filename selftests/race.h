@@ -25,6 +25,12 @@ struct mmrace_stats {
 	uint64_t total_delay_ns;
 	uint64_t max_delay_ns;
 	uint64_t waiters_queued;	/* PG_waiters clear -> set in a window */
+	uint64_t adversary_posted;	/* adversary jobs posted */
+	uint64_t adversary_started;	/* ... taken by the helper */
+	uint64_t adversary_inside;	/* ... done while the window held */
+	uint64_t adversary_after;	/* ... done after it closed */
+	uint64_t adversary_failed;	/* ... failed (or had no target) */
+	uint64_t adversary_last_error;	/* errno of the last failure */
 };
 
 /* Write a value to windows/<window>/<file>; 0 or -errno. */

@@ -75,6 +75,7 @@ impl Tree {
             window::files::create(&mut windows, control, w)?;
         }
         window::profile::create(&mut root, control)?;
+        window::adversary::create(&mut root)?;
         scenario::create(&mut root)?;
         Ok(Self { _root: root })
     }

@@ -60,6 +60,9 @@ impl Drop for MmRace {
         self.control.shutdown_begin();
         drop(self.tree.take());
         self.control.disarm_all();
+        // No handler can post a job any more: cancel them, and wait for a
+        // queued wake-up to have run.
+        window::adversary::shutdown();
         pr_info!("unloading\n");
     }
 }

@@ -16,3 +16,4 @@ pub(crate) mod probe;
 pub(crate) mod sites;
 pub(crate) mod sync;
 pub(crate) mod thread;
+pub(crate) mod wake;

@@ -237,6 +237,23 @@ int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
 void mmrace_usleep(unsigned long usecs);
 
 /*
+ * deferred_wake.c: one wait queue for process-context waiters, woken from
+ * any context through an irq_work.
+ */
+/* Wake the waiters soon: callable in any context, NMI included. */
+void mmrace_wake_kick(void);
+/* Wake the waiters now: process or irq context, not NMI. */
+void mmrace_wake_all(void);
+/*
+ * Sleep, interruptibly, until @cond(@ctx) is true or @timeout_jiffies
+ * pass: wait_event_interruptible_timeout()'s return value.
+ */
+long mmrace_wake_wait(bool (*cond)(void *ctx), void *ctx,
+		      unsigned long timeout_jiffies);
+/* Wait for a queued kick to have run (before the module text goes). */
+void mmrace_wake_sync(void);
+
+/*
  * The hide_symbols module parameter: comma-separated symbols whose probe
  * sites count as missing from this kernel (a test hook). Never NULL.
  */

@@ -4,7 +4,7 @@
 //! Documentation/debugfs.rst describes each; every rejected write changes
 //! nothing and says why.
 
-use super::{budget::MAX_DELAY_US, find, set_times, Control, Window, ANY};
+use super::{adversary::Op, budget::MAX_DELAY_US, find, set_times, Control, Window, ANY};
 use crate::abstractions::{
     debugfs::{reject, AttrOps, Buffer, Errno, Parent, Why},
     mm,
@@ -28,12 +28,13 @@ pub(crate) enum Kind {
     WaitFor,
     WaitTimeoutUs,
     Phase,
+    Adversary,
     Stats,
     Sites,
 }
 
 /// Name, mode and kind of each file, in directory order.
-const FILES: [(&CStr, u16, Kind); 15] = [
+const FILES: [(&CStr, u16, Kind); 16] = [
     (c_str!("enable"), 0o600, Kind::Enable),
     (c_str!("delay_us"), 0o600, Kind::DelayUs),
     (c_str!("probability"), 0o600, Kind::Probability),
@@ -47,6 +48,7 @@ const FILES: [(&CStr, u16, Kind); 15] = [
     (c_str!("wait_for"), 0o600, Kind::WaitFor),
     (c_str!("wait_timeout_us"), 0o600, Kind::WaitTimeoutUs),
     (c_str!("phase"), 0o600, Kind::Phase),
+    (c_str!("adversary"), 0o600, Kind::Adversary),
     (c_str!("stats"), 0o600, Kind::Stats),
     (c_str!("sites"), 0o400, Kind::Sites),
 ];
@@ -184,6 +186,7 @@ impl AttrOps for File {
                 }
                 writeln!(out)
             }
+            Kind::Adversary => writeln!(out, "{}", c.adversary.name()),
             Kind::Stats => w.stats.show(out),
             Kind::Sites => {
                 for p in w.desc.phases {
@@ -336,6 +339,12 @@ impl AttrOps for File {
                 // before it commits: if one fails, it stays as it was.
                 control.edit(i, why, |c| {
                     c.phases = mask;
+                })
+            }
+            Kind::Adversary => {
+                let op = Op::parse(s, why)?;
+                control.edit(i, why, |c| {
+                    c.adversary = op;
                 })
             }
             Kind::Stats => {

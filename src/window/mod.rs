@@ -21,12 +21,16 @@ use crate::abstractions::{
     sync::Latch,
 };
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+};
 use kernel::{
     prelude::*,
     sync::{lock::mutex::MutexBackend, lock::Guard, new_mutex, Arc, Mutex},
 };
 
+pub(crate) mod adversary;
 pub(crate) mod budget;
 pub(crate) mod files;
 pub(crate) mod profile;
@@ -160,6 +164,8 @@ pub(crate) struct Settings {
     pub(crate) wait_timeout_us: u64,
     /// Bit `i`: phase `i` is selected.
     pub(crate) phases: u32,
+    /// What is done to the window's page each time it opens.
+    pub(crate) adversary: adversary::Op,
 }
 
 /// Words of a [`Settings`] in its [`Latch`].
@@ -182,6 +188,7 @@ impl Settings {
         wait_for: None,
         wait_timeout_us: 10_000,
         phases: u32::MAX,
+        adversary: adversary::Op::None,
     };
 
     const fn to_words(self) -> [u64; SETTINGS_WORDS] {
@@ -198,7 +205,10 @@ impl Settings {
             (self.pid as u32 as u64) | (self.target_pid as u32 as u64) << 32,
             self.probability as u64 | (self.verbose as u64) << 32,
             self.phases as u64 | wait_for << 32,
-            self.armed as u64 | (self.random_delay as u64) << 1 | (self.pid_tree as u64) << 2,
+            self.armed as u64
+                | (self.random_delay as u64) << 1
+                | (self.pid_tree as u64) << 2
+                | self.adversary.code() << 8,
         ]
     }
 
@@ -219,6 +229,7 @@ impl Settings {
             armed: w[8] & 1 != 0,
             random_delay: w[8] & 2 != 0,
             pid_tree: w[8] & 4 != 0,
+            adversary: adversary::Op::from_code((w[8] >> 8) & 0xff),
         }
     }
 }
@@ -245,6 +256,10 @@ pub(crate) struct Window {
     /// Windows open right now, and the pfn of the last one opened.
     open: AtomicU32,
     open_pfn: AtomicU64,
+    /// Windows opened so far: which opening an adversary's job belongs to.
+    open_gen: AtomicU64,
+    /// The adversary's job slot.
+    adversary: adversary::Slot,
     /// The window's random stream (splitmix64): `probability` and random
     /// delays draw from it, so that a seed replays the same choices.
     rng: AtomicU64,
@@ -278,6 +293,8 @@ impl Window {
             last_pfn: AtomicU64::new(ANY),
             open: AtomicU32::new(0),
             open_pfn: AtomicU64::new(ANY),
+            open_gen: AtomicU64::new(0),
+            adversary: adversary::Slot::new(),
             rng: AtomicU64::new(0),
             verbose_epoch: AtomicU64::new(0),
             verbose_count: AtomicU32::new(0),
@@ -444,7 +461,12 @@ impl Window {
             *s = w.arrivals.load(Relaxed);
         }
         self.open_pfn.store(pfn, Relaxed);
-        self.open.fetch_add(1, Relaxed);
+        // `open_gen` before `open` (adversary::done reads them the other
+        // way round).
+        let gen = self.open_gen.fetch_add(1, SeqCst).wrapping_add(1);
+        self.open.fetch_add(1, SeqCst);
+        // The adversary, if any, is woken now; the delay gives it time.
+        adversary::post(self.index, s, pfn, gen);
 
         // With a `target` in the current process, also watch its PTE: a
         // racing unmap changes the PTE before the folio (its TLB-flush IPI
@@ -489,7 +511,7 @@ impl Window {
             udelay_1us();
         }
         let elapsed = now_ns().saturating_sub(start);
-        self.open.fetch_sub(1, Relaxed);
+        self.open.fetch_sub(1, SeqCst);
         let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
         if !waiters(before.flags) && waiters(page.state().flags) {
             self.stats.waiters_queued.fetch_add(1, Relaxed);
@@ -681,6 +703,11 @@ impl State {
                 }
             }
         }
+        // Jobs of windows disarmed or without an adversary now are
+        // cancelled: a late `done` for them is ignored.
+        adversary::cancel(
+            (0..NR_WINDOWS).filter(|&i| !new[i].armed || new[i].adversary == adversary::Op::None),
+        );
         Ok(())
     }
 
@@ -813,6 +840,7 @@ impl Control {
     /// handlers do nothing from now on.
     pub(crate) fn shutdown_begin(&self) {
         SHUTDOWN.store(true, Relaxed);
+        adversary::wake_waiters();
     }
 }
 

@@ -33,6 +33,19 @@ pub(crate) struct Stats {
     pub(crate) total_delay_ns: AtomicU64,
     /// Longest single window, in nanoseconds.
     pub(crate) max_delay_ns: AtomicU64,
+    /// Adversary jobs posted (windows opened with an adversary and no job
+    /// in flight).
+    pub(crate) adversary_posted: AtomicU64,
+    /// Jobs a helper took (`adversary/wait`).
+    pub(crate) adversary_started: AtomicU64,
+    /// Jobs done while the window that posted them was still open.
+    pub(crate) adversary_inside: AtomicU64,
+    /// Jobs done after it closed.
+    pub(crate) adversary_after: AtomicU64,
+    /// Jobs that failed (or could not be posted: no target).
+    pub(crate) adversary_failed: AtomicU64,
+    /// The errno (positive) of the last failure; 0: none.
+    pub(crate) adversary_last_error: AtomicU64,
 }
 
 impl Stats {
@@ -49,10 +62,16 @@ impl Stats {
             rendezvous_timeout: AtomicU64::new(0),
             total_delay_ns: AtomicU64::new(0),
             max_delay_ns: AtomicU64::new(0),
+            adversary_posted: AtomicU64::new(0),
+            adversary_started: AtomicU64::new(0),
+            adversary_inside: AtomicU64::new(0),
+            adversary_after: AtomicU64::new(0),
+            adversary_failed: AtomicU64::new(0),
+            adversary_last_error: AtomicU64::new(0),
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 10] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 16] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -64,6 +83,12 @@ impl Stats {
             ("total_delay_ns", &self.total_delay_ns),
             ("max_delay_ns", &self.max_delay_ns),
             ("waiters_queued", &self.waiters_queued),
+            ("adversary_posted", &self.adversary_posted),
+            ("adversary_started", &self.adversary_started),
+            ("adversary_inside", &self.adversary_inside),
+            ("adversary_after", &self.adversary_after),
+            ("adversary_failed", &self.adversary_failed),
+            ("adversary_last_error", &self.adversary_last_error),
         ]
     }
 

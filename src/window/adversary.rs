@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Adversaries (v0): the other side of a race, performed on the window's
+//! own page while the window holds it.
+//!
+//! A window whose `adversary` setting is not `none` posts a job each time
+//! it opens (at most one in flight per window): the operation, the
+//! window's `target` (process and address of the page) and the pfn it
+//! holds. Posting is a few atomic stores and an `irq_work` kick
+//! ([`wake::kick`]), so it is safe in the window's context (a probe
+//! handler, preemption off, perhaps in an int3 or NMI-like context); the
+//! operation itself never runs there. A helper process waits on
+//! `adversary/wait`, reads the job from `adversary/job`, performs the
+//! operation through the kernel's own user-space interface (`migrate`:
+//! `move_pages(2)`, since `migrate_pages()` is not exported on 6.12), and
+//! reports `done SEQ RC`. The job counts as `adversary_inside` if the
+//! window that posted it is still open, in the same opening, when the
+//! helper reports it done: the whole operation landed inside the window.
+
+use super::{Settings, SHUTDOWN, WINDOWS};
+use crate::abstractions::{
+    context::now_ns,
+    debugfs::{reject, AttrOps, Buffer, Parent, Why},
+    wake,
+};
+use crate::window::files::{parse_max, parse_u64};
+use core::fmt::{self, Write};
+use core::sync::atomic::{
+    fence, AtomicU32, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
+};
+use kernel::{c_str, prelude::*};
+
+/// What an adversary does to the window's page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Nothing: no job is posted.
+    None = 0,
+    /// Move the page to another NUMA node (`move_pages(2)` by the helper).
+    Migrate = 1,
+}
+
+/// Every operation and its name in the `adversary` file.
+const OPS: [(Op, &str); 2] = [(Op::None, "none"), (Op::Migrate, "migrate")];
+
+impl Op {
+    /// Its code in a [`Settings`] word.
+    pub(crate) const fn code(self) -> u64 {
+        self as u64
+    }
+
+    /// The operation of code `code` (unknown codes: none).
+    pub(crate) fn from_code(code: u64) -> Self {
+        OPS.iter()
+            .find(|(op, _)| op.code() == code)
+            .map_or(Op::None, |(op, _)| *op)
+    }
+
+    /// Its name.
+    pub(crate) fn name(self) -> &'static str {
+        OPS.iter()
+            .find(|(op, _)| *op == self)
+            .map_or("?", |(_, name)| name)
+    }
+
+    /// Parses a name written to `adversary`.
+    pub(crate) fn parse(s: &str, why: &mut Why<'_>) -> Result<Self> {
+        match OPS.iter().find(|(_, name)| *name == s) {
+            Some((op, _)) => Ok(*op),
+            None => {
+                reject(why, format_args!("'{s}': write none or migrate"))?;
+                Err(EINVAL)
+            }
+        }
+    }
+}
+
+/// `errno` of a post without a target: `EDESTADDRREQ`.
+const EDESTADDRREQ: u64 = 89;
+
+// A slot's states. Only the posting window moves it from IDLE (through
+// FILLING) to POSTED; only a waiter from POSTED to TAKEN; `done`, disarming
+// and resetting back to IDLE.
+const IDLE: u32 = 0;
+const FILLING: u32 = 1;
+const POSTED: u32 = 2;
+const TAKEN: u32 = 3;
+
+/// The last sequence number given to a job: unique, so that a `done` for
+/// a job that was cancelled never closes a later one.
+static SEQ: AtomicU64 = AtomicU64::new(0);
+/// Bumped when jobs are cancelled (disarm, reset, unload): waiters return.
+static CANCEL: AtomicU64 = AtomicU64::new(0);
+
+/// One window's job slot: at most one job in flight per window.
+pub(crate) struct Slot {
+    state: AtomicU32,
+    seq: AtomicU64,
+    op: AtomicU64,
+    pid: AtomicU64,
+    addr: AtomicU64,
+    pfn: AtomicU64,
+    /// The window's opening (`Window::open_gen`) that posted the job.
+    gen: AtomicU64,
+    posted_ns: AtomicU64,
+    /// Post to take: the helper's wake-up latency.
+    wake_ns: AtomicU64,
+}
+
+impl Slot {
+    /// An idle slot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            state: AtomicU32::new(IDLE),
+            seq: AtomicU64::new(0),
+            op: AtomicU64::new(0),
+            pid: AtomicU64::new(0),
+            addr: AtomicU64::new(0),
+            pfn: AtomicU64::new(0),
+            gen: AtomicU64::new(0),
+            posted_ns: AtomicU64::new(0),
+            wake_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Cancels the job in the slot, if any; returns whether there was one.
+    fn idle(&self) -> bool {
+        self.state.swap(IDLE, SeqCst) != IDLE
+    }
+}
+
+/// Posts window `i`'s job for its opening `gen` on `pfn`, if its settings
+/// `s` ask for an adversary and no job of it is in flight. Any context:
+/// atomics and an `irq_work` kick only.
+pub(super) fn post(i: usize, s: &Settings, pfn: u64, gen: u64) {
+    if s.adversary == Op::None {
+        return;
+    }
+    let w = WINDOWS[i];
+    let st = &w.stats;
+    if s.target_pid < 0 {
+        st.adversary_failed.fetch_add(1, Relaxed);
+        st.adversary_last_error.store(EDESTADDRREQ, Relaxed);
+        return;
+    }
+    let slot = &w.adversary;
+    if slot
+        .state
+        .compare_exchange(IDLE, FILLING, Acquire, Relaxed)
+        .is_err()
+    {
+        return;
+    }
+    slot.seq.store(SEQ.fetch_add(1, Relaxed) + 1, Relaxed);
+    slot.op.store(s.adversary.code(), Relaxed);
+    slot.pid.store(s.target_pid as u64, Relaxed);
+    slot.addr.store(s.target_addr, Relaxed);
+    slot.pfn.store(pfn, Relaxed);
+    slot.gen.store(gen, Relaxed);
+    slot.posted_ns.store(now_ns(), Relaxed);
+    // A cancel meanwhile (the slot set IDLE) drops the job.
+    if slot
+        .state
+        .compare_exchange(FILLING, POSTED, Release, Relaxed)
+        .is_ok()
+    {
+        st.adversary_posted.fetch_add(1, Relaxed);
+        wake::kick();
+    }
+}
+
+/// Takes the oldest posted job, if any: it is now the helper's.
+fn take() -> bool {
+    let mut best: Option<(u64, usize)> = None;
+    for (i, w) in WINDOWS.iter().enumerate() {
+        if w.adversary.state.load(Acquire) == POSTED {
+            let seq = w.adversary.seq.load(Relaxed);
+            match best {
+                Some((b, _)) if b <= seq => {}
+                _ => best = Some((seq, i)),
+            }
+        }
+    }
+    let Some((_, i)) = best else {
+        return false;
+    };
+    let w = WINDOWS[i];
+    let slot = &w.adversary;
+    if slot
+        .state
+        .compare_exchange(POSTED, TAKEN, Acquire, Relaxed)
+        .is_err()
+    {
+        return false;
+    }
+    let posted = slot.posted_ns.load(Relaxed);
+    slot.wake_ns.store(now_ns().saturating_sub(posted), Relaxed);
+    w.stats.adversary_started.fetch_add(1, Relaxed);
+    true
+}
+
+/// Longest a write to `adversary/wait` waits, in milliseconds.
+const MAX_WAIT_MS: u64 = 10_000;
+
+/// Waits, interruptibly, until a job is posted and takes it, or
+/// `timeout_ms` passes (`EAGAIN`), or jobs are cancelled (`EAGAIN`), or a
+/// signal comes (`ERESTARTSYS`). Process context.
+fn wait(timeout_ms: u64) -> Result {
+    let epoch = CANCEL.load(Acquire);
+    let deadline = now_ns().saturating_add(timeout_ms.saturating_mul(1_000_000));
+    loop {
+        let mut took = false;
+        // One tick at a time: the `irq_work` wakes the waiter at once
+        // when the window's CPU has interrupts on; a window with them off
+        // (GUP-fast, a frozen folio under the xarray lock) is seen at the
+        // waiter's next tick instead.
+        let woken = wake::wait_jiffies(1, || {
+            if CANCEL.load(Acquire) != epoch || SHUTDOWN.load(Relaxed) {
+                return true;
+            }
+            took = take();
+            took
+        })?;
+        if took {
+            return Ok(());
+        }
+        if woken || now_ns() >= deadline {
+            return Err(EAGAIN);
+        }
+    }
+}
+
+/// Closes job `seq` with the helper's result `rc` (0 or a negative
+/// errno). A job no longer taken (cancelled, or closed already) is
+/// ignored: counted nowhere.
+fn done(seq: u64, rc: i64) {
+    for w in WINDOWS {
+        let slot = &w.adversary;
+        if slot.state.load(Acquire) != TAKEN || slot.seq.load(Relaxed) != seq {
+            continue;
+        }
+        // `open` before `open_gen`: the window increments them in the
+        // other order, so an opening since the post shows in `open_gen`.
+        let inside = w.open.load(SeqCst) > 0 && w.open_gen.load(SeqCst) == slot.gen.load(Relaxed);
+        if slot
+            .state
+            .compare_exchange(TAKEN, IDLE, SeqCst, Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let st = &w.stats;
+        if rc < 0 {
+            st.adversary_failed.fetch_add(1, Relaxed);
+            st.adversary_last_error.store(rc.unsigned_abs(), Relaxed);
+        } else if inside {
+            st.adversary_inside.fetch_add(1, Relaxed);
+        } else {
+            st.adversary_after.fetch_add(1, Relaxed);
+        }
+        return;
+    }
+}
+
+/// Cancels the jobs of the windows in `which` (indexes in [`WINDOWS`]) and
+/// wakes the waiters if there were any. Process context.
+pub(super) fn cancel(which: impl Iterator<Item = usize>) {
+    let mut any = false;
+    for i in which {
+        any |= WINDOWS[i].adversary.idle();
+    }
+    if any {
+        CANCEL.fetch_add(1, Release);
+        wake::wake_all();
+    }
+}
+
+/// Wakes the waiters, which return at once once [`SHUTDOWN`] is set.
+pub(super) fn wake_waiters() {
+    CANCEL.fetch_add(1, Release);
+    wake::wake_all();
+}
+
+/// At unload, once no handler can post any more: every job cancelled,
+/// every waiter woken, and no wake-up left to run in module text.
+pub(crate) fn shutdown() {
+    cancel(0..WINDOWS.len());
+    wake_waiters();
+    wake::sync();
+}
+
+/// One job, read whole (or not at all, if it changed meanwhile).
+fn job_line(out: &mut impl Write, i: usize) -> Result<bool, fmt::Error> {
+    let slot = &WINDOWS[i].adversary;
+    if slot.state.load(Acquire) != TAKEN {
+        return Ok(false);
+    }
+    let seq = slot.seq.load(Relaxed);
+    let words = [
+        slot.op.load(Relaxed),
+        slot.pid.load(Relaxed),
+        slot.addr.load(Relaxed),
+        slot.pfn.load(Relaxed),
+        slot.wake_ns.load(Relaxed),
+    ];
+    fence(Acquire);
+    if slot.state.load(Relaxed) != TAKEN || slot.seq.load(Relaxed) != seq {
+        return Ok(false);
+    }
+    writeln!(
+        out,
+        "{seq} {} {} {} {:#x} {:#x} {}",
+        WINDOWS[i].name(),
+        Op::from_code(words[0]).name(),
+        words[1],
+        words[2],
+        words[3],
+        words[4]
+    )?;
+    Ok(true)
+}
+
+/// `adversary/wait` and `adversary/job`.
+enum File {
+    Wait,
+    Job,
+}
+
+impl AttrOps for File {
+    fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
+        match self {
+            File::Wait => {
+                let count = |state| {
+                    WINDOWS
+                        .iter()
+                        .filter(|w| w.adversary.state.load(Relaxed) == state)
+                        .count()
+                };
+                writeln!(out, "posted: {}", count(POSTED))?;
+                writeln!(out, "taken: {}", count(TAKEN))
+            }
+            File::Job => {
+                let mut any = false;
+                for i in 0..WINDOWS.len() {
+                    any |= job_line(out, i)?;
+                }
+                if !any {
+                    writeln!(out, "none")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn store(&self, s: &str, why: &mut Why<'_>) -> Result {
+        match self {
+            File::Wait => {
+                let ms = parse_max(s, MAX_WAIT_MS, why)?;
+                if ms == 0 {
+                    return reject(why, format_args!("a timeout of 1 to {MAX_WAIT_MS} ms"));
+                }
+                wait(ms)
+            }
+            File::Job => {
+                let mut words = s.split_ascii_whitespace();
+                let (Some("done"), Some(seq), Some(rc), None) =
+                    (words.next(), words.next(), words.next(), words.next())
+                else {
+                    return reject(why, format_args!("write 'done SEQ RC'"));
+                };
+                let seq = parse_u64(seq, why)?;
+                // RC: 0 or a negative errno, the one signed number here.
+                let rc = match rc.strip_prefix('-') {
+                    Some(e) => -(parse_max(e, 4095, why)? as i64),
+                    None => parse_max(rc, 0, why)? as i64,
+                };
+                done(seq, rc);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates `adversary/` below `parent`.
+pub(crate) fn create(parent: &mut impl Parent) -> Result {
+    let mut dir = parent.subdir(c_str!("adversary"))?;
+    dir.attr(c_str!("wait"), 0o600, File::Wait)?;
+    dir.attr(c_str!("job"), 0o600, File::Job)?;
+    Ok(())
+}
