@@ -9,9 +9,15 @@
  * this process and targeted at the page, holds each lookup open for
  * DELAY_US and posts an adversary job ("migrate"): the adversary helper
  * (mmrace_lib.c, a child process on CPU 1) moves the page to the other node
- * with move_pages(2). When the window closes, the lookup's speculative
- * reference meets a folio migration froze or freed: it must retry and find
- * the new folio.
+ * with move_pages(2). move_pages(2) cannot complete inside the opening
+ * that woke it (it first waits for every CPU to leave its preemption-off
+ * section: lru_cache_disable()); so migrate_freeze (phase "check", the
+ * helper's migration, folio locked and unmapped) waits up to 20 ms for
+ * this task's next lookup of the page to arrive at pagecache_pre_grab, and
+ * the migration then completes while that lookup is held. When the window
+ * closes, the lookup's speculative reference meets a folio migration froze
+ * or freed: it must retry and find the new folio.
+ * MMRACE_ADVERSARY_RENDEZVOUS=off leaves the rendezvous out (to measure).
  *
  * Invariant: a read never returns anything but the pattern (mutant 004
  * takes the frozen or freed folio for a hole: zeros).
@@ -35,6 +41,7 @@
 
 #define WINDOW "pagecache_pre_grab"
 #define DELAY_US 5000
+#define RENDEZVOUS_US 20000
 
 static uint64_t pattern(size_t i)
 {
@@ -45,7 +52,8 @@ int main(void)
 {
 	struct mmrace_adversary adv = { 0 };
 	struct mmrace_stats s;
-	unsigned long reads = 0;
+	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
+	unsigned long reads = 0, untargeted = 0;
 	struct regress r;
 	uint64_t *words;
 	size_t psize, i;
@@ -67,6 +75,17 @@ int main(void)
 		((uint64_t *)map)[i] = pattern(i);
 
 	regress_arm(&r, WINDOW, "loaded", DELAY_US, REGRESS_PROCESS);
+	/* The helper is a child: the tree scope admits its migrations. */
+	if (!rv || strcmp(rv, "off"))
+		regress_arm(&r, "migrate_freeze", "check", 0, REGRESS_TREE);
+	if (r.armed && r.nwindows > 1) {
+		ret = win_set("migrate_freeze", "wait_for", WINDOW);
+		if (!ret)
+			ret = win_set("migrate_freeze", "wait_timeout_us", "%u",
+				      RENDEZVOUS_US);
+		if (ret)
+			ksft_exit_fail_msg("rendezvous: %s\n", strerror(-ret));
+	}
 	if (r.armed) {
 		ret = win_set(WINDOW, "adversary", "migrate");
 		if (ret)
@@ -80,14 +99,13 @@ int main(void)
 
 	regress_pin_cpu(0);
 	while (regress_running(&r)) {
-		/* The page moves: target it where it is now. */
-		if (r.armed) {
-			ret = win_set(WINDOW, "target", "%d %p", getpid(), map);
-			if (ret) {
-				regress_violation(&r, "target: %s", strerror(-ret));
-				break;
-			}
-		}
+		/*
+		 * The page moves: target it where it is now. While it is
+		 * being migrated it is not mapped (EINVAL): the old target,
+		 * the page migration holds, stays.
+		 */
+		if (r.armed && win_set(WINDOW, "target", "%d %p", getpid(), map))
+			untargeted++;
 		if (pread(fd, words, psize, 0) != (ssize_t)psize) {
 			regress_violation(&r, "pread: %s", strerror(errno));
 			break;
@@ -108,8 +126,8 @@ int main(void)
 	if (ret)
 		ksft_print_msg("adversary helper: %s\n", strerror(-ret));
 	if (adv.counts)
-		ksft_print_msg("%lu reads; helper: %lu jobs, %lu moved, %lu failed (last errno %d), %lu empty waits; wake-up mean %llu us max %llu us; move_pages mean %llu us max %llu us\n",
-			       reads, adv.counts->jobs, adv.counts->moved,
+		ksft_print_msg("%lu reads (%lu with the previous target); helper: %lu jobs, %lu moved, %lu failed (last errno %d), %lu empty waits; wake-up mean %llu us max %llu us; move_pages mean %llu us max %llu us\n",
+			       reads, untargeted, adv.counts->jobs, adv.counts->moved,
 			       adv.counts->failed, adv.counts->last_error,
 			       adv.counts->timeouts,
 			       adv.counts->jobs ? adv.counts->wake_ns_sum / adv.counts->jobs / 1000 : 0,

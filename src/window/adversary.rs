@@ -14,8 +14,9 @@
 //! operation through the kernel's own user-space interface (`migrate`:
 //! `move_pages(2)`, since `migrate_pages()` is not exported on 6.12), and
 //! reports `done SEQ RC`. The job counts as `adversary_inside` if the
-//! window that posted it is still open, in the same opening, when the
-//! helper reports it done: the whole operation landed inside the window.
+//! window is still open on the job's page when the helper reports it
+//! done: the whole operation landed inside the window ([`done`] says why
+//! any opening on that page counts, not only the one that posted it).
 
 use super::{Settings, SHUTDOWN, WINDOWS};
 use crate::abstractions::{
@@ -100,8 +101,6 @@ pub(crate) struct Slot {
     pid: AtomicU64,
     addr: AtomicU64,
     pfn: AtomicU64,
-    /// The window's opening (`Window::open_gen`) that posted the job.
-    gen: AtomicU64,
     posted_ns: AtomicU64,
     /// Post to take: the helper's wake-up latency.
     wake_ns: AtomicU64,
@@ -117,7 +116,6 @@ impl Slot {
             pid: AtomicU64::new(0),
             addr: AtomicU64::new(0),
             pfn: AtomicU64::new(0),
-            gen: AtomicU64::new(0),
             posted_ns: AtomicU64::new(0),
             wake_ns: AtomicU64::new(0),
         }
@@ -129,10 +127,10 @@ impl Slot {
     }
 }
 
-/// Posts window `i`'s job for its opening `gen` on `pfn`, if its settings
+/// Posts window `i`'s job for its opening on `pfn`, if its settings
 /// `s` ask for an adversary and no job of it is in flight. Any context:
 /// atomics and an `irq_work` kick only.
-pub(super) fn post(i: usize, s: &Settings, pfn: u64, gen: u64) {
+pub(super) fn post(i: usize, s: &Settings, pfn: u64) {
     if s.adversary == Op::None {
         return;
     }
@@ -156,7 +154,6 @@ pub(super) fn post(i: usize, s: &Settings, pfn: u64, gen: u64) {
     slot.pid.store(s.target_pid as u64, Relaxed);
     slot.addr.store(s.target_addr, Relaxed);
     slot.pfn.store(pfn, Relaxed);
-    slot.gen.store(gen, Relaxed);
     slot.posted_ns.store(now_ns(), Relaxed);
     // A cancel meanwhile (the slot set IDLE) drops the job.
     if slot
@@ -233,15 +230,29 @@ fn wait(timeout_ms: u64) -> Result {
 /// Closes job `seq` with the helper's result `rc` (0 or a negative
 /// errno). A job no longer taken (cancelled, or closed already) is
 /// ignored: counted nowhere.
+///
+/// It counts as inside if the window is open on the job's page when the
+/// helper reports it done, which is after the operation completed: in any
+/// opening, not only the one that posted it. `move_pages(2)` cannot
+/// complete inside the opening that posted it: it starts with
+/// `lru_cache_disable()`, which waits for an expedited RCU grace period
+/// and for work on every CPU, so for the window's CPU to leave its
+/// preemption-off busy-wait. A later opening on the same page (the
+/// workload's next lookup, held by a rendezvous in the adversary's path)
+/// is where it lands. An opening that began after the operation
+/// completed would count too, for windows that can open on a page the
+/// operation has already taken away; `pagecache_pre_grab` cannot (its
+/// lookup finds the new folio once migration replaced the old one).
 fn done(seq: u64, rc: i64) {
     for w in WINDOWS {
         let slot = &w.adversary;
         if slot.state.load(Acquire) != TAKEN || slot.seq.load(Relaxed) != seq {
             continue;
         }
-        // `open` before `open_gen`: the window increments them in the
-        // other order, so an opening since the post shows in `open_gen`.
-        let inside = w.open.load(SeqCst) > 0 && w.open_gen.load(SeqCst) == slot.gen.load(Relaxed);
+        // The window open on the job's page now: it loaded the page
+        // before the operation completed (see `done`'s documentation).
+        let inside =
+            w.open.load(SeqCst) > 0 && w.open_pfn.load(SeqCst) == slot.pfn.load(Relaxed);
         if slot
             .state
             .compare_exchange(TAKEN, IDLE, SeqCst, Relaxed)

@@ -256,8 +256,6 @@ pub(crate) struct Window {
     /// Windows open right now, and the pfn of the last one opened.
     open: AtomicU32,
     open_pfn: AtomicU64,
-    /// Windows opened so far: which opening an adversary's job belongs to.
-    open_gen: AtomicU64,
     /// The adversary's job slot.
     adversary: adversary::Slot,
     /// The window's random stream (splitmix64): `probability` and random
@@ -293,7 +291,6 @@ impl Window {
             last_pfn: AtomicU64::new(ANY),
             open: AtomicU32::new(0),
             open_pfn: AtomicU64::new(ANY),
-            open_gen: AtomicU64::new(0),
             adversary: adversary::Slot::new(),
             rng: AtomicU64::new(0),
             verbose_epoch: AtomicU64::new(0),
@@ -460,13 +457,10 @@ impl Window {
         for (s, w) in seen.iter_mut().zip(WINDOWS.iter()) {
             *s = w.arrivals.load(Relaxed);
         }
-        self.open_pfn.store(pfn, Relaxed);
-        // `open_gen` before `open` (adversary::done reads them the other
-        // way round).
-        let gen = self.open_gen.fetch_add(1, SeqCst).wrapping_add(1);
+        self.open_pfn.store(pfn, SeqCst);
         self.open.fetch_add(1, SeqCst);
         // The adversary, if any, is woken now; the delay gives it time.
-        adversary::post(self.index, s, pfn, gen);
+        adversary::post(self.index, s, pfn);
 
         // With a `target` in the current process, also watch its PTE: a
         // racing unmap changes the PTE before the folio (its TLB-flush IPI
