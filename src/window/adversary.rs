@@ -251,8 +251,7 @@ fn done(seq: u64, rc: i64) {
         }
         // The window open on the job's page now: it loaded the page
         // before the operation completed (see `done`'s documentation).
-        let inside =
-            w.open.load(SeqCst) > 0 && w.open_pfn.load(SeqCst) == slot.pfn.load(Relaxed);
+        let inside = w.open.load(SeqCst) > 0 && w.open_pfn.load(SeqCst) == slot.pfn.load(Relaxed);
         if slot
             .state
             .compare_exchange(TAKEN, IDLE, SeqCst, Relaxed)
