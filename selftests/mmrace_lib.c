@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -352,6 +354,7 @@ static void adversary_loop(struct mmrace_adversary *a)
 
 int mmrace_adversary_start(struct mmrace_adversary *a, int cpu)
 {
+	pid_t parent;
 	void *shared;
 	cpu_set_t set;
 
@@ -360,6 +363,7 @@ int mmrace_adversary_start(struct mmrace_adversary *a, int cpu)
 	if (shared == MAP_FAILED)
 		return -errno;
 	memset(shared, 0, 4096);
+	parent = getpid();
 	a->counts = shared;
 	a->stop = (int *)((char *)shared + 2048);
 	a->pid = fork();
@@ -368,6 +372,10 @@ int mmrace_adversary_start(struct mmrace_adversary *a, int cpu)
 		return -errno;
 	}
 	if (a->pid == 0) {
+		/* Never outlive the test (it would hold the module). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set);
