@@ -285,7 +285,7 @@ pub(super) fn cancel(which: impl Iterator<Item = usize>) {
     }
 }
 
-/// Wakes the waiters, which return at once once [`SHUTDOWN`] is set.
+/// Wakes the waiters: they return (`EAGAIN`) as after a cancel.
 pub(super) fn wake_waiters() {
     CANCEL.fetch_add(1, Release);
     wake::wake_all();

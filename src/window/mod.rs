@@ -811,6 +811,7 @@ impl Control {
         let mut why = [0u8; 8];
         // Disarming registers nothing, so it cannot fail.
         let _ = state.apply(&new, &mut Why::new(&mut why), || {});
+        adversary::wake_waiters();
     }
 
     /// Disarms every window and restores every setting, the profile
@@ -828,6 +829,7 @@ impl Control {
             },
         );
         state.profile = profile::Profile::DEFAULT;
+        adversary::wake_waiters();
     }
 
     /// Called first at module unload: windows open close at once, and
