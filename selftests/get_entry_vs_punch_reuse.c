@@ -166,6 +166,7 @@ int main(void)
 	uint64_t *page;
 	size_t w;
 	ssize_t n;
+	int status;
 	pid_t pid;
 
 	regress_init(&r, "get_entry_vs_punch_reuse", 10);
@@ -188,7 +189,7 @@ int main(void)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
 	if (!pid)
 		side_b(r.armed);
-	set_state(PREPARE);
+	/* The state starts at PREPARE (zeroed): B may already be past it. */
 	while (regress_running(&r)) {
 		if (!wait_state(READY))
 			break;
@@ -215,7 +216,12 @@ int main(void)
 		set_state(PREPARE);
 	}
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
-	waitpid(pid, NULL, 0);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		ksft_print_msg("B ended with %s %d\n",
+			       WIFEXITED(status) ? "exit" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) :
+			       WTERMSIG(status));
 	ksft_print_msg("%lu cycles; page 0's folio reused for page %d %lu times, %lu of them while A's window held it\n",
 		       sh->cycles, REUSE_PAGE, sh->reused,
 		       sh->reused_in_window);
