@@ -122,6 +122,7 @@ struct window {
 	char name[64];
 	int nphases;
 	char phases[MAX_PHASES][32];
+	unsigned int present;	/* phases whose sites this kernel has */
 	bool armable;
 	bool armed;		/* phase 1: what the accepted writes did */
 };
@@ -534,6 +535,14 @@ static int model_phase(const struct window *w, const char *s, struct expect *e)
 			return rejects(e, EINVAL, "phase: unknown phase");
 		n++;
 	}
+	/* "all": the phases this kernel has. */
+	if (mask == ~0u)
+		mask = w->present;
+	else if (mask & ~w->present) {
+		/* Named, with no site here: never generated (see gen). */
+		e->v = EITHER;
+		return n;
+	}
 	e->v = ACCEPT;
 	e->effect = E_NONE;
 	for (i = 0; i < w->nphases; i++)
@@ -883,7 +892,7 @@ static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
 {
 	const struct window *w = f->win >= 0 ? &windows[f->win] : NULL;
 	unsigned long off;
-	int i, n;
+	int i, n, j;
 
 	switch (f->kind) {
 	case K_ENABLE:
@@ -953,10 +962,12 @@ static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
 		for (i = 0; i < n; i++) {
 			if (i)
 				gputs(g, ",");
-			if (chance(r, 15))
+			j = below(r, w->nphases);
+			/* Only phases this kernel has (debugfs.rst). */
+			if (chance(r, 15) || !(w->present & (1u << j)))
 				gputs(g, "all");
 			else
-				gputs(g, w->phases[below(r, w->nphases)]);
+				gputs(g, w->phases[j]);
 		}
 		break;
 	case K_STATS:
@@ -2131,14 +2142,27 @@ static mode_t documented_mode(const struct file *f)
 }
 
 /* The phases, from "a [b] c": what `phase` lists. */
+/* Between the phases of a phase file's reading. */
+#define PHASE_SEP "\n "
+
+/*
+ * The phases from the phase file's default reading, "[a] [b] c": all of
+ * them, and in brackets those this kernel has ("all", the default).
+ */
 static void read_phases(struct window *w, const char *s)
 {
 	char copy[512], *t, *save;
 
 	snprintf(copy, sizeof(copy), "%s", s);
-	for (t = strtok_r(copy, " []\n", &save); t && w->nphases < MAX_PHASES;
-	     t = strtok_r(NULL, " []\n", &save))
+	for (t = strtok_r(copy, PHASE_SEP, &save); t && w->nphases < MAX_PHASES;
+	     t = strtok_r(NULL, PHASE_SEP, &save)) {
+		if (t[0] == '[') {
+			w->present |= 1u << w->nphases;
+			t++;
+			t[strcspn(t, "]")] = '\0';
+		}
 		snprintf(w->phases[w->nphases++], sizeof(w->phases[0]), "%s", t);
+	}
 }
 
 /* Scenario names from typestate/run's listing ("# NAME: what"). */

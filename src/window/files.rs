@@ -327,9 +327,8 @@ impl AttrOps for File {
                 for name in s.split(',') {
                     match w.desc.phases.iter().position(|p| p.name == name) {
                         Some(i) => mask |= 1 << i,
-                        // Every phase, each needing its sites (unlike
-                        // the default, which arms those present).
-                        None if name == "all" => mask = w.all_phases(),
+                        // The default: every phase this kernel has.
+                        None if name == "all" => mask = u32::MAX,
                         None => {
                             return reject(why, format_args!("no phase '{name}' in {}", w.name()))
                         }

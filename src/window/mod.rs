@@ -315,7 +315,7 @@ impl Window {
     }
 
     /// All of the window's phases, as a bit mask.
-    pub(crate) fn all_phases(&self) -> u32 {
+    fn all_phases(&self) -> u32 {
         (1u32 << self.desc.phases.len()) - 1
     }
 
@@ -338,10 +338,9 @@ impl Window {
         mask
     }
 
-    /// The phases `s` selects: the default (`u32::MAX`, never written by
-    /// a user) means those this kernel has; a written selection (a name,
-    /// a list or `all`) means exactly those, so that arming one whose
-    /// site is missing fails and says why.
+    /// The phases `s` selects: `all` (`u32::MAX`, the default) means
+    /// those this kernel has; phases written by name mean exactly those,
+    /// so that arming one whose site is missing fails and says why.
     pub(crate) fn selected_phases(&self, s: &Settings) -> u32 {
         if s.phases == u32::MAX {
             self.present_phases()
