@@ -101,12 +101,18 @@ static void discover(void)
 		char sites[4096];
 
 		snprintf(path, sizeof(path), WINDOWS "%.63s/phase", w->name);
+		/*
+		 * The default reading brackets the phases this kernel has (a
+		 * debug kernel may lack one's site): only those are written.
+		 */
 		if (mmrace_read(path, buf, sizeof(buf)) > 0)
-			for (tok = strtok_r(buf, "\n[] ", &s2);
+			for (tok = strtok_r(buf, "\n ", &s2);
 			     tok && w->nphases < MAX_PHASES;
-			     tok = strtok_r(NULL, "\n[] ", &s2))
-				snprintf(w->phases[w->nphases++],
-					 sizeof(w->phases[0]), "%s", tok);
+			     tok = strtok_r(NULL, "\n ", &s2))
+				if (tok[0] == '[' && tok[strlen(tok) - 1] == ']')
+					snprintf(w->phases[w->nphases++],
+						 sizeof(w->phases[0]), "%.*s",
+						 (int)strlen(tok) - 2, tok + 1);
 		snprintf(path, sizeof(path), WINDOWS "%.63s/sites", w->name);
 		if (mmrace_read(path, sites, sizeof(sites)) < 0)
 			ksft_exit_fail_msg("%s unreadable\n", path);

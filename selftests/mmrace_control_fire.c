@@ -117,12 +117,18 @@ static void read_window(struct window *w)
 
 	w->nphases = 0;
 	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/phase", w->name);
+	/*
+	 * The default reading brackets the phases this kernel has (a debug
+	 * kernel may lack one's site): only those are written.
+	 */
 	if (mmrace_read(path, buf, sizeof(buf)) > 0) {
-		for (t = strtok_r(buf, " []\n", &save);
+		for (t = strtok_r(buf, "\n ", &save);
 		     t && w->nphases < MAX_PHASES;
-		     t = strtok_r(NULL, " []\n", &save))
-			snprintf(w->phases[w->nphases++], sizeof(w->phases[0]),
-				 "%s", t);
+		     t = strtok_r(NULL, "\n ", &save))
+			if (t[0] == '[' && t[strlen(t) - 1] == ']')
+				snprintf(w->phases[w->nphases++],
+					 sizeof(w->phases[0]), "%.*s",
+					 (int)strlen(t) - 2, t + 1);
 	}
 	/* "PHASE: SYMBOL:entry(argN)<-CALLER" or "PHASE: tracepoint:..." */
 	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/sites", w->name);
