@@ -45,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,18 +368,6 @@ static void storm(int seconds)
 			 THREADS, seconds, bad, epochs);
 }
 
-static int load_with(const char *params)
-{
-	int fd, ret;
-
-	fd = open(mmrace_ko_path(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static bool kprobe_on(const char *symbol)
 {
 	static char buf[65536];
@@ -400,7 +387,7 @@ static void rejected_phase(void)
 	bool before, after;
 	int ret;
 
-	if (mmrace_unload() || load_with("hide_symbols=putback_movable_folio")) {
+	if (mmrace_unload() || mmrace_load_params("hide_symbols=putback_movable_folio")) {
 		ksft_test_result_skip("rejected phase: cannot reload mmrace.ko with hide_symbols\n");
 		return;
 	}
@@ -416,7 +403,7 @@ static void rejected_phase(void)
 		       (int)strcspn(phase, "\n"), phase, after ? "" : "not ");
 	mmrace_write(MMRACE_DEBUGFS "/control", "reset");
 	mmrace_unload();
-	if (load_with(""))
+	if (mmrace_load())
 		ksft_print_msg("cannot reload mmrace.ko\n");
 	if (!before || ret == 0) {
 		ksft_test_result_skip("rejected phase: %s\n",

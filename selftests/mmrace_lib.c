@@ -48,17 +48,22 @@ const char *mmrace_ko_path(void)
 	return path;
 }
 
-int mmrace_load(void)
+int mmrace_load_params(const char *params)
 {
 	int fd, ret;
 
 	fd = open(mmrace_ko_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
 	ret = ret ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+int mmrace_load(void)
+{
+	return mmrace_load_params("");
 }
 
 int mmrace_unload(void)
@@ -136,10 +141,10 @@ int mmrace_write(const char *path, const char *str)
 	return mmrace_write_at(path, str, strlen(str), 0);
 }
 
-bool mmrace_kmsg_has(const char *what)
+int mmrace_kmsg_count(const char *what)
 {
 	char rec[1024];
-	bool found = false;
+	int found = 0;
 	ssize_t n;
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 
@@ -150,10 +155,15 @@ bool mmrace_kmsg_has(const char *what)
 			continue;
 		rec[n] = '\0';
 		if (strstr(rec, what))
-			found = true;
+			found++;
 	}
 	close(fd);
 	return found;
+}
+
+bool mmrace_kmsg_has(const char *what)
+{
+	return mmrace_kmsg_count(what) > 0;
 }
 
 unsigned long mmrace_tainted(void)

@@ -22,6 +22,8 @@ bool mmrace_loaded(void);
 const char *mmrace_ko_path(void);
 /* 0 or -errno. */
 int mmrace_load(void);
+/* The same, with module parameters ("name=value ..."). */
+int mmrace_load_params(const char *params);
 int mmrace_unload(void);
 /*
  * Loads the module unless it is loaded; returns 1 if it loaded it (and the
@@ -39,6 +41,8 @@ int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
 /* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
 bool mmrace_kmsg_has(const char *what);
+/* How many records of the kernel log hold @what. */
+int mmrace_kmsg_count(const char *what);
 /*
  * Whether the guest runs on QEMU's multi-threaded TCG (mmrace_accel=tcg-multi
  * on its command line, from scripts/run-vm.sh). There a CPU may still execute

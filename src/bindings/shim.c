@@ -172,13 +172,23 @@ unsigned long mmrace_nr_free_pages(void)
 	return global_zone_page_state(NR_FREE_PAGES);
 }
 
+/*
+ * assume_lockdown=1: act as if the kernel were locked down, so that a test
+ * can reach the module's own refusal on a kernel that is not (a kernel that
+ * is refuses an unsigned module before the module's init runs).
+ */
+static bool assume_lockdown;
+module_param(assume_lockdown, bool, 0400);
+MODULE_PARM_DESC(assume_lockdown,
+		 "refuse to load as if the kernel were locked down (tests)");
+
 int mmrace_locked_down(void)
 {
 	/*
 	 * Integrity lockdown restricts debugfs to read-only files; mmrace's
 	 * files change how the kernel runs.
 	 */
-	return security_locked_down(LOCKDOWN_DEBUGFS);
+	return assume_lockdown ? -EPERM : security_locked_down(LOCKDOWN_DEBUGFS);
 }
 
 struct page *mmrace_noncompound_alloc(unsigned int order)

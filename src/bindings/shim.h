@@ -174,7 +174,10 @@ unsigned long mmrace_folio_flags_load(const struct folio *folio);
 void mmrace_folio_flags_store(struct folio *folio, unsigned long flags);
 /* Free pages in the buddy allocator (NR_FREE_PAGES), for leak checks. */
 unsigned long mmrace_nr_free_pages(void);
-/* 0, or -EPERM if the kernel is locked down for integrity (or more). */
+/*
+ * 0, or -EPERM if the kernel is locked down for integrity (or more), or the
+ * assume_lockdown module parameter (tests) is set.
+ */
 int mmrace_locked_down(void);
 
 /* free_pages.c: free pages, including the per-CPU lists' (a racy sum). */
