@@ -314,6 +314,11 @@ out:
 	free(buf);
 }
 
+static void round_seq(int m, int h, unsigned int seq)
+{
+	round_one(m, h, 0x10000000 + seq * 0x1000ULL);
+}
+
 /* The late pin's second thread and its handshake with this one. */
 static struct {
 	sem_t wake;
@@ -552,8 +557,6 @@ static void late_phase(char *missing, size_t len)
 int main(void)
 {
 	char missing[512] = "", enabled[128] = "";
-	uint64_t base = 0x10000000;
-	int m, h, n;
 
 	pin_init(&r, "collapse_vs_pin", 30);
 	regress_exercise_own(&r, "collapses attempted with a page of the range held, and pins seen landing between a collapse's scan and its isolation");
@@ -562,22 +565,8 @@ int main(void)
 		ksft_exit_skip("no /sys/kernel/mm/transparent_hugepage (CONFIG_TRANSPARENT_HUGEPAGE)\n");
 	thp_always = strstr(enabled, "[always]");
 	psize = sysconf(_SC_PAGESIZE);
-	for (n = 0; n < 3 && regress_running(&r); n++)
-		for (m = 0; m < NR_MEM && regress_running(&r); m++)
-			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
-				round_one(m, h, base);
-				base += 0x1000;
-			}
-	for (m = 0; m < NR_MEM; m++)
-		for (h = 0; h < NR_HOLD; h++) {
-			ksft_print_msg("%s held by %s: exercised %lu times\n",
-				       mem_name[m], hold_name[h],
-				       exercised[m][h]);
-			if (!exercised[m][h])
-				snprintf(missing + strlen(missing),
-					 sizeof(missing) - strlen(missing),
-					 " %s/%s", mem_name[m], hold_name[h]);
-		}
+	pin_cases(&r, mem_name, NR_MEM, hold_name, NR_HOLD, round_seq,
+		  &exercised[0][0], missing, sizeof(missing));
 	if (!r.violated)
 		late_phase(missing, sizeof(missing));
 	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
