@@ -18,33 +18,51 @@
  * could have happened. A case counts as exercised only then, and only if
  * the range was not PMD-mapped before the held attempt.
  *
- * No window: the reference is held across the whole collapse, so there is
- * nothing to widen; the race a window could force (a pin taken between
- * the collapse's scan and its isolation, with mmap_lock dropped to
- * allocate the THP) is not tested here.
- *
  * On a correct kernel the held attempt fails (EAGAIN: the collapse's
  * is_refcount_suitable() sees the extra reference) and the range stays as
  * it was; a collapse that went ahead would leave the holder with a page
  * the process no longer maps.
  *
+ * The late pin (anon/late_pin): the collapse checks the references twice,
+ * in its scan (hpage_collapse_scan_pmd(), mmap_lock read-held) and again
+ * at isolation (__collapse_huge_page_isolate(), after mmap_lock was
+ * dropped to allocate the THP and write-locked, the PMD cleared). A second
+ * thread, on the other CPU, pins page 0 of a range of small anonymous
+ * pages (writable long-term FOLL_PIN, GUP-fast and GUP slow in turn)
+ * after a delay from the moment this thread enters MADV_COLLAPSE; the
+ * delay adapts, growing while the pins land before the scan (it fails)
+ * and shrinking while they land after the collapse (it pins the THP).
+ * Then the process writes a new word to page 0 and the holder must read
+ * it, as above. A pin that landed between the two checks is seen by the
+ * isolation's alone: the round counts as exercised only when the
+ * mm_collapse_huge_page_isolate trace event (filtered to this thread)
+ * reports not_suitable_page_count; the phase ends after LATE_WANT of
+ * them. No window: none sits in that gap; the thread's delay sweeps it.
+ *
  * Invariant: a pinned (or GUP-referenced) page stays the page the process
  * maps until it is let go: what the holder reads is what the process
  * wrote.
  * SKIP: no THP support (/sys/kernel/mm/transparent_hugepage), or a case
- * whose range never collapsed once let go.
- * Mutant: 211-collapse-ignores-pins.patch (anonymous: small pages and the
- * PTE-mapped THP).
+ * whose range never collapsed once let go, or no pin landed between the
+ * scan and the isolation (or no tracefs to see it).
+ * Mutants: 211-collapse-ignores-pins.patch (anonymous: small pages and the
+ * PTE-mapped THP), 213-collapse-isolate-ignores-pins.patch (the late pin),
+ * 214-collapse-file-ignores-pins.patch (shmem).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -64,6 +82,10 @@ static const char *const hold_name[NR_HOLD] = {
 };
 
 #define HELD_PAGE 5
+#define LATE_PAGE 0	/* the scan checks it first: the widest gap */
+#define LATE_WANT 20	/* pins seen landing between scan and isolation */
+#define TRACING "/sys/kernel/tracing"
+#define HM_EVENTS TRACING "/events/huge_memory/"
 
 static struct regress r;
 static size_t psize;
@@ -292,35 +314,261 @@ out:
 	free(buf);
 }
 
+static void round_seq(int m, int h, unsigned int seq)
+{
+	round_one(m, h, 0x10000000 + seq * 0x1000ULL);
+}
+
+/* The late pin's second thread and its handshake with this one. */
+static struct {
+	sem_t wake;
+	char *page;
+	unsigned int flags;
+	unsigned long delay_ns;
+	int round, ready, go, done, ret;	/* round numbers; ret: pin's */
+	bool stop;
+} late;
+static unsigned long late_exercised, late_early, late_after, late_other;
+static unsigned long late_fast;		/* of late_exercised, by GUP-fast */
+static unsigned long late_aim_ns;	/* the delay the rounds spread around */
+static int late_only = -1;	/* MMRACE_LATE_PIN=fast|slow: PIN_FAST/SLOW */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void *late_pinner(void *arg)
+{
+	uint64_t until;
+	int round;
+
+	(void)arg;
+	regress_pin_cpu(1);
+	for (;;) {
+		sem_wait(&late.wake);
+		if (late.stop)
+			return NULL;
+		round = late.round;
+		__atomic_store_n(&late.ready, round, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&late.go, __ATOMIC_ACQUIRE) != round)
+			;
+		until = now_ns() + late.delay_ns;
+		while (now_ns() < until)
+			;
+		late.ret = pin_start(late.page, psize, late.flags);
+		__atomic_store_n(&late.done, round, __ATOMIC_RELEASE);
+	}
+}
+
+/* Empties the trace buffer (a write does not: it takes O_TRUNC). */
+static void trace_clear(void)
+{
+	int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+static const char *const late_events[] = {
+	"mm_collapse_huge_page_isolate", "mm_khugepaged_scan_pmd"
+};
+
+/* The collapse's trace events, of thread @tid only (@tid 0: off); 0/-errno. */
+static int trace_events(pid_t tid)
+{
+	char path[128], filter[64];
+	int ret = 0, i;
+
+	if (tid && access(TRACING "/trace", F_OK))
+		mount("nodev", TRACING, "tracefs", 0, NULL);
+	snprintf(filter, sizeof(filter), tid ? "common_pid == %d" : "0", tid);
+	for (i = 0; i < 2 && !ret; i++) {
+		snprintf(path, sizeof(path), HM_EVENTS "%s/filter",
+			 late_events[i]);
+		ret = mmrace_write(path, filter);
+		snprintf(path, sizeof(path), HM_EVENTS "%s/enable",
+			 late_events[i]);
+		if (!ret)
+			ret = mmrace_write(path, tid ? "1" : "0");
+	}
+	if (!ret && tid)
+		ret = mmrace_write(TRACING "/tracing_on", "1");
+	trace_clear();
+	return ret;
+}
+
+/*
+ * Since the last call: isolations that found a page's references
+ * unsuitable (@late), and collapses that failed so in their scan (@early).
+ */
+static void trace_take(unsigned long *late_n, unsigned long *early_n)
+{
+	static char buf[1 << 16];
+	char *line;
+
+	*late_n = 0;
+	*early_n = 0;
+	if (mmrace_read(TRACING "/trace", buf, sizeof(buf)) < 0)
+		return;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '#' || !strstr(line, "not_suitable_page_count"))
+			continue;
+		if (strstr(line, "mm_collapse_huge_page_isolate:"))
+			(*late_n)++;
+		else if (strstr(line, "mm_khugepaged_scan_pmd:"))
+			(*early_n)++;
+	}
+	trace_clear();
+	*early_n -= *late_n < *early_n ? *late_n : *early_n;
+}
+
+/* One late-pin round on @rg (PTE-mapped); whether it collapsed. */
+static bool late_round(struct range *rg, int round, char *buf, bool traced)
+{
+	unsigned long late_n = 0, early_n = 0;
+	uint64_t v = 0x30000000ULL + round, seen;
+	int cret, ret;
+	bool pmd;
+
+	late.page = rg->map + LATE_PAGE * psize;
+	late.flags = PIN_WRITE | (late_only >= 0 ? late_only :
+				  round & 1 ? PIN_FAST : PIN_SLOW);
+	late.round = round;
+	sem_post(&late.wake);
+	while (__atomic_load_n(&late.ready, __ATOMIC_ACQUIRE) != round)
+		;
+	__atomic_store_n(&late.go, round, __ATOMIC_RELEASE);
+	cret = madvise(rg->map, THP_SIZE, MADV_COLLAPSE) ? -errno : 0;
+	while (__atomic_load_n(&late.done, __ATOMIC_ACQUIRE) != round)
+		;
+	if (late.ret)
+		ksft_exit_fail_msg("late pin (%s): %s\n",
+				   late.flags & PIN_FAST ? "fast" : "slow",
+				   strerror(-late.ret));
+	pmd = pmd_mapped(MEM_SMALL, rg);
+	put_word(late.page, v);
+	ret = pin_read(buf);
+	pin_stop();
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
+				   strerror(-ret));
+	if (traced)
+		trace_take(&late_n, &early_n);
+	seen = *(uint64_t *)buf;
+	if (seen != v) {
+		regress_violation(&r, "anon page pinned by %s while MADV_COLLAPSE ran (%lu ns in): the holder reads %#llx, the process wrote %#llx after the collapse (%s, range %sPMD-mapped): the collapse replaced a page pinned after its scan",
+				  hold_name[late.flags & PIN_FAST ?
+					    HOLD_PIN_FAST : HOLD_PIN_SLOW],
+				  late.delay_ns, (unsigned long long)seen,
+				  (unsigned long long)v,
+				  cret ? strerror(-cret) : "succeeded",
+				  pmd ? "" : "not ");
+		return pmd;
+	}
+	if (late_n) {
+		late_exercised++;
+		late_fast += !!(late.flags & PIN_FAST);
+		regress_exercised(&r, 1);
+	} else if (early_n || (!traced && cret == -EAGAIN)) {
+		late_early++;
+	} else if (pmd) {
+		late_after++;
+	} else {
+		late_other++;
+		if (late_other <= 3)
+			ksft_print_msg("late pin: MADV_COLLAPSE %s, not PMD-mapped, no reference failure traced\n",
+				       cret ? strerror(-cret) : "succeeded");
+	}
+	/* Aim at the gap: later while the scan sees the pin, sooner after. */
+	if (!late_n && (early_n || (!traced && cret == -EAGAIN)))
+		late_aim_ns += late_aim_ns / 8 + 2000;
+	else if (!late_n && pmd)
+		late_aim_ns -= late_aim_ns / 8;
+	return pmd;
+}
+
+/*
+ * Pins a page of a range while MADV_COLLAPSE runs on it until LATE_WANT
+ * pins were seen landing between the scan and the isolation (or the cap).
+ */
+static void late_phase(char *missing, size_t len)
+{
+	struct range rg = { NULL, -1 };
+	char *buf = malloc(psize);
+	bool have = false, traced;
+	uint64_t base = 0x20000000;
+	int round = 0, ret;
+	pthread_t t;
+
+	if (!buf || sem_init(&late.wake, 0, 0))
+		ksft_exit_fail_msg("late pin: %s\n", strerror(errno));
+	if (getenv("MMRACE_LATE_PIN"))
+		late_only = strcmp(getenv("MMRACE_LATE_PIN"), "fast") ?
+			    PIN_SLOW : PIN_FAST;
+	regress_pin_cpu(0);
+	ret = trace_events(syscall(SYS_gettid));
+	traced = !ret;
+	if (!traced)
+		ksft_print_msg("late pin: no huge_memory trace events (%s): cannot see a pin land between scan and isolation\n",
+			       strerror(-ret));
+	if (pthread_create(&t, NULL, late_pinner, NULL))
+		ksft_exit_fail_msg("pthread_create\n");
+	srand(1);
+	while (regress_running(&r) && late_exercised < LATE_WANT) {
+		if (!have) {
+			ret = range_get(MEM_SMALL, &rg, base);
+			base += 0x1000;
+			if (ret) {
+				ksft_print_msg("late pin: no range to collapse: %s\n",
+					       strerror(-ret));
+				range_put(&rg);
+				break;
+			}
+			have = true;
+		}
+		round++;
+		/* Spread around the aim: uniform in [aim/2, 3*aim/2]. */
+		late.delay_ns = late_aim_ns / 2 +
+				(unsigned long)rand() % (late_aim_ns + 1);
+		have = !late_round(&rg, round, buf, traced);
+		if (!have)
+			range_put(&rg);
+	}
+	if (have)
+		range_put(&rg);
+	late.stop = true;
+	sem_post(&late.wake);
+	pthread_join(t, NULL);
+	if (traced)
+		trace_events(0);
+	ksft_print_msg("late pin: %d rounds: %lu between scan and isolation (%lu by GUP-fast), %lu before the scan, %lu after the collapse, %lu other; aim %lu ns\n",
+		       round, late_exercised, late_fast, late_early,
+		       late_after, late_other, late_aim_ns);
+	if (!late_exercised)
+		snprintf(missing + strlen(missing), len - strlen(missing),
+			 " anon/late_pin%s", traced ? "" : "(untraced)");
+	free(buf);
+}
+
 int main(void)
 {
 	char missing[512] = "", enabled[128] = "";
-	uint64_t base = 0x10000000;
-	int m, h, n;
 
 	pin_init(&r, "collapse_vs_pin", 30);
-	regress_exercise_own(&r, "collapses attempted with a page of the range held");
+	regress_exercise_own(&r, "collapses attempted with a page of the range held, and pins seen landing between a collapse's scan and its isolation");
 	if (mmrace_read("/sys/kernel/mm/transparent_hugepage/enabled",
 			enabled, sizeof(enabled)) <= 0)
 		ksft_exit_skip("no /sys/kernel/mm/transparent_hugepage (CONFIG_TRANSPARENT_HUGEPAGE)\n");
 	thp_always = strstr(enabled, "[always]");
 	psize = sysconf(_SC_PAGESIZE);
-	for (n = 0; n < 3 && regress_running(&r); n++)
-		for (m = 0; m < NR_MEM && regress_running(&r); m++)
-			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
-				round_one(m, h, base);
-				base += 0x1000;
-			}
-	for (m = 0; m < NR_MEM; m++)
-		for (h = 0; h < NR_HOLD; h++) {
-			ksft_print_msg("%s held by %s: exercised %lu times\n",
-				       mem_name[m], hold_name[h],
-				       exercised[m][h]);
-			if (!exercised[m][h])
-				snprintf(missing + strlen(missing),
-					 sizeof(missing) - strlen(missing),
-					 " %s/%s", mem_name[m], hold_name[h]);
-		}
+	pin_cases(&r, mem_name, NR_MEM, hold_name, NR_HOLD, round_seq,
+		  &exercised[0][0], missing, sizeof(missing));
+	if (!r.violated)
+		late_phase(missing, sizeof(missing));
 	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
 		       r.exercised, r.exercise);
 	pin_finish(&r, "collapse leaves held pages alone", missing);

@@ -139,6 +139,30 @@ int page_move(void *addr)
 	return ret == 0 && page_node(addr) == node ? 0 : -EBUSY;
 }
 
+void pin_cases(struct regress *r, const char *const *a_name, int nr_a,
+	       const char *const *b_name, int nr_b,
+	       void (*round)(int a, int b, unsigned int seq),
+	       const unsigned long *exercised, char *missing, size_t len)
+{
+	unsigned int seq = 0;
+	int n, a, b;
+
+	for (n = 0; n < 3 && regress_running(r); n++)
+		for (a = 0; a < nr_a && regress_running(r); a++)
+			for (b = 0; b < nr_b && regress_running(r); b++)
+				round(a, b, seq++);
+	for (a = 0; a < nr_a; a++)
+		for (b = 0; b < nr_b; b++) {
+			ksft_print_msg("%s/%s: exercised %lu times\n",
+				       a_name[a], b_name[b],
+				       exercised[a * nr_b + b]);
+			if (!exercised[a * nr_b + b])
+				snprintf(missing + strlen(missing),
+					 len - strlen(missing), " %s/%s",
+					 a_name[a], b_name[b]);
+		}
+}
+
 void pin_finish(struct regress *r, const char *invariant, const char *missing)
 {
 	mmrace_control("reset");

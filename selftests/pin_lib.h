@@ -49,6 +49,16 @@ int page_node(void *addr);
 /* 0 if the page at @addr moved to the other node, -EBUSY if it stayed. */
 int page_move(void *addr);
 /*
+ * The cases @a_name[i]/@b_name[j] (@nr_a x @nr_b) of a test: runs
+ * @round(i, j, seq) on each, three times over while regress_running(), seq
+ * counting the calls; then prints how often each was exercised (@exercised,
+ * row-major) and appends the ones never exercised to @missing (@len bytes).
+ */
+void pin_cases(struct regress *r, const char *const *a_name, int nr_a,
+	       const char *const *b_name, int nr_b,
+	       void (*round)(int a, int b, unsigned int seq),
+	       const unsigned long *exercised, char *missing, size_t len);
+/*
  * The verdict: not ok if violated; SKIP if @missing (the cases not
  * exercised) is not empty; else ok. Prints the mmrace-detect line, resets
  * and unloads the module as regress_finish() does. Never returns.

@@ -180,32 +180,21 @@ static void round_one(enum mem m, enum hold h, uint64_t v)
 	free(buf);
 }
 
+static void round_seq(int m, int h, unsigned int seq)
+{
+	round_one(m, h, 0x100 + seq * 2ULL);
+}
+
 int main(void)
 {
 	char missing[512] = "";
-	uint64_t v = 0x100;
-	int m, h, n;
 
 	pin_init(&r, "pin_vs_migration", 30);
 	if (race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
-	for (n = 0; n < 3 && regress_running(&r); n++)
-		for (m = 0; m < NR_MEM && regress_running(&r); m++)
-			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
-				round_one(m, h, v);
-				v += 2;
-			}
-	for (m = 0; m < NR_MEM; m++)
-		for (h = 0; h < NR_HOLD; h++) {
-			ksft_print_msg("%s held by %s: exercised %lu times\n",
-				       mem_name[m], hold_name[h],
-				       exercised[m][h]);
-			if (!exercised[m][h])
-				snprintf(missing + strlen(missing),
-					 sizeof(missing) - strlen(missing),
-					 " %s/%s", mem_name[m], hold_name[h]);
-		}
+	pin_cases(&r, mem_name, NR_MEM, hold_name, NR_HOLD, round_seq,
+		  &exercised[0][0], missing, sizeof(missing));
 	ksft_print_msg("%lu migration attempts on held pages\n", attempts);
 	pin_finish(&r, "migration leaves held pages alone", missing);
 }

@@ -243,12 +243,15 @@ out:
 	munmap(page, psize);
 }
 
+static void round_seq(int c, int h, unsigned int seq)
+{
+	round_one(c, h, 0x5000 + seq * 0x10ULL);
+}
+
 int main(void)
 {
 	char missing[512] = "";
 	const char *why;
-	uint64_t v = 0x5000;
-	int c, h, n;
 
 	pin_init(&r, "swapout_vs_pin", 30);
 	regress_exercise_own(&r, "swap-outs attempted on a pinned page");
@@ -261,23 +264,9 @@ int main(void)
 		swap_teardown();
 		ksft_exit_skip("%s\n", why);
 	}
-	for (n = 0; n < 3 && regress_running(&r); n++)
-		for (c = 0; c < NR_CASES && regress_running(&r); c++)
-			for (h = 0; h < NR_HOLD && regress_running(&r); h++) {
-				round_one(c, h, v);
-				v += 0x10;
-			}
+	pin_cases(&r, case_name, NR_CASES, hold_name, NR_HOLD, round_seq,
+		  &exercised[0][0], missing, sizeof(missing));
 	swap_teardown();
-	for (c = 0; c < NR_CASES; c++)
-		for (h = 0; h < NR_HOLD; h++) {
-			ksft_print_msg("%s/%s: exercised %lu times\n",
-				       case_name[c], hold_name[h],
-				       exercised[c][h]);
-			if (!exercised[c][h])
-				snprintf(missing + strlen(missing),
-					 sizeof(missing) - strlen(missing),
-					 " %s/%s", case_name[c], hold_name[h]);
-		}
 	ksft_print_msg("pinned pages swapped out by MADV_PAGEOUT: %lu\n",
 		       swapped_held);
 	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
