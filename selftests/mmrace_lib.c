@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,6 +266,29 @@ int mmrace_report_checks(const char *report)
 #ifndef MPOL_MF_MOVE_ALL
 #define MPOL_MF_MOVE_ALL 4
 #endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#define ADVERSARY_SPLIT "/sys/kernel/debug/split_huge_pages"
+/* /proc/PID/pagemap bits, and /proc/kpageflags' KPF_THP. */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+#define PM_PFN ((1ULL << 55) - 1)
+#define KPF_THP 22
+
+/* One job: the page at @addr of process @pid, which the window held at @pfn. */
+struct adversary_job {
+	int pid;
+	unsigned long addr;
+	unsigned long long pfn;
+	int nodes;
+};
 
 static unsigned long long adversary_now_ns(void)
 {
@@ -289,43 +313,269 @@ static int adversary_nodes(void)
 	return n;
 }
 
-/* Moves the page at @addr of process @pid to the next node; 0 or -errno. */
-static int adversary_migrate(int pid, unsigned long addr, int nodes)
+static unsigned long adversary_psize(void)
 {
-	void *page = (void *)addr;
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* The pagemap entry of the job's address now (0 if unreadable). */
+static unsigned long long adversary_pte(const struct adversary_job *j)
+{
+	unsigned long long e = 0;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", j->pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), j->addr / adversary_psize() * sizeof(e)) !=
+	    sizeof(e))
+		e = 0;
+	close(fd);
+	return e;
+}
+
+/* Whether the job's page is still mapped at its address, the same page. */
+static bool adversary_same_page(const struct adversary_job *j)
+{
+	unsigned long long e = adversary_pte(j);
+
+	return (e & PM_PRESENT) && (e & PM_PFN) == j->pfn;
+}
+
+/* /proc/kpageflags of @pfn: 0 or -errno. */
+static int adversary_kpageflags(unsigned long long pfn, unsigned long long *flags)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, flags, sizeof(*flags), pfn * sizeof(*flags)) !=
+	    sizeof(*flags))
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Opens the file mapped at the job's address (/proc/PID/map_files: ENOENT
+ * for anonymous memory) and finds the page's offset in it: the fd or -errno.
+ */
+static int adversary_file(const struct adversary_job *j, off_t *off)
+{
+	unsigned long start, end, pgoff, page = j->addr & ~(adversary_psize() - 1);
+	char path[64], line[512];
+	FILE *maps;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", j->pid);
+	maps = fopen(path, "r");
+	if (!maps)
+		return -errno;
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &pgoff) != 3 ||
+		    page < start || page >= end)
+			continue;
+		fclose(maps);
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx",
+			 j->pid, start, end);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -errno;
+		*off = pgoff + (page - start);
+		return fd;
+	}
+	fclose(maps);
+	return -EFAULT;
+}
+
+/* Whether the page at @off of @fd is in the page cache: 1, 0 or -errno. */
+static int adversary_cached(int fd, off_t off)
+{
+	unsigned char vec = 0;
+	void *p;
+	int ret;
+
+	p = mmap(NULL, adversary_psize(), PROT_READ, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return -errno;
+	ret = mincore(p, adversary_psize(), &vec) ? -errno : vec & 1;
+	munmap(p, adversary_psize());
+	return ret;
+}
+
+/* 0 if the file page at the job's address is gone from the page cache. */
+static int adversary_uncached(const struct adversary_job *j)
+{
+	int fd, ret;
+	off_t off;
+
+	fd = adversary_file(j, &off);
+	if (fd < 0)
+		return fd;
+	ret = adversary_cached(fd, off);
+	close(fd);
+	return ret < 0 ? ret : ret ? -EAGAIN : 0;
+}
+
+/* migrate: moves the page to the next node (move_pages(2)). */
+static int adversary_migrate(const struct adversary_job *j, bool *changed)
+{
+	void *page = (void *)j->addr;
 	int status = -1, node;
 
-	if (syscall(SYS_move_pages, pid, 1, &page, NULL, &status, 0) < 0)
+	if (syscall(SYS_move_pages, j->pid, 1, &page, NULL, &status, 0) < 0)
 		return -errno;
 	if (status < 0)
 		return status;
-	node = (status + 1) % nodes;
-	if (syscall(SYS_move_pages, pid, 1, &page, &node, &status,
+	node = (status + 1) % j->nodes;
+	if (syscall(SYS_move_pages, j->pid, 1, &page, &node, &status,
 		    MPOL_MF_MOVE_ALL) < 0)
 		return -errno;
 	if (status < 0)
 		return status;
-	return status == node ? 0 : -EAGAIN;
+	*changed = status == node;
+	return *changed ? 0 : -EAGAIN;
 }
+
+/*
+ * pageout: reclaims the page (process_madvise(2), MADV_PAGEOUT); EAGAIN if
+ * it is still there after (a file page still cached, an anonymous one not
+ * swapped out).
+ */
+static int adversary_pageout(const struct adversary_job *j, bool *changed)
+{
+	struct iovec iov = {
+		.iov_base = (void *)(j->addr & ~(adversary_psize() - 1)),
+		.iov_len = adversary_psize(),
+	};
+	int pidfd, ret;
+
+	pidfd = syscall(SYS_pidfd_open, j->pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	ret = syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_PAGEOUT, 0) < 0 ?
+	      -errno : 0;
+	close(pidfd);
+	if (ret)
+		return ret;
+	ret = adversary_uncached(j);
+	if (ret == -ENOENT)	/* anonymous */
+		ret = adversary_pte(j) & PM_SWAP ? 0 : -EAGAIN;
+	*changed = !ret;
+	return ret;
+}
+
+/*
+ * split: splits the page's THP (split_huge_pages in debugfs); EINVAL if
+ * the page the window held is not in one, EAGAIN if it still is after.
+ */
+static int adversary_split(const struct adversary_job *j, bool *changed)
+{
+	unsigned long page = j->addr & ~(adversary_psize() - 1);
+	unsigned long long flags;
+	char buf[96];
+	int ret;
+
+	ret = adversary_kpageflags(j->pfn, &flags);
+	if (ret)
+		return ret;
+	if (!(flags & (1ULL << KPF_THP)))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%d,0x%lx,0x%lx", j->pid, page,
+		 page + adversary_psize());
+	ret = mmrace_write(ADVERSARY_SPLIT, buf);
+	if (ret)
+		return ret;
+	ret = adversary_kpageflags(j->pfn, &flags);
+	if (ret)
+		return ret;
+	*changed = !(flags & (1ULL << KPF_THP));
+	return *changed ? 0 : -EAGAIN;
+}
+
+/*
+ * compact: compacts the node holding the page (its nodeN/compact file);
+ * changed if the page moved meanwhile.
+ */
+static int adversary_compact(const struct adversary_job *j, bool *changed)
+{
+	void *page = (void *)j->addr;
+	char path[64];
+	int status = -1, ret;
+
+	if (syscall(SYS_move_pages, j->pid, 1, &page, NULL, &status, 0) < 0)
+		return -errno;
+	if (status < 0)
+		return status;
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/compact",
+		 status);
+	ret = mmrace_write(path, "1");
+	if (ret)
+		return ret;
+	*changed = (adversary_pte(j) & PM_PRESENT) && !adversary_same_page(j);
+	return 0;
+}
+
+/*
+ * evict: drops the page's page-cache folio (POSIX_FADV_DONTNEED on the
+ * mapped file, through /proc/PID/map_files: ENOENT for anonymous memory);
+ * EBUSY if it is still cached after (mapped, dirty, or a file system that
+ * ignores the advice, as tmpfs does).
+ */
+static int adversary_evict(const struct adversary_job *j, bool *changed)
+{
+	int fd, ret;
+	off_t off;
+
+	fd = adversary_file(j, &off);
+	if (fd < 0)
+		return fd;
+	ret = -posix_fadvise(fd, off, adversary_psize(), POSIX_FADV_DONTNEED);
+	if (!ret) {
+		ret = adversary_cached(fd, off);
+		ret = ret < 0 ? ret : ret ? -EBUSY : 0;
+	}
+	close(fd);
+	*changed = !ret;
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct adversary_job *j, bool *changed);
+} adversary_ops[] = {
+	{ "migrate", adversary_migrate },
+	{ "pageout", adversary_pageout },
+	{ "split", adversary_split },
+	{ "compact", adversary_compact },
+	{ "evict", adversary_evict },
+};
 
 /* Does one job line "SEQ WINDOW OP PID ADDR PFN WAKE_NS"; its RC. */
 static void adversary_job(const char *line, struct mmrace_adversary_counts *c,
 			  int nodes)
 {
-	unsigned long long seq, addr, pfn, wake_ns, t;
+	unsigned long long seq, addr, wake_ns, t;
+	struct adversary_job j = { .nodes = nodes };
 	char window[64], op[16], done[64];
-	int pid, rc;
+	bool changed = false;
+	int rc = -EOPNOTSUPP;
+	size_t i;
 
 	if (sscanf(line, "%llu %63s %15s %d %llx %llx %llu", &seq, window, op,
-		   &pid, &addr, &pfn, &wake_ns) != 7)
+		   &j.pid, &addr, &j.pfn, &wake_ns) != 7)
 		return;
+	j.addr = addr;
 	c->jobs++;
 	c->wake_ns_sum += wake_ns;
 	if (wake_ns > c->wake_ns_max)
 		c->wake_ns_max = wake_ns;
 	t = adversary_now_ns();
-	rc = strcmp(op, "migrate") ? -EOPNOTSUPP :
-	     adversary_migrate(pid, addr, nodes);
+	for (i = 0; i < ARRAY_SIZE(adversary_ops); i++)
+		if (!strcmp(op, adversary_ops[i].name))
+			rc = adversary_ops[i].fn(&j, &changed);
 	t = adversary_now_ns() - t;
 	c->op_ns_sum += t;
 	if (t > c->op_ns_max)
@@ -333,9 +583,9 @@ static void adversary_job(const char *line, struct mmrace_adversary_counts *c,
 	if (rc) {
 		c->failed++;
 		c->last_error = -rc;
-	} else {
-		c->moved++;
 	}
+	if (changed)
+		c->moved++;
 	snprintf(done, sizeof(done), "done %llu %d", seq, rc);
 	mmrace_write(ADVERSARY_DIR "/job", done);
 }

@@ -82,12 +82,15 @@ int mmrace_report_checks(const char *report);
 /*
  * The adversary helper (Documentation/windows.rst, "Adversaries"): a child
  * process that waits on adversary/wait, reads the job from adversary/job,
- * performs it (migrate: move_pages(2) of the job's page to another node)
- * and writes "done SEQ RC", until stopped. Its counters are shared.
+ * performs it (migrate: move_pages(2) of the job's page to another node;
+ * pageout: process_madvise(2) MADV_PAGEOUT; split: split_huge_pages;
+ * compact: nodeN/compact; evict: POSIX_FADV_DONTNEED) and writes
+ * "done SEQ RC", until stopped. Its counters are shared.
  */
 struct mmrace_adversary_counts {
 	unsigned long jobs;		/* jobs taken */
-	unsigned long moved;		/* migrations that moved the page */
+	/* jobs seen to change the page: moved, reclaimed, split, evicted */
+	unsigned long moved;
 	unsigned long failed;		/* jobs done with an error */
 	unsigned long timeouts;		/* waits that found no job */
 	int last_error;			/* errno of the last failed job */

@@ -12,8 +12,8 @@
 //! operation itself never runs there. A helper process waits on
 //! `adversary/wait`, reads the job from `adversary/job`, performs the
 //! operation through the kernel's own user-space interface (`migrate`:
-//! `move_pages(2)`, since `migrate_pages()` is not exported on 6.12), and
-//! reports `done SEQ RC`. The job counts as `adversary_inside` if the
+//! `move_pages(2)`, since `migrate_pages()` is not exported on 6.12; the
+//! others in [`Op`]), and reports `done SEQ RC`. The job counts as `adversary_inside` if the
 //! window is still open on the job's page when the helper reports it
 //! done: the whole operation landed inside the window ([`done`] says why
 //! any opening on that page counts, not only the one that posted it).
@@ -32,17 +32,50 @@ use core::sync::atomic::{
 };
 use kernel::{c_str, prelude::*};
 
-/// What an adversary does to the window's page.
+/// What an adversary does to the window's page, and how the helper does
+/// it (windows.rst, "Adversaries"): each through the interface user space
+/// has, so through the kernel's own path.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
     /// Nothing: no job is posted.
     None = 0,
-    /// Move the page to another NUMA node (`move_pages(2)` by the helper).
+    /// Move the page to another NUMA node (`move_pages(2)`).
     Migrate = 1,
+    /// Reclaim the page (`process_madvise(2)`, `MADV_PAGEOUT`).
+    Pageout = 2,
+    /// Split the page's large folio (`split_huge_pages` in debugfs).
+    Split = 3,
+    /// Compact the page's node (`/sys/devices/system/node/nodeN/compact`).
+    Compact = 4,
+    /// Drop the page's page-cache folio (`POSIX_FADV_DONTNEED`).
+    Evict = 5,
 }
 
-/// Every operation and its name in the `adversary` file.
-const OPS: [(Op, &str); 2] = [(Op::None, "none"), (Op::Migrate, "migrate")];
+/// Every operation and its name in the `adversary` file: the one table
+/// names are parsed from and printed with.
+const OPS: [(Op, &str); 6] = [
+    (Op::None, "none"),
+    (Op::Migrate, "migrate"),
+    (Op::Pageout, "pageout"),
+    (Op::Split, "split"),
+    (Op::Compact, "compact"),
+    (Op::Evict, "evict"),
+];
+
+/// The names in [`OPS`], comma-separated (for a rejection).
+struct Names;
+
+impl fmt::Display for Names {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (_, name)) in OPS.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
 
 impl Op {
     /// Its code in a [`Settings`] word.
@@ -69,7 +102,7 @@ impl Op {
         match OPS.iter().find(|(_, name)| *name == s) {
             Some((op, _)) => Ok(*op),
             None => {
-                reject(why, format_args!("'{s}': write none or migrate"))?;
+                reject(why, format_args!("'{s}': write one of {Names}"))?;
                 Err(EINVAL)
             }
         }
