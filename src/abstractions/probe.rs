@@ -52,7 +52,7 @@ enum Hook {
     Kprobe {
         symbol: &'static CStr,
         when: When,
-        caller: Option<&'static CStr>,
+        callers: &'static [&'static CStr],
     },
     Tracepoint {
         tp: Tracepoint,
@@ -60,15 +60,15 @@ enum Hook {
     },
 }
 
-/// Most callers a tracepoint site filters on.
-const MAX_CALLERS: usize = 3;
+/// Most callers a site filters on (the C glue's array holds as many).
+const MAX_CALLERS: usize = bindings::MMRACE_MAX_CALLERS as usize;
 
 /// A place a probe can be put, and what it hands over.
 pub(crate) struct Site {
     hook: Hook,
     value: Value,
-    /// `[start, end)` of the symbol, then of each caller, resolved once by
-    /// [`Site::resolve`] (zero: missing). Resolving registers a throw-away
+    /// `[start, end)` of the probed symbol (unused for tracepoints), then
+    /// of each caller, resolved once by [`Site::resolve`] (zero: missing). Resolving registers a throw-away
     /// kprobe; doing it at load time, before anything is armed, keeps
     /// those away from the addresses of armed probes.
     ranges: [AtomicUsize; 2 * (1 + MAX_CALLERS)],
@@ -76,24 +76,35 @@ pub(crate) struct Site {
 
 impl Site {
     /// A kprobe (entry) or kretprobe (return) on `symbol`, firing only when
-    /// called directly from `caller` if one is given.
+    /// called directly from one of `callers` if any are given: the function
+    /// that calls `symbol`, and those the compiler may inline it into (a
+    /// kernel built otherwise, a patched one, may inline a static function
+    /// into some callers and keep it out of line for others). The site is
+    /// there when `symbol` and at least one caller are. More than
+    /// [`MAX_CALLERS`] callers do not compile.
     ///
     /// # Safety
     ///
     /// In every kernel the module loads into, `symbol` must be a function
     /// whose chosen argument (entry) or return value (return) is what
     /// `value` says it is.
-    pub(crate) const unsafe fn kprobe(
+    pub(crate) const unsafe fn kprobe<const N: usize>(
         symbol: &'static CStr,
         when: When,
-        caller: Option<&'static CStr>,
+        callers: &'static [&'static CStr; N],
         value: Value,
     ) -> Self {
+        const {
+            assert!(
+                N <= MAX_CALLERS,
+                "a kprobe site has more callers than MAX_CALLERS"
+            )
+        };
         Self {
             hook: Hook::Kprobe {
                 symbol,
                 when,
-                caller,
+                callers,
             },
             value,
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
@@ -102,8 +113,8 @@ impl Site {
 
     /// A `page_ref` tracepoint, delivering the page whose operation
     /// succeeded, for [`Fired::expected_caller`] to filter on `callers`
-    /// (found on the stack). More than [`MAX_CALLERS`] callers do not
-    /// compile.
+    /// (found on the stack; the site is there when at least one caller
+    /// is). More than [`MAX_CALLERS`] callers do not compile.
     pub(crate) const fn tracepoint<const N: usize>(
         tp: Tracepoint,
         callers: &'static [&'static CStr; N],
@@ -121,29 +132,31 @@ impl Site {
         }
     }
 
-    /// The symbols the site needs: the probed one (none for tracepoints),
-    /// then the callers.
-    fn symbols(&self) -> impl Iterator<Item = &'static CStr> {
-        let (first, second, rest): (_, _, &'static [&'static CStr]) = match self.hook {
-            Hook::Kprobe { symbol, caller, .. } => (Some(symbol), caller, &[]),
-            Hook::Tracepoint { callers, .. } => (None, None, callers),
-        };
-        Iterator::chain(
-            Iterator::chain(first.into_iter(), second),
-            rest.iter().copied(),
-        )
+    /// The probed symbol (none for tracepoints).
+    fn probed(&self) -> Option<&'static CStr> {
+        match self.hook {
+            Hook::Kprobe { symbol, .. } => Some(symbol),
+            Hook::Tracepoint { .. } => None,
+        }
+    }
+
+    /// The callers the site filters on (none: every caller).
+    fn callers(&self) -> &'static [&'static CStr] {
+        match self.hook {
+            Hook::Kprobe { callers, .. } | Hook::Tracepoint { callers, .. } => callers,
+        }
     }
 
     /// Looks up the site's symbols; call once, before arming.
     pub(crate) fn resolve(&self) {
-        let offset = match self.hook {
-            Hook::Kprobe { .. } => 0,
-            Hook::Tracepoint { .. } => 2,
-        };
-        for (i, symbol) in self.symbols().enumerate().take(1 + MAX_CALLERS) {
+        let symbols = Iterator::chain(
+            self.probed().into_iter().map(|s| (0, s)),
+            self.callers().iter().enumerate().map(|(i, s)| (1 + i, *s)),
+        );
+        for (slot, symbol) in symbols.take(1 + MAX_CALLERS) {
             let (start, end) = symbol_range(symbol).unwrap_or((0, 0));
-            self.ranges[offset + 2 * i].store(start, Relaxed);
-            self.ranges[offset + 2 * i + 1].store(end, Relaxed);
+            self.ranges[2 * slot].store(start, Relaxed);
+            self.ranges[2 * slot + 1].store(end, Relaxed);
         }
     }
 
@@ -154,50 +167,51 @@ impl Site {
         (end != 0).then(|| (self.ranges[2 * i].load(Relaxed), end))
     }
 
-    /// The first symbol the site needs that this kernel lacks (or that was
-    /// not resolved).
+    /// Why the site is not in this kernel: the probed symbol it lacks, or
+    /// the first caller when it has none of them (or they were not
+    /// resolved).
     pub(crate) fn missing_symbol(&self) -> Option<&'static CStr> {
-        let offset = match self.hook {
-            Hook::Kprobe { .. } => 0,
-            Hook::Tracepoint { .. } => 1,
-        };
-        self.symbols()
-            .enumerate()
-            .find(|(i, _)| self.range(offset + i).is_none())
-            .map(|(_, s)| s)
+        if let Some(symbol) = self.probed() {
+            if self.range(0).is_none() {
+                return Some(symbol);
+            }
+        }
+        let callers = self.callers();
+        if (1..=callers.len()).any(|i| self.range(i).is_some()) {
+            return None;
+        }
+        callers.first().copied()
+    }
+
+    /// The callers' ranges as `(start, end)` pairs, `(0, 0)` (never
+    /// matching) for those this kernel lacks.
+    fn caller_ranges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (1..=self.callers().len().min(MAX_CALLERS)).map(|i| self.range(i).unwrap_or((0, 0)))
     }
 
     /// Writes where the site is, e.g. `try_grab_folio_fast:return`.
     pub(crate) fn describe(&self, f: &mut impl core::fmt::Write) -> core::fmt::Result {
         match self.hook {
-            Hook::Kprobe {
-                symbol,
-                when,
-                caller,
-            } => {
+            Hook::Kprobe { symbol, when, .. } => {
                 write!(f, "{}:", symbol.to_str().unwrap_or("?"))?;
                 match when {
                     When::Entry { arg } => write!(f, "entry(arg{arg})")?,
                     When::Return => write!(f, "return")?,
                 }
-                if let Some(c) = caller {
-                    write!(f, "<-{}", c.to_str().unwrap_or("?"))?;
-                }
-                Ok(())
             }
-            Hook::Tracepoint { tp, callers } => {
+            Hook::Tracepoint { tp, .. } => {
                 let name = match tp {
                     Tracepoint::RefModUnless => "page_ref_mod_unless",
                     Tracepoint::RefFreeze => "page_ref_freeze",
                 };
-                write!(f, "tracepoint:{name}<-")?;
-                for (i, c) in callers.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { "|" };
-                    write!(f, "{sep}{}", c.to_str().unwrap_or("?"))?;
-                }
-                Ok(())
+                write!(f, "tracepoint:{name}")?;
             }
         }
+        for (i, c) in self.callers().iter().enumerate() {
+            let sep = if i == 0 { "<-" } else { "|" };
+            write!(f, "{sep}{}", c.to_str().unwrap_or("?"))?;
+        }
+        Ok(())
     }
 }
 
@@ -281,7 +295,8 @@ struct Registration {
     handler: &'static dyn Handler,
     tag: u32,
     value: Value,
-    /// Caller ranges for tracepoint sites, as (start, end) pairs.
+    /// Caller ranges for tracepoint sites, as (start, end) pairs (empty
+    /// for kprobes: their glue holds them).
     callers: KVec<usize>,
 }
 
@@ -315,14 +330,17 @@ impl Probe {
         if site.missing_symbol().is_some() {
             return Err(ENOENT);
         }
-        let mut callers = KVec::new();
-        if let Hook::Tracepoint { callers: names, .. } = site.hook {
-            for i in 0..names.len().min(MAX_CALLERS) {
-                let (start, end) = site.range(1 + i).ok_or(ENOENT)?;
-                callers.push(start, GFP_KERNEL)?;
-                callers.push(end, GFP_KERNEL)?;
-            }
+        let mut ranges = KVec::new();
+        for (start, end) in site.caller_ranges() {
+            ranges.push(start, GFP_KERNEL)?;
+            ranges.push(end, GFP_KERNEL)?;
         }
+        // A kprobe's glue checks its callers before firing; a tracepoint's
+        // handler walks the stack (`Fired::expected_caller`).
+        let (ranges, callers) = match site.hook {
+            Hook::Kprobe { .. } => (ranges, KVec::new()),
+            Hook::Tracepoint { .. } => (KVec::new(), ranges),
+        };
         let registration = KBox::new(
             Registration {
                 handler,
@@ -334,28 +352,23 @@ impl Probe {
         )?;
         let ctx: *const c_void = (&raw const *registration).cast();
         let raw = match site.hook {
-            Hook::Kprobe {
-                symbol,
-                when,
-                caller,
-            } => {
-                let (caller_start, caller_end) = match caller {
-                    Some(_) => site.range(1).ok_or(ENOENT)?,
-                    None => (0, 0),
-                };
+            Hook::Kprobe { symbol, when, .. } => {
                 let (kind, arg) = match when {
                     When::Entry { arg } => (bindings::mmrace_probe_kind_MMRACE_PROBE_ENTRY, arg),
                     When::Return => (bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN, 0),
                 };
-                // SAFETY: `symbol` is NUL-terminated and static; `ctx` stays
+                let pairs = u32::try_from(ranges.len() / 2).map_err(|_| EINVAL)?;
+                // SAFETY: `symbol` is NUL-terminated and static; `ranges`
+                // holds `pairs` (start, end) pairs, at most MAX_CALLERS
+                // (`caller_ranges`), which the glue copies; `ctx` stays
                 // valid until the probe is unregistered (type invariant).
                 let ptr = from_err_ptr(unsafe {
                     bindings::mmrace_probe_register(
                         symbol.as_char_ptr(),
                         kind,
                         arg,
-                        caller_start,
-                        caller_end,
+                        ranges.as_ptr(),
+                        pairs,
                         Some(trampoline),
                         ctx,
                     )

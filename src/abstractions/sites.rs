@@ -16,7 +16,7 @@ pub(crate) static GUP_FAST_GRAB_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("try_grab_folio_fast"),
         When::Entry { arg: 0 },
-        None,
+        &[],
         Value::Page,
     )
 };
@@ -28,7 +28,7 @@ pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
     Site::kprobe(
         c_str!("try_grab_folio_fast"),
         When::Return,
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -43,7 +43,7 @@ pub(crate) static MIGRATE_FOLIO_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("__migrate_folio"),
         When::Entry { arg: 2 },
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -57,7 +57,7 @@ pub(crate) static FOLIO_MIGRATE_MAPPING_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("folio_migrate_mapping"),
         When::Entry { arg: 2 },
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -81,7 +81,7 @@ pub(crate) static MOVE_TO_NEW_FOLIO_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("move_to_new_folio"),
         When::Entry { arg: 1 },
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -96,7 +96,7 @@ pub(crate) static FOLIO_MIGRATE_KSM_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("folio_migrate_ksm"),
         When::Entry { arg: 0 },
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -109,7 +109,7 @@ pub(crate) static PUTBACK_MOVABLE_FOLIO_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("putback_movable_folio"),
         When::Entry { arg: 0 },
-        None,
+        &[],
         Value::Folio,
     )
 };
@@ -123,7 +123,7 @@ pub(crate) static FILEMAP_GET_ENTRY_LOAD: Site = unsafe {
     Site::kprobe(
         c_str!("xas_load"),
         When::Return,
-        Some(c_str!("filemap_get_entry")),
+        &[c_str!("filemap_get_entry"), c_str!("__filemap_get_folio")],
         Value::XaEntry,
     )
 };
@@ -135,7 +135,12 @@ pub(crate) static FILEMAP_READ_BATCH_LOAD: Site = unsafe {
     Site::kprobe(
         c_str!("xas_load"),
         When::Return,
-        Some(c_str!("filemap_get_read_batch")),
+        &[
+            c_str!("filemap_get_read_batch"),
+            c_str!("filemap_get_pages"),
+            c_str!("filemap_read"),
+            c_str!("filemap_splice_read"),
+        ],
         Value::XaEntry,
     )
 };
@@ -150,7 +155,7 @@ pub(crate) static NEXT_UPTODATE_FOLIO_FIND: Site = unsafe {
     Site::kprobe(
         c_str!("xas_find"),
         When::Return,
-        Some(c_str!("next_uptodate_folio")),
+        &[c_str!("next_uptodate_folio"), c_str!("filemap_map_pages")],
         Value::XaEntry,
     )
 };
@@ -162,7 +167,13 @@ pub(crate) static FIND_GET_ENTRY_FIND: Site = unsafe {
     Site::kprobe(
         c_str!("xas_find"),
         When::Return,
-        Some(c_str!("find_get_entry")),
+        &[
+            c_str!("find_get_entry"),
+            c_str!("find_get_entries"),
+            c_str!("find_lock_entries"),
+            c_str!("filemap_get_folios_tag"),
+            c_str!("filemap_get_folios"),
+        ],
         Value::XaEntry,
     )
 };
@@ -173,7 +184,10 @@ pub(crate) static PAGECACHE_SPECULATIVE_REF: Site = Site::tracepoint(
     Tracepoint::RefModUnless,
     &[
         c_str!("filemap_get_entry"),
+        c_str!("__filemap_get_folio"),
         c_str!("filemap_get_read_batch"),
+        c_str!("filemap_get_pages"),
         c_str!("next_uptodate_folio"),
+        c_str!("filemap_map_pages"),
     ],
 );

@@ -13,15 +13,19 @@
 #include "shim.h"
 
 /* At a function's entry on x86-64 the return address is at the stack top. */
-bool mmrace_entry_caller_in(unsigned long start, unsigned long end,
+bool mmrace_entry_caller_in(const unsigned long *ranges, unsigned int n,
 			    struct pt_regs *regs)
 {
 	unsigned long ret;
+	unsigned int i;
 
-	if (!end)
+	if (!n)
 		return true;
 	ret = *(unsigned long *)kernel_stack_pointer(regs);
-	return ret >= start && ret < end;
+	for (i = 0; i < n; i++)
+		if (ret >= ranges[2 * i] && ret < ranges[2 * i + 1])
+			return true;
+	return false;
 }
 
 bool mmrace_stack_has_caller(const unsigned long *ranges, unsigned int n,

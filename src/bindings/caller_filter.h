@@ -10,10 +10,10 @@
 #include <linux/types.h>
 
 /*
- * At a probed function's entry: whether its return address lies in
- * [@start, @end); always true when @end is 0 (no filter).
+ * At a probed function's entry: whether its return address lies in one of
+ * the @n [start, end) pairs of @ranges; always true when @n is 0 (no filter).
  */
-bool mmrace_entry_caller_in(unsigned long start, unsigned long end,
+bool mmrace_entry_caller_in(const unsigned long *ranges, unsigned int n,
 			    struct pt_regs *regs);
 
 #endif /* MMRACE_CALLER_FILTER_H */

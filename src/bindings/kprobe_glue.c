@@ -19,8 +19,8 @@ struct mmrace_probe {
 	struct kretprobe krp;	/* krp.kp alone for an entry probe */
 	enum mmrace_probe_kind kind;
 	unsigned int arg;
-	unsigned long caller_start;
-	unsigned long caller_end;
+	unsigned int ncallers;
+	unsigned long callers[2 * MMRACE_MAX_CALLERS];
 	mmrace_probe_fn fn;
 	const void *ctx;
 };
@@ -29,8 +29,7 @@ struct mmrace_probe {
 static bool mmrace_probe_caller_ok(const struct mmrace_probe *probe,
 				   struct pt_regs *regs)
 {
-	return mmrace_entry_caller_in(probe->caller_start, probe->caller_end,
-				      regs);
+	return mmrace_entry_caller_in(probe->callers, probe->ncallers, regs);
 }
 
 static int mmrace_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -67,20 +66,22 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
-					   unsigned long caller_start,
-					   unsigned long caller_end,
+					   const unsigned long *callers,
+					   unsigned int ncallers,
 					   mmrace_probe_fn fn, const void *ctx)
 {
 	struct mmrace_probe *probe;
 	int ret;
 
+	if (ncallers > MMRACE_MAX_CALLERS)
+		return ERR_PTR(-EINVAL);
 	probe = kzalloc(sizeof(*probe), GFP_KERNEL);
 	if (!probe)
 		return ERR_PTR(-ENOMEM);
 	probe->kind = kind;
 	probe->arg = arg;
-	probe->caller_start = caller_start;
-	probe->caller_end = caller_end;
+	probe->ncallers = ncallers;
+	memcpy(probe->callers, callers, 2 * ncallers * sizeof(*callers));
 	probe->fn = fn;
 	probe->ctx = ctx;
 	probe->krp.kp.symbol_name = symbol;

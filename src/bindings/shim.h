@@ -54,17 +54,21 @@ typedef void (*mmrace_probe_fn)(const void *ctx, unsigned long arg);
 
 struct mmrace_probe;
 
+/* Most callers a probe filters on. */
+#define MMRACE_MAX_CALLERS 6
+
 /*
  * Register a kprobe (ENTRY) or kretprobe (RETURN) on @symbol. For ENTRY, @arg
- * is the index of the argument handed to @fn. If @caller_end is non-zero,
- * the probe only fires when called directly from [@caller_start,
- * @caller_end). Returns the probe or an ERR_PTR.
+ * is the index of the argument handed to @fn. If @ncallers (at most
+ * MMRACE_MAX_CALLERS) is non-zero, the probe only fires when called directly
+ * from one of the [start, end) pairs in @callers (an empty pair never
+ * matches). Returns the probe or an ERR_PTR.
  */
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
-					   unsigned long caller_start,
-					   unsigned long caller_end,
+					   const unsigned long *callers,
+					   unsigned int ncallers,
 					   mmrace_probe_fn fn, const void *ctx);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
