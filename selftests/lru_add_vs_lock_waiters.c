@@ -28,7 +28,13 @@
  * Verdict:
  *   FAIL  the reader slept for over STALL_S seconds in one fault while the
  *         page it reads is unlocked (/proc/kpageflags), or for over
- *         3 * STALL_S seconds, or read foreign bytes;
+ *         3 * STALL_S seconds, or read foreign bytes, or the migrator
+ *         made no progress for 3 * STALL_S seconds (a folio left locked
+ *         for ever: the window also holds the LRU add of a source folio
+ *         put back unlocked, which the reader locks and unlocks
+ *         meanwhile, and a stale write-back can keep PG_locked set or
+ *         wipe it, a VM_BUG_ON in folio_unlock()); any BUG or hung-task
+ *         report in the kernel log fails it too;
  *   PASS  none of this, the window was hit, and waiters_queued > 0 (window
  *         stats): some LRU add had a task queue on the folio's lock while
  *         the window held it (PG_waiters clear when it opened, set when it
@@ -69,6 +75,7 @@ static size_t psize;
 static int stop;		/* __atomic */
 static unsigned long moved, not_moved;
 static unsigned long reads;	/* the reader's progress */
+static unsigned long rounds;	/* the migrator's (__atomic) */
 static int reading = -1;	/* the page it reads, or -1 (__atomic) */
 
 static uint64_t pattern(int i)
@@ -110,6 +117,7 @@ static void *migrator(void *arg)
 			}
 		}
 		node = !node;
+		__atomic_add_fetch(&rounds, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -164,12 +172,21 @@ static int page_locked(int i)
 /* Watches the reader until the run ends; true if it is stuck. */
 static bool watchdog(void)
 {
-	unsigned long last = 0, seen;
-	double since = now_s(), stalled;
+	unsigned long last = 0, seen, last_round = 0, round;
+	double since = now_s(), m_since = now_s(), stalled;
 	int i, locked;
 
 	while (regress_running(&r)) {
 		usleep(50000);
+		round = __atomic_load_n(&rounds, __ATOMIC_RELAXED);
+		if (round != last_round) {
+			last_round = round;
+			m_since = now_s();
+		} else if (now_s() - m_since > 3 * STALL_S) {
+			regress_violation(&r, "the migrator slept %.1f s in one move_pages(2): a folio lock it waits for was never released (PG_locked written back) or its wakeup was lost",
+					  now_s() - m_since);
+			return true;
+		}
 		seen = __atomic_load_n(&reads, __ATOMIC_RELAXED);
 		i = __atomic_load_n(&reading, __ATOMIC_RELAXED);
 		if (seen != last || i < 0) {
@@ -257,9 +274,10 @@ int main(void)
 	pthread_create(&b, NULL, migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	pthread_join(b, NULL);
-	if (!stuck)
+	if (!stuck) {
+		pthread_join(b, NULL);
 		pthread_join(a, NULL);
+	}
 	ksft_print_msg("%lu faulting reads; pages moved %lu times, not moved %lu times\n",
 		       reads, moved, not_moved);
 	if (r.armed && !win_stats("compact_isolate", &s))
@@ -270,6 +288,10 @@ int main(void)
 		close(fd);
 		zram_remove(id);
 	}
-	/* A stuck reader sleeps killable: the exit ends it. */
+	/*
+	 * A stuck reader sleeps killable: the exit ends it. A stuck migrator
+	 * sleeps in folio_lock(), uninterruptible: the hung-task report ends
+	 * the guest after the verdict.
+	 */
 	regress_finish(&r, INVARIANT);
 }
