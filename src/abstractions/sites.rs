@@ -101,6 +101,22 @@ pub(crate) static FOLIO_MIGRATE_KSM_ENTRY: Site = unsafe {
     )
 };
 
+/// `mm/swap.c`: `static void lru_add(struct lruvec *lruvec, struct folio
+/// *folio)`, at entry (called through `folio_batch_move_lru()`'s
+/// `move_fn`): a folio being added to an LRU list, the lru_lock held with
+/// interrupts off; `PG_lru` is set after it. Migration adds the new folio
+/// this way while it is still locked and in the page cache (`move_pages(2)`
+/// disables the per-CPU LRU batches, so the add is immediate).
+// SAFETY: argument 1 is the `struct folio *`.
+pub(crate) static LRU_ADD_ENTRY: Site = unsafe {
+    Site::kprobe(
+        c_str!("lru_add"),
+        When::Entry { arg: 1 },
+        None,
+        Value::Folio,
+    )
+};
+
 /// `mm/migrate.c`: `static void putback_movable_folio(struct folio
 /// *folio)`, at entry: a movable non-LRU folio, isolated and locked by
 /// `putback_movable_pages()`, about to be put back and un-isolated.

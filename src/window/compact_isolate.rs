@@ -18,7 +18,11 @@
 //! `folio_migrate_ksm()`, inside `folio_migrate_flags()`): an LRU folio's
 //! migration, the new folio already in the page cache and locked, its
 //! flags being copied from the source; page-cache lookups find it and wait
-//! for its lock (the window's page is the new folio).
+//! for its lock (the window's page is the new folio). And `lru_add`
+//! (entry of `lru_add()`, through `folio_batch_move_lru()`, which sets
+//! `PG_lru` after it): a folio added to an LRU list under the lru_lock,
+//! interrupts off; migration adds the new folio this way while it is
+//! locked and in the page cache, and lookups wait for its lock.
 
 use super::{Desc, Phase, Window};
 use crate::abstractions::{
@@ -73,6 +77,10 @@ pub(crate) static WINDOW: Window = Window::new(
             Phase {
                 name: "migrate_flags",
                 sites: &[&sites::FOLIO_MIGRATE_KSM_ENTRY],
+            },
+            Phase {
+                name: "lru_add",
+                sites: &[&sites::LRU_ADD_ENTRY],
             },
         ],
     },
