@@ -112,7 +112,7 @@ pub(crate) static LRU_ADD_ENTRY: Site = unsafe {
     Site::kprobe(
         c_str!("lru_add"),
         When::Entry { arg: 1 },
-        None,
+        &[],
         Value::Folio,
     )
 };
