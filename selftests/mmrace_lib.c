@@ -22,9 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kselftest.h"
 #include "mmrace_lib.h"
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 bool mmrace_loaded(void)
 {
@@ -177,6 +180,58 @@ bool mmrace_guest_mttcg(void)
 		    (!p[sizeof(word) - 1] || strchr("\n ", p[sizeof(word) - 1])))
 			return true;
 	return false;
+}
+
+int mmrace_zram_add(size_t size)
+{
+	char buf[64], path[64];
+	int id;
+
+	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
+		return -1;
+	id = atoi(buf);
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
+	snprintf(buf, sizeof(buf), "%zu", size);
+	if (mmrace_write(path, buf))
+		return -1;
+	return id;
+}
+
+void mmrace_zram_remove(int id)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", id);
+	mmrace_write("/sys/class/zram-control/hot_remove", buf);
+}
+
+int mmrace_zram_file(size_t size, int npages, uint64_t (*pattern)(int page),
+		     int *id, char *dev, size_t len)
+{
+	size_t psize = sysconf(_SC_PAGESIZE), w;
+	uint64_t *buf = malloc(npages * psize);
+	int fd = -1, tries, i;
+
+	*id = mmrace_zram_add(size);
+	if (*id < 0)
+		ksft_exit_skip("no zram device (CONFIG_ZRAM, zram-control)\n");
+	snprintf(dev, len, "/dev/zram%d", *id);
+	/* Its node may take a moment to appear. */
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		fd = open(dev, O_RDWR);
+		if (fd < 0)
+			usleep(10000);
+	}
+	if (fd < 0 || !buf)
+		ksft_exit_fail_msg("%s: %s\n", dev, strerror(errno));
+	for (i = 0; i < npages; i++)
+		for (w = 0; w < psize / 8; w++)
+			buf[i * psize / 8 + w] = pattern(i);
+	if (pwrite(fd, buf, npages * psize, 0) != (ssize_t)(npages * psize) ||
+	    fsync(fd))
+		ksft_exit_fail_msg("write %s: %s\n", dev, strerror(errno));
+	free(buf);
+	return fd;
 }
 
 int mmrace_scenario(const char *cmd, char *buf, size_t len)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MMRACE_DEBUGFS "/sys/kernel/debug/mmrace"
@@ -47,6 +48,18 @@ bool mmrace_kmsg_has(const char *what);
  * while other CPUs run into them cannot run there.
  */
 bool mmrace_guest_mttcg(void);
+
+/* A fresh zram device (CONFIG_ZRAM) of @size bytes: its number, or -1. */
+int mmrace_zram_add(size_t size);
+void mmrace_zram_remove(int id);
+/*
+ * A fresh zram device of @size bytes whose first @npages pages hold
+ * @pattern(i) in every word of page i, written and synced: its fd (O_RDWR),
+ * its number in *@id and its path in @dev (@len bytes). SKIPs the test
+ * without zram, fails it if the device cannot be opened or written.
+ */
+int mmrace_zram_file(size_t size, int npages, uint64_t (*pattern)(int page),
+		     int *id, char *dev, size_t len);
 
 /* The file that runs in-kernel scenarios (Documentation/typestate.rst). */
 #define MMRACE_SCENARIO_RUN MMRACE_DEBUGFS "/typestate/run"
