@@ -304,6 +304,84 @@ int mmrace_report_checks(const char *report)
 	return n;
 }
 
+/* One scenario's report as KTAP (mmrace_scenarios_main()). */
+static void scenario_results(const char *cmd, const char *report,
+			     bool prefixed)
+{
+	const char *pre = prefixed ? cmd : "", *sep = prefixed ? ": " : "";
+	enum mmrace_report_line kind;
+	const char *pos = report;
+	bool done = false;
+	char line[512], name[64] = "";
+
+	while ((kind = mmrace_report_next(&pos, line, sizeof(line))) !=
+	       MMRACE_REPORT_END) {
+		switch (kind) {
+		case MMRACE_REPORT_OK:
+		case MMRACE_REPORT_NOT_OK:
+			ksft_test_result(kind == MMRACE_REPORT_OK, "%s%s%s\n",
+					 pre, sep, line);
+			break;
+		case MMRACE_REPORT_NOTE:
+			ksft_print_msg("%s%s%s\n", pre, sep, line);
+			break;
+		case MMRACE_REPORT_DONE:
+			done = true;
+			break;
+		default:
+			sscanf(line, "scenario %63s", name);
+			break;
+		}
+	}
+	ksft_test_result(done, "%s: ran to completion\n",
+			 prefixed ? cmd : name);
+}
+
+void mmrace_scenarios_main(const char *const *cmds, size_t n,
+			   const char *const *bad, size_t nbad, bool prefixed)
+{
+	char (*reports)[4096] = calloc(n, sizeof(*reports));
+	int *errors = calloc(n, sizeof(*errors));
+	int loaded, plan = 0;
+	size_t i;
+
+	ksft_print_header();
+	if (!reports || !errors)
+		ksft_exit_fail_msg("calloc: %s\n", strerror(errno));
+	loaded = mmrace_get();
+	if (loaded < 0)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	if (access(MMRACE_SCENARIO_RUN, W_OK))
+		ksft_exit_skip("%s: %s\n", MMRACE_SCENARIO_RUN, strerror(errno));
+
+	/* Run everything first: the plan is the number of checks. */
+	for (i = 0; i < n; i++) {
+		errors[i] = mmrace_scenario(cmds[i], reports[i],
+					    sizeof(reports[i]));
+		plan += errors[i] ? 1 : mmrace_report_checks(reports[i]) + 1;
+	}
+	ksft_set_plan(plan + nbad);
+	for (i = 0; i < nbad; i++) {
+		int ret = mmrace_write(MMRACE_SCENARIO_RUN, bad[i]);
+
+		ksft_test_result(ret == -EINVAL, "run: '%s' rejected with EINVAL (%s)\n",
+				 bad[i], strerror(-ret));
+	}
+	for (i = 0; i < n; i++) {
+		if (!prefixed)
+			ksft_print_msg("%s\n", cmds[i]);
+		if (errors[i])
+			ksft_test_result_fail("%s: %s\n", cmds[i],
+					      strerror(-errors[i]));
+		else
+			scenario_results(cmds[i], reports[i], prefixed);
+	}
+
+	if (loaded == 1)
+		mmrace_unload();
+	ksft_finished();
+}
+
 #define ADVERSARY_DIR MMRACE_DEBUGFS "/adversary"
 /* How long one wait blocks, in ms: how late the helper sees its stop. */
 #define ADVERSARY_WAIT_MS "200"

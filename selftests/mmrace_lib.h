@@ -87,6 +87,18 @@ enum mmrace_report_line mmrace_report_next(const char **pos, char *line,
 					   size_t len);
 /* The number of checks ("ok" and "not ok" lines) in a report. */
 int mmrace_report_checks(const char *report);
+/*
+ * The whole of a kselftest of in-kernel scenarios: loads the module (SKIP
+ * if it cannot), runs the @n scenarios @cmds first (the plan is their number
+ * of checks), checks that each of the @nbad commands @bad is rejected with
+ * EINVAL, then prints each report as KTAP: a result a check, a message a
+ * note, and "NAME: ran to completion". @prefixed: each result and message
+ * starts with its command, and NAME is the command; else the command is
+ * printed before its report, and NAME is the scenario's (its checks name
+ * it). Unloads the module if it loaded it. Never returns.
+ */
+void mmrace_scenarios_main(const char *const *cmds, size_t n,
+			   const char *const *bad, size_t nbad, bool prefixed);
 
 /*
  * The adversary helper (Documentation/windows.rst, "Adversaries"): a child
