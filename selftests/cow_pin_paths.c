@@ -45,10 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cow_lib.h"
 #include "kselftest.h"
 #include "pin_lib.h"
 
@@ -60,20 +60,6 @@ static const char *const test_name[NR_CASES] = {
 static struct regress r;
 static size_t psize;
 static unsigned long exercised[2][NR_CASES];	/* [thp][case] */
-
-static void wait_byte(int fd)
-{
-	char c;
-
-	if (read(fd, &c, 1) != 1)
-		_exit(3);
-}
-
-static void send_byte(int fd)
-{
-	if (write(fd, "x", 1) != 1)
-		_exit(3);
-}
 
 /* A page to test: small (its own mapping) or inside a THP. */
 static char *area_get(bool thp, char **map)
@@ -111,52 +97,28 @@ static uint64_t pinned_word(void)
 
 static void leak_case(uint64_t a, uint64_t b)
 {
-	int to_child[2], to_parent[2], data[2], status;
-	bool was_thp;
+	struct cow_leak l;
+	enum cow_leak_seen seen;
 	char *map, *page;
-	pid_t pid;
+	bool was_thp;
+	int status;
 
 	page = area_get(true, &map);
 	if (!page)
 		return;
-	if (pipe(to_child) || pipe(to_parent) || pipe(data))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
 	put_word(page, a);
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid) {
-		struct iovec iov = { page, psize };
-		uint64_t seen;
-
-		if (vmsplice(data[1], &iov, 1, 0) != (ssize_t)psize)
-			_exit(3);
-		munmap(map, THP_SIZE);
-		send_byte(to_parent[1]);
-		wait_byte(to_child[0]);
-		if (read(data[0], &seen, sizeof(seen)) != sizeof(seen))
-			_exit(3);
-		_exit(seen == a ? 0 : seen == b ? 1 : 2);
-	}
-	wait_byte(to_parent[0]);
+	cow_leak_fork(&l, page, map, THP_SIZE, a, b);
 	was_thp = thp_pmd_mapped(page);
 	put_word(page, b);	/* COW fault: must copy */
-	send_byte(to_child[1]);
-	waitpid(pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
+	seen = cow_leak_reap(&l, &status);
+	if (seen == COW_LEAK_FAILED)
 		regress_violation(&r, "leak/thp: the vmsplice child failed (status %#x)",
 				  status);
-	else if (WEXITSTATUS(status))
+	else if (seen == COW_LEAK_LEAKED)
 		regress_violation(&r, "leak/thp: the child read the parent's post-fork write from its pipe: the THP COW fault reused a page the pipe references");
 	else if (was_thp)
 		exercised[1][C_LEAK]++;
 	area_put(true, map);
-	close(to_child[0]);
-	close(to_child[1]);
-	close(to_parent[0]);
-	close(to_parent[1]);
-	close(data[0]);
-	close(data[1]);
 }
 
 static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
@@ -178,7 +140,7 @@ static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
 	if (pid < 0)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
 	if (!pid) {
-		wait_byte(to_child[0]);
+		cow_wait_byte(to_child[0]);
 		put_word(page, ~a);	/* the child's copy */
 		_exit(0);
 	}
@@ -188,7 +150,7 @@ static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
 	if (ret)
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
 				   strerror(-ret));
-	send_byte(to_child[1]);
+	cow_send_byte(to_child[1]);
 	waitpid(pid, &status, 0);
 	put_word(page, b);
 	seen = pinned_word();

@@ -35,10 +35,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cow_lib.h"
 #include "gup_test.h"
 #include "kselftest.h"
 #include "mmrace_lib.h"
@@ -69,70 +69,33 @@ static void *grabber(void *arg)
 	return NULL;
 }
 
-static void wait_byte(int fd)
-{
-	char c;
-
-	if (read(fd, &c, 1) != 1)
-		_exit(3);
-}
-
-static void send_byte(int fd)
-{
-	if (write(fd, "x", 1) != 1)
-		_exit(3);
-}
-
 /* Check 1; returns 0, or a violation is recorded. */
 static void leak_round(uint64_t a, uint64_t b)
 {
-	int to_child[2], to_parent[2], data[2], status;
+	enum cow_leak_seen seen;
+	struct cow_leak l;
 	char *page;
-	pid_t pid;
+	int status;
 
 	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED || pipe(to_child) || pipe(to_parent) ||
-	    pipe(data))
+	if (page == MAP_FAILED)
 		ksft_exit_fail_msg("setup: %s\n", strerror(errno));
 	*(uint64_t *)page = a;
 	__atomic_store_n(&current_page, page, __ATOMIC_RELAXED);
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid) {
-		struct iovec iov = { page, psize };
-		uint64_t seen;
-
-		if (vmsplice(data[1], &iov, 1, 0) != (ssize_t)psize)
-			_exit(3);
-		munmap(page, psize);
-		send_byte(to_parent[1]);
-		wait_byte(to_child[0]);
-		if (read(data[0], &seen, sizeof(seen)) != sizeof(seen))
-			_exit(3);
-		_exit(seen == a ? 0 : seen == b ? 1 : 2);
-	}
-	wait_byte(to_parent[0]);
+	cow_leak_fork(&l, page, page, psize, a, b);
 	*(uint64_t *)page = b;		/* COW fault: must copy */
-	send_byte(to_child[1]);
-	waitpid(pid, &status, 0);
+	seen = cow_leak_reap(&l, &status);
 	__atomic_store_n(&current_page, NULL, __ATOMIC_RELAXED);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
+	if (seen == COW_LEAK_FAILED)
 		regress_violation(&r, "the vmsplice child failed (status %#x)",
 				  status);
-	else if (WEXITSTATUS(status))
+	else if (seen == COW_LEAK_LEAKED)
 		regress_violation(&r,
 				  "the child read the parent's post-fork write from its pipe: COW reused a page the child's pipe references");
 	else
 		regress_exercised(&r, 1);	/* wrote while the pipe held it */
 	munmap(page, psize);
-	close(to_child[0]);
-	close(to_child[1]);
-	close(to_parent[0]);
-	close(to_parent[1]);
-	close(data[0]);
-	close(data[1]);
 	leak_rounds++;
 }
 
@@ -154,7 +117,7 @@ static void pin_round(uint64_t a, uint64_t b)
 	__atomic_store_n(&current_page, page, __ATOMIC_RELAXED);
 	pid = fork();
 	if (!pid) {
-		wait_byte(to_child[0]);
+		cow_wait_byte(to_child[0]);
 		*(uint64_t *)page = ~a;	/* the child's own copy */
 		_exit(0);
 	}
@@ -163,7 +126,7 @@ static void pin_round(uint64_t a, uint64_t b)
 	if (ioctl(gup_fd, PIN_LONGTERM_TEST_START, &pin))
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
 				   strerror(errno));
-	send_byte(to_child[1]);
+	cow_send_byte(to_child[1]);
 	waitpid(pid, &status, 0);
 	*(uint64_t *)page = b;
 	{

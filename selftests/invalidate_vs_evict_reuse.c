@@ -13,7 +13,7 @@
  * and notes X's pfn through its own mapping, then unmaps it. A, the test's
  * process on CPU 0, invalidates pages 0 to NPAGES - 1: find_lock_entries()
  * loads X from the xarray and, before its speculative reference, the
- * pagecache_pre_grab window (phase "gang") holds it for DELAY_US.
+ * pagecache_pre_grab window (phase "gang") holds it for REUSE_DELAY_US.
  * Meanwhile B invalidates page 0 (X is freed to CPU 1's per-CPU list) and
  * reads page REUSE_PAGE, whose new folio is most often X again, and checks
  * that through its mapping and that A's window was still open.
@@ -32,238 +32,105 @@
  * Mutant: 010-find-get-entry-no-slot-recheck.patch. Not yet seen to catch
  * it (its header says what was measured), so not in the Makefile's
  * REGRESSION_TESTS: built, not run.
+ * The cycle: reuse_lib.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
 #include "mmrace_lib.h"
 #include "regress.h"
+#include "reuse_lib.h"
 
-#define NPAGES 16
-#define REUSE_PAGE 5
-#define DELAY_US 5000
+#define NPAGES REUSE_NPAGES
 #define INVARIANT "invalidation never takes a folio that left its slot"
 
-enum { PREPARE, READY, INVALIDATING, DONE };
-
-/* Shared between A and B. */
-struct shared {
-	int state, stop;
-	unsigned long reused, reused_in_window, cycles;
-};
-
 static struct regress r;
-static struct shared *sh;
 static char dev[32];
-static size_t psize;
+static uint64_t *buf;
+static size_t psize, len;
+static int fd = -1;
 
 static uint64_t pattern(int i)
 {
 	return 0x6d6d724900000000ULL | (uint64_t)i;
 }
 
-static void set_state(int s)
+/* B's own open file, with readahead off. */
+static int b_open(void)
 {
-	__atomic_store_n(&sh->state, s, __ATOMIC_RELEASE);
+	int b_fd = open(dev, O_RDONLY);
+
+	if (b_fd < 0 || posix_fadvise(b_fd, 0, 0, POSIX_FADV_RANDOM))
+		return -1;
+	return b_fd;
 }
 
-/* Waits for @s; false if told to stop or past the cap (the other side died). */
-static bool wait_state(int s)
+static void b_drop(int b_fd, off_t off, size_t size)
 {
-	while (__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != s)
-		if (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) ||
-		    regress_elapsed(&r) > r.cap_s + 5)
-			return false;
-	return true;
+	posix_fadvise(b_fd, off, size, POSIX_FADV_DONTNEED);
 }
 
-/* The pfn mapped at @p in this process (touching it first), or 0. */
-static uint64_t pfn_of(int pagemap, const char *p)
+static void b_load(int b_fd, int page)
 {
-	uint64_t e;
+	uint64_t word;
 
-	(void)__atomic_load_n(p, __ATOMIC_RELAXED);
-	if (pread(pagemap, &e, 8, (uintptr_t)p / psize * 8) != 8 ||
-	    !(e >> 63))
-		return 0;
-	return e & ((1ULL << 55) - 1);
+	pread(b_fd, &word, 8, page * psize);
 }
 
-/* Windows that passed the filters (opened or throttled) so far. */
-static unsigned long long passed(void)
+static void a_lookup(void)
 {
-	struct mmrace_stats s;
-
-	if (win_stats("pagecache_pre_grab", &s))
-		return 0;
-	return s.entered - s.filtered_out;
+	posix_fadvise(fd, 0, len, POSIX_FADV_DONTNEED);
 }
 
-static void side_b(bool armed)
+static bool a_check(void)
 {
-	int pagemap = open("/proc/self/pagemap", O_RDONLY);
-	int fd = open(dev, O_RDONLY);
-	unsigned long long before = 0, closed = 0, throttled = 0;
-	uint64_t word, pfn0, pfn;
-	struct mmrace_stats s;
-	char *map;
 	size_t w;
 
-	regress_pin_cpu(1);
-	if (fd < 0 || pagemap < 0 ||
-	    posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
-		_exit(1);
-	map = mmap(NULL, NPAGES * psize, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		_exit(1);
-	while (wait_state(PREPARE)) {
-		posix_fadvise(fd, 0, NPAGES * psize, POSIX_FADV_DONTNEED);
-		pread(fd, &word, 8, 0);
-		pfn0 = pfn_of(pagemap, map);
-		/* Unmapped, X can be evicted. */
-		madvise(map, NPAGES * psize, MADV_DONTNEED);
-		if (armed) {
-			before = passed();
-			if (!win_stats("pagecache_pre_grab", &s)) {
-				closed = s.delayed;
-				throttled = s.throttled;
-			}
-		}
-		set_state(READY);
-		if (!wait_state(INVALIDATING))
-			break;
-		/* Armed: until A's lookup holds X (at most 100 ms). */
-		for (w = 0; armed && passed() == before && w < 1000; w++)
-			usleep(100);
-		posix_fadvise(fd, 0, psize, POSIX_FADV_DONTNEED);
-		pread(fd, &word, 8, REUSE_PAGE * psize);
-		pfn = pfn_of(pagemap, map + REUSE_PAGE * psize);
-		madvise(map, NPAGES * psize, MADV_DONTNEED);
-		if (pfn && pfn == pfn0) {
-			sh->reused++;
-			/*
-			 * A's lookup passed the filters, opened a window (was
-			 * not throttled) and no window has closed since: A's
-			 * still held X.
-			 */
-			if (armed && passed() > before &&
-			    !win_stats("pagecache_pre_grab", &s) &&
-			    s.throttled == throttled && s.delayed == closed)
-				sh->reused_in_window++;
-		}
-		sh->cycles++;
-		set_state(DONE);
+	if (pread(fd, buf, len, 0) != (ssize_t)len) {
+		regress_violation(&r, "pread: %s", strerror(errno));
+		return false;
 	}
-	_exit(0);
-}
-
-/* A fresh zram device of @len bytes: its number, or -1. */
-static int zram_add(size_t len)
-{
-	char buf[64], path[64];
-	int id;
-
-	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
-		return -1;
-	id = atoi(buf);
-	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
-	snprintf(buf, sizeof(buf), "%zu", len);
-	if (mmrace_write(path, buf))
-		return -1;
-	return id;
-}
-
-static void zram_remove(int id)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", id);
-	mmrace_write("/sys/class/zram-control/hot_remove", buf);
+	for (w = 0; w < len / 8; w++) {
+		if (buf[w] == pattern(w * 8 / psize))
+			continue;
+		regress_violation(&r, "page %zu read %#llx after the invalidation",
+				  w * 8 / psize,
+				  (unsigned long long)buf[w]);
+		break;
+	}
+	return true;
 }
 
 int main(void)
 {
-	size_t len, w;
-	uint64_t *buf;
-	int fd = -1, id, i, tries;
-	int status;
-	pid_t pid;
+	const struct reuse_test t = {
+		.b_open = b_open,
+		.b_drop = b_drop,
+		.b_load = b_load,
+		.b_unmap = true,	/* unmapped, X can be evicted */
+		.a_lookup = a_lookup,
+		.a_check = a_check,
+	};
+	unsigned long reused;
+	int id;
 
 	regress_init(&r, "invalidate_vs_evict_reuse", 10);
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
-	id = zram_add(len * 4);
-	if (id < 0)
-		ksft_exit_skip("no zram device (CONFIG_ZRAM, zram-control)\n");
-	snprintf(dev, sizeof(dev), "/dev/zram%d", id);
-	for (tries = 0; tries < 100 && fd < 0; tries++) {
-		fd = open(dev, O_RDWR);
-		if (fd < 0)
-			usleep(10000);
-	}
+	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
 	buf = malloc(len);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (fd < 0 || !buf || sh == MAP_FAILED)
-		ksft_exit_fail_msg("%s: %s\n", dev, strerror(errno));
-	for (i = 0; i < NPAGES; i++)
-		for (w = 0; w < psize / 8; w++)
-			buf[i * psize / 8 + w] = pattern(i);
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
-		ksft_exit_fail_msg("write %s: %s\n", dev, strerror(errno));
-	regress_pin_cpu(0);
-	regress_arm(&r, "pagecache_pre_grab", "gang", DELAY_US,
-		    REGRESS_PROCESS);
-	regress_exercise(&r, "reuses of A's loaded folio for another index while A's window held it");
-
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid)
-		side_b(r.armed);
-	/* The state starts at PREPARE (zeroed): B may already be past it. */
-	while (regress_running(&r)) {
-		if (!wait_state(READY))
-			break;
-		set_state(INVALIDATING);
-		posix_fadvise(fd, 0, len, POSIX_FADV_DONTNEED);
-		if (!wait_state(DONE))
-			break;
-		if (pread(fd, buf, len, 0) != (ssize_t)len) {
-			regress_violation(&r, "pread: %s", strerror(errno));
-			break;
-		}
-		for (w = 0; w < len / 8; w++) {
-			if (buf[w] == pattern(w * 8 / psize))
-				continue;
-			regress_violation(&r, "page %zu read %#llx after the invalidation",
-					  w * 8 / psize,
-					  (unsigned long long)buf[w]);
-			break;
-		}
-		set_state(PREPARE);
-	}
-	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
-	waitpid(pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		ksft_print_msg("B ended with %s %d\n",
-			       WIFEXITED(status) ? "exit" : "signal",
-			       WIFEXITED(status) ? WEXITSTATUS(status) :
-			       WTERMSIG(status));
-	ksft_print_msg("%lu cycles; page 0's folio reused for page %d %lu times, %lu of them while A's window held it\n",
-		       sh->cycles, REUSE_PAGE, sh->reused,
-		       sh->reused_in_window);
+	if (!buf)
+		ksft_exit_fail_msg("malloc: %s\n", strerror(errno));
+	reused = reuse_run(&r, "gang", &t);
 	close(fd);
-	zram_remove(id);
-	regress_exercised(&r, sh->reused_in_window);
+	mmrace_zram_remove(id);
+	regress_exercised(&r, reused);
 	regress_finish(&r, INVARIANT);
 }

@@ -186,38 +186,13 @@ static bool watchdog(void)
 	return false;
 }
 
-/* A fresh zram device of @len bytes: its number, or -1. */
-static int zram_add(size_t len)
-{
-	char buf[64], path[64];
-	int id;
-
-	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
-		return -1;
-	id = atoi(buf);
-	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
-	snprintf(buf, sizeof(buf), "%zu", len);
-	if (mmrace_write(path, buf))
-		return -1;
-	return id;
-}
-
-static void zram_remove(int id)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", id);
-	mmrace_write("/sys/class/zram-control/hot_remove", buf);
-}
-
 int main(void)
 {
 	struct mmrace_stats s;
 	pthread_t a, b;
-	uint64_t *buf;
 	char dev[32];
-	size_t len, w;
-	int fd = -1, id, tries, i;
+	int fd, id;
+	size_t len;
 	bool stuck;
 
 	regress_init(&r, "migrate_flags_vs_lock_waiters", 15);
@@ -225,23 +200,7 @@ int main(void)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
-	id = zram_add(len * 4);
-	if (id < 0)
-		ksft_exit_skip("no zram device (CONFIG_ZRAM, zram-control)\n");
-	snprintf(dev, sizeof(dev), "/dev/zram%d", id);
-	for (tries = 0; tries < 100 && fd < 0; tries++) {
-		fd = open(dev, O_RDWR);
-		if (fd < 0)
-			usleep(10000);
-	}
-	buf = malloc(len);
-	if (fd < 0 || !buf)
-		ksft_exit_fail_msg("%s: %s\n", dev, strerror(errno));
-	for (i = 0; i < NPAGES; i++)
-		for (w = 0; w < psize / 8; w++)
-			buf[i * psize / 8 + w] = pattern(i);
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
-		ksft_exit_fail_msg("write %s: %s\n", dev, strerror(errno));
+	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
 	map_a = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	map_b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map_a == MAP_FAILED || map_b == MAP_FAILED)
@@ -265,7 +224,7 @@ int main(void)
 		munmap(map_a, len);
 		munmap(map_b, len);
 		close(fd);
-		zram_remove(id);
+		mmrace_zram_remove(id);
 	}
 	/* A stuck reader sleeps killable: the exit ends it. */
 	regress_finish(&r, INVARIANT);

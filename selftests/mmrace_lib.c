@@ -23,9 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kselftest.h"
 #include "mmrace_lib.h"
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 bool mmrace_loaded(void)
 {
@@ -190,6 +193,58 @@ bool mmrace_guest_mttcg(void)
 	return false;
 }
 
+int mmrace_zram_add(size_t size)
+{
+	char buf[64], path[64];
+	int id;
+
+	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
+		return -1;
+	id = atoi(buf);
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
+	snprintf(buf, sizeof(buf), "%zu", size);
+	if (mmrace_write(path, buf))
+		return -1;
+	return id;
+}
+
+void mmrace_zram_remove(int id)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", id);
+	mmrace_write("/sys/class/zram-control/hot_remove", buf);
+}
+
+int mmrace_zram_file(size_t size, int npages, uint64_t (*pattern)(int page),
+		     int *id, char *dev, size_t len)
+{
+	size_t psize = sysconf(_SC_PAGESIZE), w;
+	uint64_t *buf = malloc(npages * psize);
+	int fd = -1, tries, i;
+
+	*id = mmrace_zram_add(size);
+	if (*id < 0)
+		ksft_exit_skip("no zram device (CONFIG_ZRAM, zram-control)\n");
+	snprintf(dev, len, "/dev/zram%d", *id);
+	/* Its node may take a moment to appear. */
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		fd = open(dev, O_RDWR);
+		if (fd < 0)
+			usleep(10000);
+	}
+	if (fd < 0 || !buf)
+		ksft_exit_fail_msg("%s: %s\n", dev, strerror(errno));
+	for (i = 0; i < npages; i++)
+		for (w = 0; w < psize / 8; w++)
+			buf[i * psize / 8 + w] = pattern(i);
+	if (pwrite(fd, buf, npages * psize, 0) != (ssize_t)(npages * psize) ||
+	    fsync(fd))
+		ksft_exit_fail_msg("write %s: %s\n", dev, strerror(errno));
+	free(buf);
+	return fd;
+}
+
 int mmrace_scenario(const char *cmd, char *buf, size_t len)
 {
 	ssize_t n;
@@ -258,6 +313,84 @@ int mmrace_report_checks(const char *report)
 		if (kind == MMRACE_REPORT_OK || kind == MMRACE_REPORT_NOT_OK)
 			n++;
 	return n;
+}
+
+/* One scenario's report as KTAP (mmrace_scenarios_main()). */
+static void scenario_results(const char *cmd, const char *report,
+			     bool prefixed)
+{
+	const char *pre = prefixed ? cmd : "", *sep = prefixed ? ": " : "";
+	enum mmrace_report_line kind;
+	const char *pos = report;
+	bool done = false;
+	char line[512], name[64] = "";
+
+	while ((kind = mmrace_report_next(&pos, line, sizeof(line))) !=
+	       MMRACE_REPORT_END) {
+		switch (kind) {
+		case MMRACE_REPORT_OK:
+		case MMRACE_REPORT_NOT_OK:
+			ksft_test_result(kind == MMRACE_REPORT_OK, "%s%s%s\n",
+					 pre, sep, line);
+			break;
+		case MMRACE_REPORT_NOTE:
+			ksft_print_msg("%s%s%s\n", pre, sep, line);
+			break;
+		case MMRACE_REPORT_DONE:
+			done = true;
+			break;
+		default:
+			sscanf(line, "scenario %63s", name);
+			break;
+		}
+	}
+	ksft_test_result(done, "%s: ran to completion\n",
+			 prefixed ? cmd : name);
+}
+
+void mmrace_scenarios_main(const char *const *cmds, size_t n,
+			   const char *const *bad, size_t nbad, bool prefixed)
+{
+	char (*reports)[4096] = calloc(n, sizeof(*reports));
+	int *errors = calloc(n, sizeof(*errors));
+	int loaded, plan = 0;
+	size_t i;
+
+	ksft_print_header();
+	if (!reports || !errors)
+		ksft_exit_fail_msg("calloc: %s\n", strerror(errno));
+	loaded = mmrace_get();
+	if (loaded < 0)
+		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
+	if (access(MMRACE_SCENARIO_RUN, W_OK))
+		ksft_exit_skip("%s: %s\n", MMRACE_SCENARIO_RUN, strerror(errno));
+
+	/* Run everything first: the plan is the number of checks. */
+	for (i = 0; i < n; i++) {
+		errors[i] = mmrace_scenario(cmds[i], reports[i],
+					    sizeof(reports[i]));
+		plan += errors[i] ? 1 : mmrace_report_checks(reports[i]) + 1;
+	}
+	ksft_set_plan(plan + nbad);
+	for (i = 0; i < nbad; i++) {
+		int ret = mmrace_write(MMRACE_SCENARIO_RUN, bad[i]);
+
+		ksft_test_result(ret == -EINVAL, "run: '%s' rejected with EINVAL (%s)\n",
+				 bad[i], strerror(-ret));
+	}
+	for (i = 0; i < n; i++) {
+		if (!prefixed)
+			ksft_print_msg("%s\n", cmds[i]);
+		if (errors[i])
+			ksft_test_result_fail("%s: %s\n", cmds[i],
+					      strerror(-errors[i]));
+		else
+			scenario_results(cmds[i], reports[i], prefixed);
+	}
+
+	if (loaded == 1)
+		mmrace_unload();
+	ksft_finished();
 }
 
 #define ADVERSARY_DIR MMRACE_DEBUGFS "/adversary"

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MMRACE_DEBUGFS "/sys/kernel/debug/mmrace"
@@ -52,6 +53,18 @@ int mmrace_kmsg_count(const char *what);
  */
 bool mmrace_guest_mttcg(void);
 
+/* A fresh zram device (CONFIG_ZRAM) of @size bytes: its number, or -1. */
+int mmrace_zram_add(size_t size);
+void mmrace_zram_remove(int id);
+/*
+ * A fresh zram device of @size bytes whose first @npages pages hold
+ * @pattern(i) in every word of page i, written and synced: its fd (O_RDWR),
+ * its number in *@id and its path in @dev (@len bytes). SKIPs the test
+ * without zram, fails it if the device cannot be opened or written.
+ */
+int mmrace_zram_file(size_t size, int npages, uint64_t (*pattern)(int page),
+		     int *id, char *dev, size_t len);
+
 /* The file that runs in-kernel scenarios (Documentation/typestate.rst). */
 #define MMRACE_SCENARIO_RUN MMRACE_DEBUGFS "/typestate/run"
 
@@ -78,6 +91,18 @@ enum mmrace_report_line mmrace_report_next(const char **pos, char *line,
 					   size_t len);
 /* The number of checks ("ok" and "not ok" lines) in a report. */
 int mmrace_report_checks(const char *report);
+/*
+ * The whole of a kselftest of in-kernel scenarios: loads the module (SKIP
+ * if it cannot), runs the @n scenarios @cmds first (the plan is their number
+ * of checks), checks that each of the @nbad commands @bad is rejected with
+ * EINVAL, then prints each report as KTAP: a result a check, a message a
+ * note, and "NAME: ran to completion". @prefixed: each result and message
+ * starts with its command, and NAME is the command; else the command is
+ * printed before its report, and NAME is the scenario's (its checks name
+ * it). Unloads the module if it loaded it. Never returns.
+ */
+void mmrace_scenarios_main(const char *const *cmds, size_t n,
+			   const char *const *bad, size_t nbad, bool prefixed);
 
 /*
  * The adversary helper (Documentation/windows.rst, "Adversaries"): a child

@@ -75,32 +75,13 @@ static char swap_dev[32];
 static bool swap_on;
 static unsigned long exercised[NR_CASES][NR_HOLD], swapped_held;
 
-static int zram_add(size_t len)
-{
-	char buf[64], path[64];
-	int id;
-
-	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
-		return -1;
-	id = atoi(buf);
-	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", id);
-	snprintf(buf, sizeof(buf), "%zu", len);
-	if (mmrace_write(path, buf))
-		return -1;
-	return id;
-}
-
 static void swap_teardown(void)
 {
-	char buf[16];
-
 	if (swap_on)
 		syscall(SYS_swapoff, swap_dev);
 	swap_on = false;
-	if (zram_id >= 0) {
-		snprintf(buf, sizeof(buf), "%d", zram_id);
-		mmrace_write("/sys/class/zram-control/hot_remove", buf);
-	}
+	if (zram_id >= 0)
+		mmrace_zram_remove(zram_id);
 	zram_id = -1;
 }
 
@@ -111,7 +92,7 @@ static const char *swap_setup(void)
 	uint32_t *info = (uint32_t *)(hdr + 1024);
 	int fd;
 
-	zram_id = zram_add(SWAP_SIZE);
+	zram_id = mmrace_zram_add(SWAP_SIZE);
 	if (zram_id < 0 || !hdr)
 		return "no zram device (CONFIG_ZRAM, zram-control)";
 	snprintf(swap_dev, sizeof(swap_dev), "/dev/zram%d", zram_id);

@@ -7,24 +7,10 @@
 # (scripts/guest/run-tests -> isa-debug-exit -> run-vm.sh ->
 # scripts/guest-results.sh); then boot a guest whose init cannot start and
 # check that the death (init exits: a panic) is a failure, not a silent pass.
+#
+# MMRACE_SCRIPTS: the scripts directory under test (default: this tree's).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-scripts=$top/scripts
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0
-n=0
-expect() { # DESCRIPTION WANT GOT
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# wanted: $2"
-		echo "# got:    $3"
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 fake() { # NAME BODY
 	printf '#!/bin/sh\n%s\n' "$2" >"$work/payload/$1"
 	chmod +x "$work/payload/$1"
