@@ -10,7 +10,9 @@
 #
 # MMRACE_UPSTREAM_TESTS overrides the list; MMRACE_SEED fixes the seed
 # (default 0: a new one per suite, printed); MMRACE_PROBABILITY (default 10)
-# and MMRACE_MAX_DELAY_US (default 1000) tune the profile.
+# and MMRACE_MAX_DELAY_US (default 1000) tune the profile;
+# MMRACE_ADVERSARIES (default none: not yet measured on these suites) is
+# mmrace-run's --adversaries.
 # MMRACE_KERNEL_IMAGE boots another image of the same build (a mutant, for
 # check-mutants); MMRACE_UPSTREAM_OUT puts the logs elsewhere.
 set -eu
@@ -44,7 +46,8 @@ for t in $tests; do
 cd "\$(dirname "\$0")"
 exec ./mmrace-run --seed ${MMRACE_SEED:-0} \\
 	--probability ${MMRACE_PROBABILITY:-10} \\
-	--max-delay-us ${MMRACE_MAX_DELAY_US:-1000} -- ./$t
+	--max-delay-us ${MMRACE_MAX_DELAY_US:-1000} \\
+	--adversaries ${MMRACE_ADVERSARIES:-none} -- ./$t
 EOS
 	chmod +x "$payload/$t.mmrace"
 	echo "$t.mmrace" >>"$payload/tests"

@@ -3,10 +3,12 @@
  * mmrace-run: run a command with mmrace's random-window profile armed for
  * its process tree (the command and everything it starts), then print each
  * window's statistics and the seed that replays the run. The exit status is
- * the command's.
+ * the command's. Unless the profile's adversaries are none, it runs the
+ * adversary helper (mmrace_adversary_start()) for the while, outside the
+ * command's tree, and prints what it did.
  *
  *   mmrace-run [--seed N] [--probability P] [--max-delay-us US]
- *              [--windows LIST] -- COMMAND [ARG...]
+ *              [--windows LIST] [--adversaries LIST] -- COMMAND [ARG...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +38,7 @@ static int set(const char *file, const char *value)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: mmrace-run [--seed N] [--probability P] [--max-delay-us US] [--windows LIST] -- COMMAND [ARG...]\n");
+	fprintf(stderr, "Usage: mmrace-run [--seed N] [--probability P] [--max-delay-us US] [--windows LIST] [--adversaries LIST] -- COMMAND [ARG...]\n");
 	exit(2);
 }
 
@@ -47,15 +49,19 @@ int main(int argc, char **argv)
 		{ "probability", required_argument, NULL, 'p' },
 		{ "max-delay-us", required_argument, NULL, 'd' },
 		{ "windows", required_argument, NULL, 'w' },
+		{ "adversaries", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *seed = "0", *prob = NULL, *delay = NULL, *windows = "all";
+	const char *adversaries = NULL;
+	struct mmrace_adversary adv = { 0 };
+	struct mmrace_adversary_counts *c;
 	int go[2], opt, status, loaded;
 	char buf[4096], pid[32];
 	pid_t child;
 
-	while ((opt = getopt_long(argc, argv, "+s:p:d:w:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:p:d:w:a:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			seed = optarg;
@@ -68,6 +74,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			windows = optarg;
+			break;
+		case 'a':
+			adversaries = optarg;
 			break;
 		default:
 			usage();
@@ -100,9 +109,15 @@ int main(int argc, char **argv)
 	snprintf(pid, sizeof(pid), "%d", child);
 	if (set("pid", pid) || set("seed", seed) || set("windows", windows) ||
 	    (prob && set("probability", prob)) ||
-	    (delay && set("max_delay_us", delay)) || set("enable", "1")) {
+	    (delay && set("max_delay_us", delay)) ||
+	    (adversaries && set("adversaries", adversaries)) ||
+	    mmrace_read(PROFILE "adversaries", buf, sizeof(buf)) <= 0 ||
+	    (strcmp(buf, "none\n") &&
+	     mmrace_adversary_start(&adv, sysconf(_SC_NPROCESSORS_ONLN) - 1)) ||
+	    set("enable", "1")) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		mmrace_adversary_stop(&adv);
 		return 2;
 	}
 	if (write(go[1], "g", 1) != 1)
@@ -111,6 +126,12 @@ int main(int argc, char **argv)
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	set("enable", "0");
+	if (adv.pid) {
+		mmrace_adversary_stop(&adv);
+		c = adv.counts;
+		printf("mmrace-run: adversary helper: %lu jobs, %lu changed the page, %lu failed (last errno %d)\n",
+		       c->jobs, c->moved, c->failed, c->last_error);
+	}
 
 	if (mmrace_read(PROFILE "state", buf, sizeof(buf)) > 0)
 		printf("mmrace-run: profile\n%s", buf);

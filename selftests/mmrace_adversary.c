@@ -4,13 +4,18 @@
  * adversary/wait and adversary/job as the helper uses them: a wait with no
  * job times out (EAGAIN), `control reset` wakes a waiter, an opening
  * without a target counts a failure (EDESTADDRREQ), an opening with one
- * posts a job the wait takes and the job file shows, disarming cancels it
- * and a late `done` for it changes nothing.
+ * posts a job the wait takes and the job file shows (the target's process,
+ * address and pfn), a `done` after the window closed counts in
+ * adversary_after (not inside), disarming cancels a job and a late `done`
+ * for it changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -31,6 +36,22 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* This process's pfn of @p (0 if not present). */
+static uint64_t own_pfn(const void *p)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e = 0;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (unsigned long)p / psize * sizeof(e)) !=
+	    sizeof(e))
+		e = 0;
+	close(fd);
+	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+}
+
 static void *waiter(void *arg)
 {
 	*(int *)arg = mmrace_write(ADV "/wait", "5000");
@@ -39,7 +60,7 @@ static void *waiter(void *arg)
 
 int main(void)
 {
-	char buf[512], win[64], op[16], done[64];
+	char buf[512], win[64], op[16], done[64], *end;
 	unsigned long long seq, addr, pfn, wake_ns;
 	unsigned long long failed;
 	struct mmrace_stats s;
@@ -52,7 +73,7 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	mmrace_control("reset");
 
 	mmrace_read(MMRACE_WINDOWS "/" WINDOW "/adversary", buf, sizeof(buf));
@@ -122,16 +143,40 @@ int main(void)
 					&seq, win, op, &pid, &addr, &pfn,
 					&wake_ns) == 7 &&
 			 !strcmp(win, WINDOW) && !strcmp(op, "migrate") &&
-			 pid == getpid() && addr == (unsigned long)map,
-			 "a job posted, taken and shown: %.*s\n",
-			 (int)strcspn(buf, "\n"), buf);
+			 pid == getpid() && addr == (unsigned long)map &&
+			 pfn == own_pfn(map),
+			 "a job posted, taken and shown: %.*s (pfn %#llx)\n",
+			 (int)strcspn(buf, "\n"), buf,
+			 (unsigned long long)own_pfn(map));
 	win_stats(WINDOW, &s);
 	ksft_test_result(s.adversary_posted == 1 && s.adversary_started == 1,
 			 "posted=%llu started=%llu\n",
 			 (unsigned long long)s.adversary_posted,
 			 (unsigned long long)s.adversary_started);
 
-	/* Disarming cancels it; its late done changes nothing. */
+	/*
+	 * Done now, with the window closed (the read that opened it has
+	 * returned, and nothing else reads the page): after, not inside.
+	 */
+	snprintf(done, sizeof(done), "done %llu 0", seq);
+	ret = mmrace_write(ADV "/job", done);
+	win_stats(WINDOW, &s);
+	mmrace_read(ADV "/job", buf, sizeof(buf));
+	ksft_test_result(!ret && s.adversary_after == 1 && !s.adversary_inside &&
+			 !strcmp(buf, "none\n"),
+			 "a done after the window closed counts after (after=%llu inside=%llu)\n",
+			 (unsigned long long)s.adversary_after,
+			 (unsigned long long)s.adversary_inside);
+
+	/* Another job; disarming cancels it; its late done changes nothing. */
+	if (pread(fd, buf, 8, 0) != 8)
+		ksft_exit_fail_msg("pread: %s\n", strerror(errno));
+	ret = mmrace_write(ADV "/wait", "1000");
+	mmrace_read(ADV "/job", buf, sizeof(buf));
+	seq = strtoull(buf, &end, 10);
+	if (ret || end == buf)
+		ksft_exit_fail_msg("a second job: %s, job '%.*s'\n",
+				   strerror(-ret), (int)strcspn(buf, "\n"), buf);
 	win_set(WINDOW, "enable", "0");
 	mmrace_read(ADV "/job", buf, sizeof(buf));
 	ksft_test_result(!strcmp(buf, "none\n"), "disarming cancels the job\n");
@@ -146,7 +191,7 @@ int main(void)
 	snprintf(done, sizeof(done), "done %llu 0", seq);
 	ret = mmrace_write(ADV "/job", done);
 	win_stats(WINDOW, &s);
-	ksft_test_result(!ret && !s.adversary_inside && !s.adversary_after &&
+	ksft_test_result(!ret && !s.adversary_inside && s.adversary_after == 1 &&
 			 s.adversary_failed == failed,
 			 "a late done is accepted and counted nowhere (inside=%llu after=%llu failed=%llu, %llu before it)\n",
 			 (unsigned long long)s.adversary_inside,

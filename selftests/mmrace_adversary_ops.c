@@ -25,7 +25,12 @@
  *
  * Invariant: every read returns the pattern (the operations are
  * transparent).
- * Verdict per operation: fails on a wrong read; passes only if the helper
+ * After the helper stopped, the test takes one job itself, posted by a read
+ * of its own, and reports it done once that read returned: it must count
+ * in adversary_after, not inside (the inside count, which the verdict rests
+ * on, tells a closed window from an open one).
+ * Verdict per operation: fails on a wrong read, or if that job counted
+ * inside; passes only if the helper
  * took jobs (adversary_started > 0), one was done while the window held the
  * page (adversary_inside > 0) and the helper saw the operation change the
  * page (reclaimed, split, evicted; for compact, which may leave the page
@@ -321,14 +326,55 @@ static int check_read(struct run *r)
 	return 0;
 }
 
+/*
+ * Takes a job posted by a read of the test's own, after the helper
+ * stopped, and reports it done with the window closed (the read returned;
+ * nothing else reads the page): 0 with the counts before and after the
+ * done, or -errno (no job to take).
+ */
+static int done_after(struct run *r, struct mmrace_stats *b,
+		      struct mmrace_stats *a, bool *wrong)
+{
+	char buf[256], done[64], *end;
+	unsigned long long seq;
+	int i, ret = -EAGAIN;
+
+	/* A read may only bring an evicted page back: a few tries. */
+	for (i = 0; i < 5 && ret == -EAGAIN && !*wrong; i++) {
+		prepare(r);
+		*wrong = check_read(r);
+		ret = mmrace_write(MMRACE_DEBUGFS "/adversary/wait", "200");
+	}
+	if (ret) {
+		win_stats(WINDOW, a);
+		mmrace_read(MMRACE_WINDOWS "/" WINDOW "/target", buf, sizeof(buf));
+		ksft_print_msg("%s: no job after %d reads: delayed=%llu throttled=%llu posted=%llu, target %.*s\n",
+			       op_name[r->op], i,
+			       (unsigned long long)a->delayed,
+			       (unsigned long long)a->throttled,
+			       (unsigned long long)a->adversary_posted,
+			       (int)strcspn(buf, "\n"), buf);
+		return ret;
+	}
+	if (mmrace_read(MMRACE_DEBUGFS "/adversary/job", buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	seq = strtoull(buf, &end, 10);
+	if (end == buf)
+		return -ENOENT;
+	ret = win_stats(WINDOW, b);
+	snprintf(done, sizeof(done), "done %llu 0", seq);
+	ret = ret ?: mmrace_write(MMRACE_DEBUGFS "/adversary/job", done);
+	return ret ?: win_stats(WINDOW, a);
+}
+
 static void run_op(enum op op, double secs)
 {
 	struct mmrace_adversary adv = { 0 };
 	struct run r = { .op = op, .fd = -1 };
 	struct mmrace_adversary_counts *c;
-	struct mmrace_stats s = { 0 };
+	struct mmrace_stats s = { 0 }, b = { 0 }, a = { 0 };
 	unsigned long scanned = 0;
-	int traced = -ENOENT;
+	int traced = -ENOENT, late;
 	bool wrong = false, ran;
 	double t0;
 	int ret;
@@ -361,11 +407,12 @@ static void run_op(enum op op, double secs)
 		prepare(&r);
 		wrong = check_read(&r);
 	}
-	win_set(WINDOW, "enable", "0");
 	ret = mmrace_adversary_stop(&adv);
 	if (ret)
 		ksft_print_msg("adversary helper: %s\n", strerror(-ret));
 	win_stats(WINDOW, &s);
+	late = wrong ? -ECANCELED : done_after(&r, &b, &a, &wrong);
+	win_set(WINDOW, "enable", "0");
 	mmrace_control("reset");
 	if (!traced)
 		scanned = scans_stop();
@@ -401,9 +448,23 @@ static void run_op(enum op op, double secs)
 	 * and scanned count.
 	 */
 	ran = op == OP_COMPACT ? c->jobs > c->failed && scanned : c->moved > 0;
+	if (!late)
+		ksft_print_msg("%s: a job done after its window closed: inside %llu -> %llu, after %llu -> %llu\n",
+			       op_name[op],
+			       (unsigned long long)b.adversary_inside,
+			       (unsigned long long)a.adversary_inside,
+			       (unsigned long long)b.adversary_after,
+			       (unsigned long long)a.adversary_after);
 	if (wrong)
 		ksft_test_result_fail("%s: a read returned wrong data\n",
 				      op_name[op]);
+	else if (!late && (a.adversary_inside != b.adversary_inside ||
+			   a.adversary_after != b.adversary_after + 1))
+		ksft_test_result_fail("%s: a job done after its window closed did not count after\n",
+				      op_name[op]);
+	else if (late)
+		ksft_test_result_skip("%s: no job to check the inside count with (%s)\n",
+				      op_name[op], strerror(-late));
 	else if (s.adversary_started && s.adversary_inside && ran)
 		ksft_test_result_pass("%s: done on the held page (inside=%llu), reads unchanged\n",
 				      op_name[op],

@@ -19,9 +19,11 @@
  * back to its default.
  *
  * The random-window profile (profile/) is modelled too: phase 1 keeps what
- * its accepted writes set (pid, selection, seed, whether it is enabled) and
- * predicts from it whether `1` to profile/enable arms, what profile/state
- * then reads, and how the selected windows are configured. Its valid pids
+ * its accepted writes set (pid, selection, adversaries, seed, whether it is
+ * enabled) and predicts from it whether `1` to profile/enable arms, what
+ * profile/state then reads (the adversaries attached: one of the set per
+ * armed window, the same again from the same seed), and how the selected
+ * windows are configured. Its valid pids
  * are -1, 0, this process and pids no process can have: the profile never
  * delays another process tree on purpose, and every reset disarms it.
  *
@@ -66,7 +68,7 @@ enum kind {
 	K_PID_TREE, K_PFN, K_TARGET, K_VERBOSE, K_WAIT_FOR,
 	K_WAIT_TIMEOUT_US, K_PHASE, K_STATS, K_SITES,
 	K_P_ENABLE, K_P_PID, K_P_PROBABILITY, K_P_MAX_DELAY_US, K_P_WINDOWS,
-	K_P_SEED, K_P_STATE,
+	K_P_ADVERSARIES, K_P_SEED, K_P_STATE,
 };
 
 /* The files of a window (debugfs.rst), with their modes. */
@@ -106,6 +108,7 @@ static const struct {
 	{ "profile/probability", K_P_PROBABILITY, 0600 },
 	{ "profile/max_delay_us", K_P_MAX_DELAY_US, 0600 },
 	{ "profile/windows", K_P_WINDOWS, 0600 },
+	{ "profile/adversaries", K_P_ADVERSARIES, 0600 },
 	{ "profile/seed", K_P_SEED, 0600 },
 	{ "profile/state", K_P_STATE, 0400 },
 };
@@ -149,6 +152,13 @@ static const char * const pairs[][2] = {
 	{ "pagecache_pre_grab", "migrate_freeze" },
 };
 
+/* The transparent adversary operations, in the module's order. */
+static const char * const adv_ops[] = {
+	"migrate", "pageout", "split", "compact", "evict",
+};
+
+#define ADV_ALL ((1u << ARRAY_SIZE(adv_ops)) - 1)
+
 /*
  * The profile as phase 1's accepted writes left it (profile.rst). In phase
  * 2 (known false) the writers race, and only the syntax is predicted.
@@ -158,15 +168,18 @@ static struct {
 	long long pid;
 	unsigned long long probability, max_delay_us, seed;
 	unsigned int windows;		/* bit i: windows[i] selected */
+	unsigned int adversaries;	/* bit i: adv_ops[i] in the set */
+	char attached[512];		/* state's "attached:" value */
 	bool enabled;
 	unsigned int armed;		/* bit i: armed by the last enable */
 	unsigned int rendezvous;	/* bit k: pairs[k] drawn */
 } prof;
 
-/* The last arm's seed, selection and rendezvous: a seed replays. */
+/* The last arm's seed, selection and draws: a seed replays. */
 static struct {
 	unsigned long long seed;
-	unsigned int windows, rendezvous;
+	unsigned int windows, adversaries, rendezvous;
+	char attached[512];
 } last_arm;
 
 /* windows[] in the module's order, the order profile/windows lists. */
@@ -353,6 +366,8 @@ static void profile_defaults(void)
 	prof.probability = 10;
 	prof.max_delay_us = 1000;
 	prof.windows = all_windows();
+	prof.adversaries = ADV_ALL;
+	snprintf(prof.attached, sizeof(prof.attached), " none");
 	prof.seed = 0;
 	prof.enabled = false;
 	prof.armed = 0;
@@ -374,18 +389,34 @@ static void render_windows(char *out, size_t len, unsigned int mask)
 		snprintf(out, len, "none");
 }
 
+/* The operations of @mask, comma-separated in order, or none. */
+static void render_adversaries(char *out, size_t len, unsigned int mask)
+{
+	size_t n = 0;
+	unsigned int k;
+
+	out[0] = '\0';
+	for (k = 0; k < ARRAY_SIZE(adv_ops) && n < len; k++)
+		if (mask & (1u << k))
+			n += snprintf(out + n, len - n, "%s%s", n ? "," : "",
+				      adv_ops[k]);
+	if (!n)
+		snprintf(out, len, "none");
+}
+
 /* What profile/state reads, from the model. */
 static void render_state(char *out, size_t len)
 {
-	char armed[512];
+	char armed[512], adv[128];
 	size_t n;
 	unsigned int k;
 
 	render_windows(armed, sizeof(armed), prof.armed);
+	render_adversaries(adv, sizeof(adv), prof.adversaries);
 	n = snprintf(out, len,
-		     "enabled: %d\nseed: %llu\npid: %lld\nprobability: %llu\nmax_delay_us: %llu\narmed: %s\nrendezvous:",
+		     "enabled: %d\nseed: %llu\npid: %lld\nprobability: %llu\nmax_delay_us: %llu\nadversaries: %s\narmed: %s\nattached:%s\nrendezvous:",
 		     prof.enabled, prof.seed, prof.pid, prof.probability,
-		     prof.max_delay_us, armed);
+		     prof.max_delay_us, adv, armed, prof.attached);
 	for (k = 0; k < ARRAY_SIZE(pairs) && n < len; k++)
 		if (prof.rendezvous & (1u << k))
 			n += snprintf(out + n, len - n, " %s->%s",
@@ -579,6 +610,32 @@ static int model_profile_windows(const char *s, struct expect *e)
 	return 0;
 }
 
+static int model_profile_adversaries(const char *s, struct expect *e)
+{
+	char copy[WRITE_MAX + 1], *name, *p = copy;
+	unsigned int mask = 0, k;
+
+	if (strcmp(s, "none")) {
+		/* As Rust's split(','): empty pieces are names too. */
+		snprintf(copy, sizeof(copy), "%s", s);
+		while ((name = strsep(&p, ",")) != NULL) {
+			for (k = 0; k < ARRAY_SIZE(adv_ops); k++)
+				if (!strcmp(name, adv_ops[k]))
+					break;
+			if (k == ARRAY_SIZE(adv_ops))
+				return rejects(e, EINVAL,
+					       "profile/adversaries: none or transparent operations");
+			mask |= 1u << k;
+		}
+	}
+	e->v = ACCEPT;
+	e->effect = E_PROFILE;
+	e->num = mask;
+	render_adversaries(e->text, sizeof(e->text) - 1, mask);
+	strcat(e->text, "\n");
+	return 0;
+}
+
 /* What writing @len bytes of @in to @f with @m should do. */
 static void model(const struct file *f, const uint8_t *in, size_t len,
 		  enum wmode m, struct expect *e)
@@ -718,6 +775,9 @@ static void model(const struct file *f, const uint8_t *in, size_t len,
 		break;
 	case K_P_WINDOWS:
 		model_profile_windows(s, e);
+		break;
+	case K_P_ADVERSARIES:
+		model_profile_adversaries(s, e);
 		break;
 	case K_P_ENABLE:
 		if (!strcmp(s, "0"))
@@ -1013,6 +1073,20 @@ static void gen_valid(struct rng *r, const struct file *f, struct gen *g)
 				gputs(g, ",");
 			gputs(g, chance(r, 5) ? "all" :
 			      windows[below(r, nwindows)].name);
+		}
+		break;
+	case K_P_ADVERSARIES:
+		if (chance(r, 10)) {
+			gputs(g, "none");
+			break;
+		}
+		n = 1 + below(r, 3);
+		for (i = 0; i < n; i++) {
+			if (i)
+				gputs(g, ",");
+			/* zap: intrusive, never taken; none: not in a list. */
+			gputs(g, chance(r, 5) ? (chance(r, 50) ? "zap" : "none") :
+			      adv_ops[below(r, ARRAY_SIZE(adv_ops))]);
 		}
 		break;
 	default:
@@ -1488,6 +1562,9 @@ static void profile_set(enum kind kind, long long v)
 	case K_P_WINDOWS:
 		prof.windows = v;
 		break;
+	case K_P_ADVERSARIES:
+		prof.adversaries = v;
+		break;
 	case K_P_SEED:
 		prof.seed = (unsigned long long)v;
 		break;
@@ -1540,6 +1617,43 @@ static bool read_rendezvous(const char *state, unsigned int *rv)
 				return false;
 	}
 	return true;
+}
+
+/*
+ * The adversaries in profile/state: one of the set for each armed window,
+ * none with an empty set; the exact text is compared after.
+ */
+static bool read_attached(const char *state, char *out, size_t len)
+{
+	const char *p = strstr(state, "\nattached:");
+	char line[512], *t, *save, *op;
+	unsigned int k, seen = 0, want;
+	int w;
+
+	if (!p)
+		return false;
+	p += strlen("\nattached:");
+	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+	snprintf(line, sizeof(line), "%s", out);
+	want = prof.adversaries ? prof.armed : 0;
+	for (t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(t, "none") && !want)
+			return !strcmp(out, " none");
+		op = strchr(t, '=');
+		if (!op)
+			return false;
+		*op++ = '\0';
+		w = find_window(t);
+		for (k = 0; k < ARRAY_SIZE(adv_ops); k++)
+			if (!strcmp(op, adv_ops[k]))
+				break;
+		if (w < 0 || !(want & (1u << w)) || (seen & (1u << w)) ||
+		    k == ARRAY_SIZE(adv_ops) ||
+		    !(prof.adversaries & (1u << k)))
+			return false;
+		seen |= 1u << w;
+	}
+	return seen == want;
 }
 
 /* Window @w waits for its partner in pairs[], or -1. */
@@ -1627,7 +1741,7 @@ static bool profile_configured(const struct file *f, const uint8_t *in,
 static bool profile_armed(const struct file *f, const uint8_t *in,
 			  size_t len, enum wmode m)
 {
-	char buf[READ_MAX], a[256], *end;
+	char buf[READ_MAX], a[256], attached[512], *end;
 	unsigned long long seed;
 	unsigned int rv;
 	int i;
@@ -1647,21 +1761,28 @@ static bool profile_armed(const struct file *f, const uint8_t *in,
 		if (prof.windows & (1u << i))
 			windows[i].armed = windows[i].armable;
 	snap_file(-1, K_P_STATE, buf);
-	if (!read_rendezvous(buf, &rv)) {
+	if (!read_rendezvous(buf, &rv) ||
+	    !read_attached(buf, attached, sizeof(attached))) {
 		report(f, in, len, m, "profile/state: not a possible draw: '%s'",
 		       oneline(buf, a, sizeof(a)));
 		return false;
 	}
 	if (last_arm.seed == seed && last_arm.windows == prof.windows &&
-	    last_arm.rendezvous != rv) {
-		report(f, in, len, m, "seed %llu drew rendezvous %#x, last time %#x",
-		       seed, rv, last_arm.rendezvous);
+	    (last_arm.rendezvous != rv ||
+	     (last_arm.adversaries == prof.adversaries &&
+	      strcmp(last_arm.attached, attached)))) {
+		report(f, in, len, m, "seed %llu drew rendezvous %#x and adversaries '%s', last time %#x and '%s'",
+		       seed, rv, attached, last_arm.rendezvous,
+		       last_arm.attached);
 		return false;
 	}
 	last_arm.seed = seed;
 	last_arm.windows = prof.windows;
+	last_arm.adversaries = prof.adversaries;
 	last_arm.rendezvous = rv;
+	snprintf(last_arm.attached, sizeof(last_arm.attached), "%s", attached);
 	prof.rendezvous = rv;
+	snprintf(prof.attached, sizeof(prof.attached), "%s", attached);
 	return profile_state_ok(f, in, len, m) &&
 	       profile_configured(f, in, len, m);
 }
@@ -2223,6 +2344,7 @@ static bool profile_documented(void)
 		{ K_P_ENABLE, "0\n" }, { K_P_PID, "-1\n" },
 		{ K_P_PROBABILITY, "10\n" }, { K_P_MAX_DELAY_US, "1000\n" },
 		{ K_P_SEED, "0\n" },
+		{ K_P_ADVERSARIES, "migrate,pageout,split,compact,evict\n" },
 	};
 	struct file *f = file_of(-1, K_P_WINDOWS);
 	const char *all = f ? f->def : "";

@@ -552,6 +552,59 @@ static int adversary_uncached(const struct adversary_job *j)
 	return ret < 0 ? ret : ret ? -EAGAIN : 0;
 }
 
+/*
+ * Finds where the job's pfn is mapped in its process (a job of the
+ * profile's windows, address 0: windows.rst, "Adversaries"): scans
+ * /proc/PID/maps and /proc/PID/pagemap; 0, or ENXIO if it is mapped
+ * nowhere there (a page-cache page only read(2)), or -errno.
+ */
+static int adversary_find(struct adversary_job *j)
+{
+	unsigned long start, end, a, n, i, psize = adversary_psize();
+	unsigned long long e[512];
+	char path[64], line[512];
+	int fd, ret = -ENXIO;
+	FILE *maps;
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", j->pid);
+	maps = fopen(path, "r");
+	if (!maps)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", j->pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		ret = -errno;
+		fclose(maps);
+		return ret;
+	}
+	while (ret == -ENXIO && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		for (a = start; ret == -ENXIO && a < end; a += n * psize) {
+			n = (end - a) / psize;
+			if (n > ARRAY_SIZE(e))
+				n = ARRAY_SIZE(e);
+			got = pread(fd, e, n * sizeof(e[0]),
+				    a / psize * sizeof(e[0]));
+			if (got <= 0)
+				break;
+			n = got / sizeof(e[0]);
+			for (i = 0; i < n; i++) {
+				if ((e[i] & PM_PRESENT) &&
+				    (e[i] & PM_PFN) == j->pfn) {
+					j->addr = a + i * psize;
+					ret = 0;
+					break;
+				}
+			}
+		}
+	}
+	close(fd);
+	fclose(maps);
+	return ret;
+}
+
 /* migrate: moves the page to the next node (move_pages(2)). */
 static int adversary_migrate(const struct adversary_job *j, bool *changed)
 {
@@ -706,7 +759,9 @@ static void adversary_job(const char *line, struct mmrace_adversary_counts *c,
 	if (wake_ns > c->wake_ns_max)
 		c->wake_ns_max = wake_ns;
 	t = adversary_now_ns();
-	for (i = 0; i < ARRAY_SIZE(adversary_ops); i++)
+	if (!j.addr)
+		rc = adversary_find(&j);
+	for (i = 0; i < ARRAY_SIZE(adversary_ops) && j.addr; i++)
 		if (!strcmp(op, adversary_ops[i].name))
 			rc = adversary_ops[i].fn(&j, &changed);
 	t = adversary_now_ns() - t;

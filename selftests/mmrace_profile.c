@@ -3,15 +3,22 @@
  * The random-window profile: armed for one process tree, it opens windows
  * for that tree and for nothing else; the same seed replays the same
  * choices; mmrace-run arms it around a command and returns the command's
- * exit status.
+ * exit status. profile/adversaries takes transparent operations only, and
+ * under mmrace-run --adversaries the profile attaches them to the windows
+ * it arms: the helper mmrace-run starts takes jobs on the command's pages
+ * (adversary_started > 0), and the command's result is unchanged.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <libgen.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -53,6 +60,42 @@ static void workload(unsigned int ms)
 	race_page_free(&shm);
 }
 
+/*
+ * One task reads a mapped memfd page with pread(2) for @ms and checks each
+ * read: 0, or 1 on a wrong read (2: no memfd).
+ */
+static int adv_workload(unsigned int ms)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	uint64_t *map, *buf;
+	struct timespec t0, t;
+	long i, n = psize / 8;
+	int fd;
+
+	fd = memfd_create("mmrace-profile-adv", 0);
+	if (fd < 0 || ftruncate(fd, psize))
+		return 2;
+	map = mmap(NULL, psize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	buf = malloc(psize);
+	if (map == MAP_FAILED || !buf)
+		return 2;
+	for (i = 0; i < n; i++)
+		map[i] = 0x70726f66696c6500ULL ^ i;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		/* Mapped, so that the helper finds the page's address. */
+		__atomic_load_n(map, __ATOMIC_RELAXED);
+		if (pread(fd, buf, psize, 0) != psize)
+			return 1;
+		for (i = 0; i < n; i++)
+			if (buf[i] != (0x70726f66696c6500ULL ^ i))
+				return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+		 (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	return 0;
+}
+
 static int arm_for_child(pid_t child, const char *seed)
 {
 	char pid[32];
@@ -79,21 +122,26 @@ static void choices(char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	unsigned long long delayed, filtered;
-	char first[1024], again[1024], run[8192], *line, *save;
-	int go[2], status, loaded, ret;
+	char first[1024], again[1024], run[8192], self[256], buf[256];
+	int go[2], status, plain, loaded, ret, rejected;
+	char *line, *save;
+	struct mmrace_stats s = { 0 };
+	ssize_t len;
 	pid_t child;
 
 	if (argc > 1 && !strcmp(argv[1], "--workload")) {
 		workload(700);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--adv-workload"))
+		return adv_workload(1000);
 	ksft_print_header();
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
 	if (race_nodes() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		ksft_exit_skip("needs two CPUs and two NUMA nodes\n");
-	ksft_set_plan(6);
+	ksft_set_plan(9);
 	mmrace_control("reset");
 
 	/* A child process tree: it waits until the profile is armed for it. */
@@ -157,6 +205,56 @@ int main(int argc, char **argv)
 	mmrace_read("/tmp/mmrace-run.out", run, sizeof(run));
 	ksft_test_result(strstr(run, "replay with --seed 77") != NULL,
 			 "mmrace-run prints the seed that replays the run\n");
+
+	/* adversaries: transparent operations only, all or nothing. */
+	mmrace_control("reset");
+	mmrace_read(PROFILE "adversaries", first, sizeof(first));
+	rejected = mmrace_write(PROFILE "adversaries", "migrate,zap") == -EINVAL &&
+		   mmrace_write(PROFILE "adversaries", "none,migrate") == -EINVAL &&
+		   mmrace_write(PROFILE "adversaries", "migrate,") == -EINVAL;
+	mmrace_read(PROFILE "adversaries", again, sizeof(again));
+	ret = mmrace_write(PROFILE "adversaries", "compact,migrate");
+	mmrace_read(PROFILE "adversaries", run, sizeof(run));
+	ksft_test_result(!strcmp(first, "migrate,pageout,split,compact,evict\n") &&
+			 rejected && !strcmp(again, first) && !ret &&
+			 !strcmp(run, "migrate,compact\n") &&
+			 !mmrace_write(PROFILE "adversaries", "none"),
+			 "adversaries: the transparent set by default, unknown names rejected whole\n");
+
+	/* mmrace-run --adversaries: jobs on the command's page, same result. */
+	mmrace_control("reset");
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		ksft_exit_fail_msg("readlink: %s\n", strerror(errno));
+	self[len] = 0;
+	snprintf(run, sizeof(run), "%s --adv-workload", self);
+	status = system(run);
+	plain = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	snprintf(run, sizeof(run),
+		 "%s/mmrace-run --seed 78 --probability 100 --max-delay-us 2000 --windows pagecache_pre_grab --adversaries migrate -- %s --adv-workload > /tmp/mmrace-run.out",
+		 dirname(strdup(mmrace_ko_path())), self);
+	status = system(run);
+	mmrace_read("/tmp/mmrace-run.out", run, sizeof(run));
+	for (line = strtok_r(run, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "attached:") || strstr(line, "helper:"))
+			ksft_print_msg("%s\n", line);
+	mmrace_read("/tmp/mmrace-run.out", run, sizeof(run));
+	ksft_test_result(!plain && WIFEXITED(status) && !WEXITSTATUS(status) &&
+			 strstr(run, "attached: pagecache_pre_grab=migrate"),
+			 "under mmrace-run --adversaries migrate the command's result is unchanged (%d plainly, %d under it)\n",
+			 plain, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ret = win_stats("pagecache_pre_grab", &s);
+	snprintf(buf, sizeof(buf), "posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu",
+		 (unsigned long long)s.adversary_posted,
+		 (unsigned long long)s.adversary_started,
+		 (unsigned long long)s.adversary_inside,
+		 (unsigned long long)s.adversary_after,
+		 (unsigned long long)s.adversary_failed,
+		 (unsigned long long)s.adversary_last_error);
+	ksft_test_result(!ret && s.adversary_started > 0,
+			 "the profile attached migrate and the helper took jobs: %s\n",
+			 buf);
 
 	mmrace_control("reset");
 	if (loaded == 1)

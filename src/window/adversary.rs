@@ -20,7 +20,7 @@
 
 use super::{Settings, SHUTDOWN, WINDOWS};
 use crate::abstractions::{
-    context::now_ns,
+    context::{current_tgid, now_ns},
     debugfs::{reject, AttrOps, Buffer, Parent, Why},
     wake,
 };
@@ -97,6 +97,29 @@ impl Op {
             .map_or("?", |(_, name)| name)
     }
 
+    /// Whether a correct kernel hides it from every program (issue 16):
+    /// the kernel may do it to any page at any moment. Every operation
+    /// here is; `zap` (unmapping the page) would not be, and the profile
+    /// takes transparent ones only.
+    pub(crate) const fn transparent(self) -> bool {
+        match self {
+            Op::None => false,
+            Op::Migrate | Op::Pageout | Op::Split | Op::Compact | Op::Evict => true,
+        }
+    }
+
+    /// Its bit in a set of operations ([`parse_set`]).
+    pub(crate) const fn bit(self) -> u32 {
+        1 << self.code()
+    }
+
+    /// The operations of `set`, in the order of [`OPS`].
+    pub(crate) fn in_set(set: u32) -> impl Iterator<Item = Self> {
+        OPS.iter()
+            .map(|(op, _)| *op)
+            .filter(move |op| *op != Op::None && set & op.bit() != 0)
+    }
+
     /// Parses a name written to `adversary`.
     pub(crate) fn parse(s: &str, why: &mut Why<'_>) -> Result<Self> {
         match OPS.iter().find(|(_, name)| *name == s) {
@@ -106,6 +129,69 @@ impl Op {
                 Err(EINVAL)
             }
         }
+    }
+}
+
+/// Every transparent operation: the profile's default set.
+pub(crate) const TRANSPARENT: u32 = {
+    let mut set = 0;
+    let mut i = 0;
+    while i < OPS.len() {
+        if OPS[i].0.transparent() {
+            set |= OPS[i].0.bit();
+        }
+        i += 1;
+    }
+    set
+};
+
+/// Parses a set of operations: `none`, or names of transparent ones,
+/// comma-separated. All or nothing: an unknown or intrusive name rejects
+/// the whole write.
+pub(crate) fn parse_set(s: &str, why: &mut Why<'_>) -> Result<u32> {
+    if s == "none" {
+        return Ok(0);
+    }
+    let mut set = 0;
+    for name in s.split(',') {
+        match OPS.iter().find(|(_, n)| *n == name) {
+            Some((op, _)) if op.transparent() => set |= op.bit(),
+            Some(_) => {
+                reject(why, format_args!("'{name}': not a transparent operation"))?;
+                return Err(EINVAL);
+            }
+            None => {
+                reject(
+                    why,
+                    format_args!("'{name}': write none or some of {}", SetNames),
+                )?;
+                return Err(EINVAL);
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// Writes the names of the operations of `set`, comma-separated, or
+/// `none`.
+pub(crate) fn show_set(out: &mut impl Write, set: u32) -> fmt::Result {
+    let mut first = true;
+    for op in Op::in_set(set) {
+        write!(out, "{}{}", if first { "" } else { "," }, op.name())?;
+        first = false;
+    }
+    if first {
+        out.write_str("none")?;
+    }
+    Ok(())
+}
+
+/// The transparent operations' names (for a rejection).
+struct SetNames;
+
+impl fmt::Display for SetNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        show_set(f, TRANSPARENT)
     }
 }
 
@@ -169,11 +255,18 @@ pub(super) fn post(i: usize, s: &Settings, pfn: u64) {
     }
     let w = WINDOWS[i];
     let st = &w.stats;
-    if s.target_pid < 0 {
+    // The target's process and address; for the profile's windows
+    // (`event_target`) with none, the process the window opened in and
+    // address 0: the helper finds the page's address there.
+    let (pid, addr) = if s.target_pid >= 0 {
+        (s.target_pid, s.target_addr)
+    } else if s.event_target {
+        (current_tgid(), 0)
+    } else {
         st.adversary_failed.fetch_add(1, Relaxed);
         st.adversary_last_error.store(EDESTADDRREQ, Relaxed);
         return;
-    }
+    };
     let slot = &w.adversary;
     if slot
         .state
@@ -184,8 +277,8 @@ pub(super) fn post(i: usize, s: &Settings, pfn: u64) {
     }
     slot.seq.store(SEQ.fetch_add(1, Relaxed) + 1, Relaxed);
     slot.op.store(s.adversary.code(), Relaxed);
-    slot.pid.store(s.target_pid as u64, Relaxed);
-    slot.addr.store(s.target_addr, Relaxed);
+    slot.pid.store(pid as u64, Relaxed);
+    slot.addr.store(addr, Relaxed);
     slot.pfn.store(pfn, Relaxed);
     slot.posted_ns.store(now_ns(), Relaxed);
     // A cancel meanwhile (the slot set IDLE) drops the job.

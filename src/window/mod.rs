@@ -166,6 +166,10 @@ pub(crate) struct Settings {
     pub(crate) phases: u32,
     /// What is done to the window's page each time it opens.
     pub(crate) adversary: adversary::Op,
+    /// With no `target`, an adversary's job names the process the window
+    /// opened in, and no address (the helper finds the page's): set by
+    /// the profile only.
+    pub(crate) event_target: bool,
 }
 
 /// Words of a [`Settings`] in its [`Latch`].
@@ -189,6 +193,7 @@ impl Settings {
         wait_timeout_us: 10_000,
         phases: u32::MAX,
         adversary: adversary::Op::None,
+        event_target: false,
     };
 
     const fn to_words(self) -> [u64; SETTINGS_WORDS] {
@@ -208,6 +213,7 @@ impl Settings {
             self.armed as u64
                 | (self.random_delay as u64) << 1
                 | (self.pid_tree as u64) << 2
+                | (self.event_target as u64) << 3
                 | self.adversary.code() << 8,
         ]
     }
@@ -229,6 +235,7 @@ impl Settings {
             armed: w[8] & 1 != 0,
             random_delay: w[8] & 2 != 0,
             pid_tree: w[8] & 4 != 0,
+            event_target: w[8] & 8 != 0,
             adversary: adversary::Op::from_code((w[8] >> 8) & 0xff),
         }
     }

@@ -7,13 +7,19 @@
 //! the seed of a failing run back replays the same choices (the same
 //! configuration, and the same random stream in each window).
 //!
+//! Each armed window may also get an adversary (windows.rst,
+//! "Adversaries"), drawn from `adversaries` (transparent operations only),
+//! acting on the page the window opened on in the process it opened in.
+//!
 //! Files under `/sys/kernel/debug/mmrace/profile/`: `pid`, `probability`,
-//! `max_delay_us`, `windows`, `seed`, `enable`, and `state` (read-only).
+//! `max_delay_us`, `windows`, `adversaries`, `seed`, `enable`, and `state`
+//! (read-only).
 
 use super::{
+    adversary::{self, Op},
     budget::MAX_DELAY_US,
     files::{parse_any, parse_bool, parse_max, parse_u64},
-    find, mix64, Control, Settings, State, WINDOWS,
+    find, mix64, Control, Settings, State, NR_WINDOWS, WINDOWS,
 };
 use crate::abstractions::{
     context,
@@ -37,12 +43,16 @@ pub(crate) struct Profile {
     max_delay_us: u64,
     /// Bit `i`: `WINDOWS[i]` is selected.
     windows: u32,
+    /// The adversaries it may attach, as [`Op::bit`]s: transparent ones.
+    adversaries: u32,
     seed: u64,
     enabled: bool,
     /// Bit `i`: `WINDOWS[i]` armed by the last `enable`.
     armed: u32,
     /// Bit `k`: `PAIRS[k]` drawn as a rendezvous by the last `enable`.
     rendezvous: u32,
+    /// The adversary the last `enable` attached to each window.
+    attached: [Op; NR_WINDOWS],
 }
 
 impl Profile {
@@ -52,10 +62,12 @@ impl Profile {
         probability: 10,
         max_delay_us: 1000,
         windows: u32::MAX,
+        adversaries: adversary::TRANSPARENT,
         seed: 0,
         enabled: false,
         armed: 0,
         rendezvous: 0,
+        attached: [Op::None; NR_WINDOWS],
     };
 
     fn selected(&self, i: usize) -> bool {
@@ -74,6 +86,9 @@ fn disarm(state: &mut State) {
     for (i, s) in new.iter_mut().enumerate() {
         if state.profile.armed & (1 << i) != 0 {
             s.armed = false;
+            // Its adversary acted on the tree's pages: not left behind.
+            s.adversary = Op::None;
+            s.event_target = false;
         }
     }
     let mut scratch = [0u8; 8];
@@ -130,6 +145,21 @@ fn arm(state: &mut State, why: &mut Why<'_>) -> Result {
             armed |= 1 << i;
         }
     }
+    // Each armed window gets one adversary drawn from the set, acting on
+    // the page the window opens on, in the process it opens in (no
+    // `target`: the profile's windows open on any page of the tree).
+    let ops = Op::in_set(p.adversaries).count() as u64;
+    let mut attached = [Op::None; NR_WINDOWS];
+    for (i, s) in new.iter_mut().enumerate() {
+        if armed & (1 << i) != 0 && ops > 0 {
+            let k = mix64(seed ^ 0xad5e_7a11_0b5e_55ed ^ i as u64) % ops;
+            s.adversary = Op::in_set(p.adversaries)
+                .nth(k as usize)
+                .unwrap_or(Op::None);
+            s.event_target = true;
+            attached[i] = s.adversary;
+        }
+    }
     let draws = mix64(seed ^ 0x5eed_0f7e_5de2_f0aa);
     let mut rendezvous = 0;
     for (k, (waiting, partner)) in PAIRS.iter().enumerate() {
@@ -161,6 +191,7 @@ fn arm(state: &mut State, why: &mut Why<'_>) -> Result {
         enabled: true,
         armed,
         rendezvous,
+        attached,
         ..p
     };
     Ok(())
@@ -187,6 +218,7 @@ enum Kind {
     Probability,
     MaxDelayUs,
     Windows,
+    Adversaries,
     Seed,
     State,
 }
@@ -209,6 +241,10 @@ impl AttrOps for File {
                 show_windows(out, mask)?;
                 writeln!(out)
             }
+            Kind::Adversaries => {
+                adversary::show_set(out, p.adversaries)?;
+                writeln!(out)
+            }
             Kind::Seed => writeln!(out, "{}", p.seed),
             Kind::State => {
                 writeln!(out, "enabled: {}", u8::from(p.enabled))?;
@@ -216,8 +252,21 @@ impl AttrOps for File {
                 writeln!(out, "pid: {}", p.pid)?;
                 writeln!(out, "probability: {}", p.probability)?;
                 writeln!(out, "max_delay_us: {}", p.max_delay_us)?;
-                write!(out, "armed: ")?;
+                write!(out, "adversaries: ")?;
+                adversary::show_set(out, p.adversaries)?;
+                write!(out, "\narmed: ")?;
                 show_windows(out, p.armed)?;
+                write!(out, "\nattached:")?;
+                let mut any = false;
+                for (w, op) in WINDOWS.iter().zip(p.attached) {
+                    if op != Op::None {
+                        write!(out, " {}={}", w.name(), op.name())?;
+                        any = true;
+                    }
+                }
+                if !any {
+                    write!(out, " none")?;
+                }
                 write!(out, "\nrendezvous:")?;
                 let mut any = false;
                 for (k, (waiting, partner)) in PAIRS.iter().enumerate() {
@@ -275,6 +324,11 @@ impl AttrOps for File {
                 self.control.lock().profile.windows = mask;
                 Ok(())
             }
+            Kind::Adversaries => {
+                let set = adversary::parse_set(s, why)?;
+                self.control.lock().profile.adversaries = set;
+                Ok(())
+            }
             Kind::Seed => {
                 let v = parse_u64(s, why)?;
                 self.control.lock().profile.seed = v;
@@ -286,12 +340,13 @@ impl AttrOps for File {
 }
 
 /// Name, mode and kind of each file of `profile/`.
-const FILES: [(&CStr, u16, Kind); 7] = [
+const FILES: [(&CStr, u16, Kind); 8] = [
     (c_str!("enable"), 0o600, Kind::Enable),
     (c_str!("pid"), 0o600, Kind::Pid),
     (c_str!("probability"), 0o600, Kind::Probability),
     (c_str!("max_delay_us"), 0o600, Kind::MaxDelayUs),
     (c_str!("windows"), 0o600, Kind::Windows),
+    (c_str!("adversaries"), 0o600, Kind::Adversaries),
     (c_str!("seed"), 0o600, Kind::Seed),
     (c_str!("state"), 0o400, Kind::State),
 ];
