@@ -52,6 +52,7 @@ int main(void)
 {
 	struct mmrace_adversary adv = { 0 };
 	struct mmrace_stats s;
+	char buf[256];
 	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
 	unsigned long reads = 0, untargeted = 0;
 	struct regress r;
@@ -135,14 +136,8 @@ int main(void)
 			       adv.counts->jobs ? adv.counts->op_ns_sum / adv.counts->jobs / 1000 : 0,
 			       adv.counts->op_ns_max / 1000);
 	if (r.armed && !win_stats(WINDOW, &s)) {
-		ksft_print_msg("%s adversary: posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu\n",
-			       WINDOW,
-			       (unsigned long long)s.adversary_posted,
-			       (unsigned long long)s.adversary_started,
-			       (unsigned long long)s.adversary_inside,
-			       (unsigned long long)s.adversary_after,
-			       (unsigned long long)s.adversary_failed,
-			       (unsigned long long)s.adversary_last_error);
+		ksft_print_msg("%s adversary: %s\n", WINDOW,
+			       win_adversary_str(&s, buf, sizeof(buf)));
 		/* A migration inside the window moved the page. */
 		if (adv.counts && adv.counts->moved)
 			regress_exercised(&r, s.adversary_inside);

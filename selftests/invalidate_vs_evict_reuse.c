@@ -29,9 +29,7 @@
  * Verdict: fails on a wrong read (or, through the runner, a kernel BUG);
  * passes only if B saw X reused for page REUSE_PAGE while A's window held it
  * at least once; else SKIP.
- * Mutant: 010-find-get-entry-no-slot-recheck.patch. Not yet seen to catch
- * it (its header says what was measured), so not in the Makefile's
- * REGRESSION_TESTS: built, not run.
+ * Mutant: 010-find-get-entry-no-slot-recheck.patch (the VM_BUG_ON, 5/5).
  * The cycle: reuse_lib.h.
  */
 #define _GNU_SOURCE

@@ -36,22 +36,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* This process's pfn of @p (0 if not present). */
-static uint64_t own_pfn(const void *p)
-{
-	long psize = sysconf(_SC_PAGESIZE);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-	uint64_t e = 0;
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, sizeof(e), (unsigned long)p / psize * sizeof(e)) !=
-	    sizeof(e))
-		e = 0;
-	close(fd);
-	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
-}
-
 static void *waiter(void *arg)
 {
 	*(int *)arg = mmrace_write(ADV "/wait", "5000");
@@ -144,10 +128,10 @@ int main(void)
 					&wake_ns) == 7 &&
 			 !strcmp(win, WINDOW) && !strcmp(op, "migrate") &&
 			 pid == getpid() && addr == (unsigned long)map &&
-			 pfn == own_pfn(map),
+			 pfn == mmrace_own_pfn(map),
 			 "a job posted, taken and shown: %.*s (pfn %#llx)\n",
 			 (int)strcspn(buf, "\n"), buf,
-			 (unsigned long long)own_pfn(map));
+			 (unsigned long long)mmrace_own_pfn(map));
 	win_stats(WINDOW, &s);
 	ksft_test_result(s.adversary_posted == 1 && s.adversary_started == 1,
 			 "posted=%llu started=%llu\n",

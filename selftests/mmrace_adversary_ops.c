@@ -93,25 +93,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* This process's pfn of @p (0 if not present). */
-static uint64_t own_pfn(const void *p)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, sizeof(e), (unsigned long)p / psize * sizeof(e)) !=
-	    sizeof(e))
-		e = 0;
-	close(fd);
-	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
-}
-
 /* Whether the page mapped at @p is in a THP (/proc/kpageflags). */
 static bool in_thp(const void *p)
 {
-	uint64_t pfn = own_pfn(p), flags = 0;
+	uint64_t pfn = mmrace_own_pfn(p), flags = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
 
 	if (fd < 0)
@@ -373,6 +358,7 @@ static void run_op(enum op op, double secs)
 	struct run r = { .op = op, .fd = -1 };
 	struct mmrace_adversary_counts *c;
 	struct mmrace_stats s = { 0 }, b = { 0 }, a = { 0 };
+	char advbuf[256];
 	unsigned long scanned = 0;
 	int traced = -ENOENT, late;
 	bool wrong = false, ran;
@@ -401,7 +387,7 @@ static void run_op(enum op op, double secs)
 		ksft_exit_fail_msg("adversary helper: %s\n", strerror(-ret));
 
 	if (op == OP_COMPACT)
-		traced = scans_start(own_pfn(r.map));
+		traced = scans_start(mmrace_own_pfn(r.map));
 	t0 = now_s();
 	while (!wrong && now_s() - t0 < secs) {
 		prepare(&r);
@@ -434,15 +420,10 @@ static void run_op(enum op op, double secs)
 	else if (op == OP_COMPACT)
 		ksft_print_msg("compact: %lu scans (trace events mm_compaction_isolate_migratepages, _freepages) covered the page\n",
 			       scanned);
-	ksft_print_msg("%s: %s delayed=%llu hits=%llu posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu\n",
-		       op_name[op], WINDOW, (unsigned long long)s.delayed,
+	ksft_print_msg("%s: %s delayed=%llu hits=%llu %s\n", op_name[op], WINDOW,
+		       (unsigned long long)s.delayed,
 		       (unsigned long long)s.hits,
-		       (unsigned long long)s.adversary_posted,
-		       (unsigned long long)s.adversary_started,
-		       (unsigned long long)s.adversary_inside,
-		       (unsigned long long)s.adversary_after,
-		       (unsigned long long)s.adversary_failed,
-		       (unsigned long long)s.adversary_last_error);
+		       win_adversary_str(&s, advbuf, sizeof(advbuf)));
 	/*
 	 * compact may leave the page where it is: compactions that completed
 	 * and scanned count.

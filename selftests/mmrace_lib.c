@@ -165,6 +165,21 @@ int mmrace_kmsg_count(const char *what)
 	return found;
 }
 
+uint64_t mmrace_own_pfn(const void *p)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e = 0;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (unsigned long)p / psize * sizeof(e)) !=
+	    sizeof(e))
+		e = 0;
+	close(fd);
+	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+}
+
 bool mmrace_kmsg_has(const char *what)
 {
 	return mmrace_kmsg_count(what) > 0;

@@ -42,6 +42,8 @@ int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
 /* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
 bool mmrace_kmsg_has(const char *what);
+/* This process's pfn of @p (/proc/self/pagemap; 0 if not present). */
+uint64_t mmrace_own_pfn(const void *p);
 /* How many records of the kernel log hold @what. */
 int mmrace_kmsg_count(const char *what);
 /*

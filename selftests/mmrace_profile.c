@@ -245,13 +245,7 @@ int main(int argc, char **argv)
 			 "under mmrace-run --adversaries migrate the command's result is unchanged (%d plainly, %d under it)\n",
 			 plain, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	ret = win_stats("pagecache_pre_grab", &s);
-	snprintf(buf, sizeof(buf), "posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu",
-		 (unsigned long long)s.adversary_posted,
-		 (unsigned long long)s.adversary_started,
-		 (unsigned long long)s.adversary_inside,
-		 (unsigned long long)s.adversary_after,
-		 (unsigned long long)s.adversary_failed,
-		 (unsigned long long)s.adversary_last_error);
+	win_adversary_str(&s, buf, sizeof(buf));
 	ksft_test_result(!ret && s.adversary_started > 0,
 			 "the profile attached migrate and the helper took jobs: %s\n",
 			 buf);

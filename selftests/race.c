@@ -95,6 +95,18 @@ int win_stats(const char *window, struct mmrace_stats *s)
 	return 0;
 }
 
+char *win_adversary_str(const struct mmrace_stats *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu",
+		 (unsigned long long)s->adversary_posted,
+		 (unsigned long long)s->adversary_started,
+		 (unsigned long long)s->adversary_inside,
+		 (unsigned long long)s->adversary_after,
+		 (unsigned long long)s->adversary_failed,
+		 (unsigned long long)s->adversary_last_error);
+	return buf;
+}
+
 void win_print(const char *window, const char *label,
 	       const struct mmrace_stats *s)
 {

@@ -38,6 +38,11 @@ int win_set(const char *window, const char *file, const char *fmt, ...)
 	__printf(3, 4);
 /* Read windows/<window>/stats; 0 or -errno. */
 int win_stats(const char *window, struct mmrace_stats *s);
+/*
+ * A window's adversary stats as "posted=N started=N inside=N after=N
+ * failed=N last_error=N" in @buf; returns @buf.
+ */
+char *win_adversary_str(const struct mmrace_stats *s, char *buf, size_t len);
 /* Print a window's stats as one KTAP diagnostic line. */
 void win_print(const char *window, const char *label,
 	       const struct mmrace_stats *s);
