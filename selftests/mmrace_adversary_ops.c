@@ -170,15 +170,11 @@ static unsigned long scans_stop(void)
 /* A fresh zram device of @len bytes, opened read-write: the fd, or -1. */
 static int zram_open(size_t len, int *id)
 {
-	char buf[64], path[64];
+	char path[64];
 	int i, fd = -1;
 
-	if (mmrace_read("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
-		return -1;
-	*id = atoi(buf);
-	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", *id);
-	snprintf(buf, sizeof(buf), "%zu", len);
-	if (mmrace_write(path, buf))
+	*id = mmrace_zram_add(len);
+	if (*id < 0)
 		return -1;
 	snprintf(path, sizeof(path), "/dev/zram%d", *id);
 	/* The node may come a little after the device. */
@@ -192,14 +188,10 @@ static int zram_open(size_t len, int *id)
 
 static void zram_close(int fd, int id)
 {
-	char buf[16];
-
 	if (fd >= 0)
 		close(fd);
-	if (id >= 0) {
-		snprintf(buf, sizeof(buf), "%d", id);
-		mmrace_write("/sys/class/zram-control/hot_remove", buf);
-	}
+	if (id >= 0)
+		mmrace_zram_remove(id);
 }
 
 /* A @len mapping of @fd aligned to THP_SIZE, or NULL. */
