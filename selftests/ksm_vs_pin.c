@@ -57,7 +57,7 @@ static const char *const page_name[1] = { "page" };
 static struct regress r;
 static size_t psize;
 static unsigned long exercised[NR_HOLD];
-static char saved_run[32], saved_sleep[32], saved_scan[32];
+static char saved_run[32], saved_sleep[32], saved_scan[32], saved_smart[32];
 static char *buf;
 
 static long ksm_read(const char *file)
@@ -212,6 +212,11 @@ int main(void)
 	ksm_save("run", saved_run, sizeof(saved_run));
 	ksm_save("sleep_millisecs", saved_sleep, sizeof(saved_sleep));
 	ksm_save("pages_to_scan", saved_scan, sizeof(saved_scan));
+	/* Smart scan would skip a page that failed to merge (page 0). */
+	if (ksm_read("smart_scan") >= 0) {
+		ksm_save("smart_scan", saved_smart, sizeof(saved_smart));
+		ksm_write("smart_scan", "0");
+	}
 	if (ksm_write("sleep_millisecs", "0") ||
 	    ksm_write("pages_to_scan", "1000"))
 		ksft_exit_fail_msg("cannot set ksmd up\n");
@@ -222,6 +227,8 @@ int main(void)
 	ksm_write("run", saved_run);
 	ksm_write("sleep_millisecs", saved_sleep);
 	ksm_write("pages_to_scan", saved_scan);
+	if (*saved_smart)
+		ksm_write("smart_scan", saved_smart);
 	pin_finish(&r, "a pinned or GUP-referenced page is never merged by KSM",
 		   missing);
 }
