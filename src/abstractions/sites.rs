@@ -108,14 +108,8 @@ pub(crate) static FOLIO_MIGRATE_KSM_ENTRY: Site = unsafe {
 /// this way while it is still locked and in the page cache (`move_pages(2)`
 /// disables the per-CPU LRU batches, so the add is immediate).
 // SAFETY: argument 1 is the `struct folio *`.
-pub(crate) static LRU_ADD_ENTRY: Site = unsafe {
-    Site::kprobe(
-        c_str!("lru_add"),
-        When::Entry { arg: 1 },
-        &[],
-        Value::Folio,
-    )
-};
+pub(crate) static LRU_ADD_ENTRY: Site =
+    unsafe { Site::kprobe(c_str!("lru_add"), When::Entry { arg: 1 }, &[], Value::Folio) };
 
 /// `page_ref_mod` (the `folio_get()`) inside `mm/vmscan.c`: `bool
 /// folio_isolate_lru(struct folio *folio)`: the folio is being isolated
