@@ -53,7 +53,7 @@
 
 #define MAX_FILES 256
 #define MAX_WINDOWS 16
-#define MAX_PHASES 8
+#define MAX_PHASES 16
 #define READ_MAX 8192
 /* MMRACE_ATTR_MAX_WRITE in the shim: longer writes are rejected. */
 #define WRITE_MAX 256

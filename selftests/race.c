@@ -57,6 +57,8 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		{ "max_delay_ns", offsetof(struct mmrace_stats, max_delay_ns) },
 		{ "waiters_queued",
 		  offsetof(struct mmrace_stats, waiters_queued) },
+		{ "flags_changed",
+		  offsetof(struct mmrace_stats, flags_changed) },
 		{ "adversary_posted",
 		  offsetof(struct mmrace_stats, adversary_posted) },
 		{ "adversary_started",

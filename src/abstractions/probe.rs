@@ -45,6 +45,9 @@ pub(crate) enum Tracepoint {
     RefModUnless,
     /// A refcount was frozen (`page_ref_freeze` succeeded).
     RefFreeze,
+    /// A reference was taken or dropped without a test (`page_ref_mod`:
+    /// `folio_get()`, `folio_ref_add()`).
+    PlainMod,
 }
 
 #[derive(Clone, Copy)]
@@ -203,6 +206,7 @@ impl Site {
                 let name = match tp {
                     Tracepoint::RefModUnless => "page_ref_mod_unless",
                     Tracepoint::RefFreeze => "page_ref_freeze",
+                    Tracepoint::PlainMod => "page_ref_mod",
                 };
                 write!(f, "tracepoint:{name}")?;
             }
@@ -402,6 +406,7 @@ fn raw_tracepoint(tp: Tracepoint) -> bindings::mmrace_tracepoint {
     match tp {
         Tracepoint::RefModUnless => bindings::mmrace_tracepoint_MMRACE_TP_REF_MOD_UNLESS,
         Tracepoint::RefFreeze => bindings::mmrace_tracepoint_MMRACE_TP_REF_FREEZE,
+        Tracepoint::PlainMod => bindings::mmrace_tracepoint_MMRACE_TP_REF_MOD,
     }
 }
 

@@ -111,6 +111,16 @@ pub(crate) static FOLIO_MIGRATE_KSM_ENTRY: Site = unsafe {
 pub(crate) static LRU_ADD_ENTRY: Site =
     unsafe { Site::kprobe(c_str!("lru_add"), When::Entry { arg: 1 }, &[], Value::Folio) };
 
+/// `page_ref_mod` (the `folio_get()`) inside `mm/vmscan.c`: `bool
+/// folio_isolate_lru(struct folio *folio)`: the folio is being isolated
+/// from its LRU list, `PG_lru` just cleared by `folio_test_clear_lru()`,
+/// the lru_lock not yet taken (interrupts on), the folio not locked by the
+/// isolator (`move_pages(2)` isolates before it locks). No call between
+/// the clear and the lock can be probed (`folio_lruvec_lock_irq()` is
+/// inlined without memcg): the tracepoint of `folio_get()` is the place.
+pub(crate) static LRU_ISOLATE_GET: Site =
+    Site::tracepoint(Tracepoint::PlainMod, &[c_str!("folio_isolate_lru")]);
+
 /// `mm/migrate.c`: `static void putback_movable_folio(struct folio
 /// *folio)`, at entry: a movable non-LRU folio, isolated and locked by
 /// `putback_movable_pages()`, about to be put back and un-isolated.

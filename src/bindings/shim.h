@@ -84,9 +84,14 @@ enum mmrace_tracepoint {
 	MMRACE_TP_REF_MOD_UNLESS,
 	/* After a refcount freeze attempt (page_ref_freeze). */
 	MMRACE_TP_REF_FREEZE,
+	/* After a plain reference change (page_ref_mod: folio_get()). */
+	MMRACE_TP_REF_MOD,
 };
 
-/* @arg is the struct page; @fn is called only when the operation succeeded. */
+/*
+ * @arg is the struct page; @fn is called only when the operation succeeded
+ * (always for MMRACE_TP_REF_MOD).
+ */
 int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
 			       const void *ctx);
 void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,

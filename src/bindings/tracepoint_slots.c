@@ -3,7 +3,8 @@
  * mmrace tracepoint slots: the page_ref tracepoints (CONFIG_DEBUG_PAGE_REF)
  * take one probe function per registration, told apart by its data; each
  * registration of a Rust callback takes one slot of a small table, whose
- * address is that data.
+ * address is that data. page_ref_mod (a plain reference change, such as
+ * folio_get()) has no result: its probe always calls the callback.
  */
 #include <linux/mutex.h>
 #include <linux/tracepoint.h>
@@ -29,8 +30,15 @@ static void mmrace_tp_on_success(void *data, struct page *page, int v,
 		tp->fn(tp->ctx, (unsigned long)page);
 }
 
+static void mmrace_tp_on_mod(void *data, struct page *page, int v)
+{
+	const struct mmrace_tp_probe *tp = data;
+
+	tp->fn(tp->ctx, (unsigned long)page);
+}
+
 #define MMRACE_TP_SLOTS 8
-static struct mmrace_tp_probe mmrace_tp_slots[2][MMRACE_TP_SLOTS];
+static struct mmrace_tp_probe mmrace_tp_slots[3][MMRACE_TP_SLOTS];
 static DEFINE_MUTEX(mmrace_tp_lock);
 
 int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
@@ -55,6 +63,8 @@ int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
 	if (tp == MMRACE_TP_REF_MOD_UNLESS)
 		ret = register_trace_page_ref_mod_unless(mmrace_tp_on_success,
 							 slot);
+	else if (tp == MMRACE_TP_REF_MOD)
+		ret = register_trace_page_ref_mod(mmrace_tp_on_mod, slot);
 	else
 		ret = register_trace_page_ref_freeze(mmrace_tp_on_success,
 						     slot);
@@ -78,6 +88,8 @@ void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
 		if (tp == MMRACE_TP_REF_MOD_UNLESS)
 			unregister_trace_page_ref_mod_unless(mmrace_tp_on_success,
 							     slot);
+		else if (tp == MMRACE_TP_REF_MOD)
+			unregister_trace_page_ref_mod(mmrace_tp_on_mod, slot);
 		else
 			unregister_trace_page_ref_freeze(mmrace_tp_on_success,
 							 slot);

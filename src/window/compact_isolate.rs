@@ -22,7 +22,11 @@
 //! (entry of `lru_add()`, through `folio_batch_move_lru()`, which sets
 //! `PG_lru` after it): a folio added to an LRU list under the lru_lock,
 //! interrupts off; migration adds the new folio this way while it is
-//! locked and in the page cache, and lookups wait for its lock.
+//! locked and in the page cache, and lookups wait for its lock. And
+//! `lru_isolate` (the `folio_get()` in `folio_isolate_lru()`, through the
+//! `page_ref_mod` tracepoint): a folio being isolated from its LRU list,
+//! `PG_lru` just cleared, before the lru_lock; `move_pages(2)` isolates
+//! this way with the folio unlocked, and faults lock it meanwhile.
 
 use super::{Desc, Phase, Window};
 use crate::abstractions::{
@@ -81,6 +85,10 @@ pub(crate) static WINDOW: Window = Window::new(
             Phase {
                 name: "lru_add",
                 sites: &[&sites::LRU_ADD_ENTRY],
+            },
+            Phase {
+                name: "lru_isolate",
+                sites: &[&sites::LRU_ISOLATE_GET],
             },
         ],
     },

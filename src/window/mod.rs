@@ -513,8 +513,12 @@ impl Window {
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, SeqCst);
         let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
-        if !waiters(before.flags) && waiters(page.state().flags) {
+        let closing = page.state().flags;
+        if !waiters(before.flags) && waiters(closing) {
             self.stats.waiters_queued.fetch_add(1, Relaxed);
+        }
+        if closing != before.flags {
+            self.stats.flags_changed.fetch_add(1, Relaxed);
         }
         budget::settle(reservation, elapsed);
 

@@ -25,6 +25,10 @@ pub(crate) struct Stats {
     /// a task queued for the folio's lock (or another bit) while the window
     /// held it (class 3: the bit a non-atomic flag update can wipe).
     pub(crate) waiters_queued: AtomicU64,
+    /// Windows at whose close the folio's flags word differs from its value
+    /// when the window opened: someone wrote it meanwhile (class 3: what a
+    /// non-atomic read-modify-write spanning the window would undo).
+    pub(crate) flags_changed: AtomicU64,
     /// Rendezvous waits that saw their partner arrive.
     pub(crate) rendezvous_met: AtomicU64,
     /// Rendezvous waits that ended at their timeout.
@@ -58,6 +62,7 @@ impl Stats {
             delayed: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             waiters_queued: AtomicU64::new(0),
+            flags_changed: AtomicU64::new(0),
             rendezvous_met: AtomicU64::new(0),
             rendezvous_timeout: AtomicU64::new(0),
             total_delay_ns: AtomicU64::new(0),
@@ -71,7 +76,7 @@ impl Stats {
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 16] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 17] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -83,6 +88,7 @@ impl Stats {
             ("total_delay_ns", &self.total_delay_ns),
             ("max_delay_ns", &self.max_delay_ns),
             ("waiters_queued", &self.waiters_queued),
+            ("flags_changed", &self.flags_changed),
             ("adversary_posted", &self.adversary_posted),
             ("adversary_started", &self.adversary_started),
             ("adversary_inside", &self.adversary_inside),
