@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The LRU folio flag tests' shared workload (lru_flags_lib.c): what differs
+ * between them is the compact_isolate phase that holds the folio and the
+ * window statistic that counts the interleaving.
+ */
+#ifndef MMRACE_LRU_FLAGS_LIB_H
+#define MMRACE_LRU_FLAGS_LIB_H
+
+#include "race.h"
+
+struct lru_flags_test {
+	const char *name;	/* the test's name */
+	const char *phase;	/* the compact_isolate phase to hold */
+	const char *exercise;	/* what the exercised count counts */
+	const char *invariant;
+	/* What a reader asleep on an unlocked page means. */
+	const char *lost;
+	/* The interleaving's count, from the window's stats. */
+	unsigned long long (*exercised)(const struct mmrace_stats *s);
+};
+
+/* Runs the test and exits with its verdict (regress_finish()). */
+void lru_flags_run(const struct lru_flags_test *t);
+
+#endif
