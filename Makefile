@@ -4,6 +4,9 @@
 # Kbuild (built against the test kernel by scripts/build-module.sh).
 #
 #   make demo     boot the test kernel, load mmrace.ko, show what it does
+#   make shell    a shell in the test guest: mmrace.ko loaded, the
+#                 kselftests on PATH; exit or Ctrl-D powers it off
+#                 (Documentation/howto.rst)
 #   make check    the whole test suite (host tests + kselftests in the guest)
 #   make check-upstream  the kernel's own mm selftests, plainly and under
 #                 mmrace-run (the random-window profile)
@@ -30,13 +33,16 @@
 SHELL := /bin/bash
 export KDIR MUTANTS_DIR
 
-.PHONY: all demo check check-broken check-debug check-mutants check-upstream check-kselftest-tree bench \
+.PHONY: all demo shell check check-broken check-debug check-mutants check-upstream check-kselftest-tree bench \
 	setup kernel module clean
 
 all: module
 
 demo:
 	@scripts/demo.sh
+
+shell:
+	@scripts/shell.sh
 
 check:
 	@scripts/check.sh

@@ -44,7 +44,11 @@ guest() { # NAME OUTDIR APPEND [TCG_THREAD]
 echo "TAP version 13"
 echo "# debug kernel: $(basename "$kdir")"
 st_tests=(mmrace_unload_armed mmrace_control_fire mmrace_control_atomic)
-detectors="watchdog_thresh=1 mmrace_hung_task_secs=10"
+# The soft-lockup threshold is tightened by the guest's init, once booted
+# (mmrace_watchdog_thresh): at boot, param_sysfs_builtin_init() ran 4 s
+# without a reschedule on this kernel under single-threaded TCG (a CI run,
+# 2026-12-02), which is the boot's slowness, not a window's.
+detectors="mmrace_watchdog_thresh=1 mmrace_hung_task_secs=10"
 cp -r "$build/payload" "$out/main/payload"
 grep -vxF "${st_tests[@]/#/-e}" "$build/payload/tests" \
 	>"$out/main/payload/tests"

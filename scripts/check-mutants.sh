@@ -6,8 +6,8 @@
 # selftests/mutants/*.patch, built incrementally by build-mutant.sh), and
 # print the table mutant x test. Passes only if the clean kernel passes
 # every regression test and every mutant makes its own test (the patch's
-# "Test:" line) fail; a patch without a "Test:" line (MUTANTS_DIR, a
-# user's own) must make at least one test fail.
+# "Test:" line, and any "Also-Test:" lines) fail; a patch without a
+# "Test:" line (MUTANTS_DIR, a user's own) must make at least one test fail.
 #
 # Environment:
 #   MUTANTS_DIR            directory of patches (default selftests/mutants)
@@ -65,6 +65,8 @@ mkdir -p "$out"
 : >"$out/results.tsv"
 
 own_test() { sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$1" | head -n 1; }
+# Further tests of the same race ("Also-Test:" lines), run with the own test.
+also_tests() { sed -n 's/^Also-Test: *\([a-z0-9_]*\).*/\1/p' "$1"; }
 
 run_kernel() { # LABEL IMAGE MODE TEST...
 	local label=$1 image=$2 mode=$3 vm t i
@@ -136,8 +138,12 @@ for p in ${patches[@]+"${patches[@]}"}; do
 	}
 	tests=()
 	[ -n "$own" ] && tests+=("$own")
+	mapfile -t also < <(also_tests "$p")
+	tests+=(${also[@]+"${also[@]}"})
 	if [ "$which_tests" = all ] || [ -z "$own" ]; then
-		for t in "${suite[@]}"; do [ "$t" = "$own" ] || tests+=("$t"); done
+		for t in "${suite[@]}"; do
+			case " ${tests[*]} " in *" $t "*) ;; *) tests+=("$t") ;; esac
+		done
 	fi
 	for mode in $modes; do
 		run_kernel "$name" "$image" "$mode" "${tests[@]}"

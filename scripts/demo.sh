@@ -10,7 +10,6 @@ build=$MMRACE_TOP/build
 out=$build/demo
 
 kdir=$("$MMRACE_TOP/scripts/prepare.sh")
-rm -rf "$out"
 mkdir -p "$out"
 "$MMRACE_TOP/scripts/build-initramfs.sh" "$build/payload" "$out/initrd.gz"
 set +e

@@ -7,6 +7,10 @@
 # mutant counts as the cap (MMRACE_CAP_S), so the off-mode median is a lower
 # bound when fewer than half its runs detected it.
 #
+# One row per mutant and test: its own test first, then its Also-Test:
+# tests (the single-threaded adversary tests of issue 16 next to the
+# two-party test of the same race), each under the same cap.
+#
 # Usage: mutant-report.sh CAP_S RESULTS.TSV...
 set -eu
 cap=$1
@@ -18,10 +22,9 @@ function median(list,    a, n, i, j, t) {
 	return n ? a[int((n + 1) / 2)] : ""
 }
 $2 == "armed" || $2 == "off" {
-	if ($1 == "clean") next
-	k = $1; m = $2
-	if (!(k in seen)) { seen[k] = 1; ks[++nk] = k; test[k] = $3 }
-	if ($3 != test[k]) next
+	if ($1 == "clean" || $3 == "kernel-log" || $3 ~ /^upstream/) next
+	k = $1 SUBSEP $3; m = $2
+	if (!(k in seen)) { seen[k] = 1; ks[++nk] = k; mut[k] = $1; test[k] = (++nt[$1] > 1 ? "+ " : "") $3 }
 	n[k, m]++
 	det = ($5 == "fail" || $5 == "died" || $5 == "timeout")
 	if (det) d[k, m]++
@@ -29,9 +32,9 @@ $2 == "armed" || $2 == "off" {
 	t[k, m] = t[k, m] " " s
 }
 END {
-	line = "====================================== ============================== ============ ============== ========="
+	line = "====================================== ======================================== ============ ============== ========="
 	print line
-	printf "%-38s %-30s %-12s %-14s %s\n", "mutant", "its test", "armed", "off", "off/armed"
+	printf "%-38s %-40s %-12s %-14s %s\n", "mutant", "its test (+ also)", "armed", "off", "off/armed"
 	print line
 	for (i = 1; i <= nk; i++) {
 		k = ks[i]
@@ -39,7 +42,7 @@ END {
 		a = n[k, "armed"] ? sprintf("%d/%d %ss", d[k, "armed"], n[k, "armed"], ma) : "-"
 		o = n[k, "off"] ? sprintf("%d/%d %s%ss", d[k, "off"], n[k, "off"], (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo) : "-"
 		r = (ma > 0 && mo != "") ? sprintf("%s%.1fx", (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo / ma) : "-"
-		printf "%-38s %-30s %-12s %-14s %s\n", k, test[k], a, o, r
+		printf "%-38s %-40s %-12s %-14s %s\n", mut[k], test[k], a, o, r
 	}
 	print line
 }'

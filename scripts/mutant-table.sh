@@ -4,8 +4,10 @@
 # Print check-mutants' table (kernel x test, one per windows mode) and its
 # verdict from results.tsv (KERNEL MODE TEST RUN VERDICT SECONDS). Exit 1
 # if the clean kernel failed a test (or armed, skipped one), or if a mutant
-# escaped: its own test (the patch's "Test:" line) failed in fewer than 95%
-# of its armed runs, or, without a "Test:" line, no test ever failed. A
+# escaped: its own test (the patch's "Test:" line), or one of its
+# "Also-Test:" lines' (a second test of the same race, such as a
+# single-threaded one with an adversary), failed in fewer than 95% of its
+# armed runs, or, without a "Test:" line, no test ever failed. A
 # patch with an "Uncaught:" line (a bug of the class that no test catches
 # on this platform, with the reason measured) never fails the run: its
 # verdict is reported in a section of its own.
@@ -22,9 +24,10 @@ dir=$2
 suite=$3
 owns=$(for p in "$dir"/*.patch; do
 	[ -f "$p" ] || continue
-	printf '%s\t%s\t%s\n' "$(basename "$p" .patch)" \
+	printf '%s\t%s\t%s\t%s\n' "$(basename "$p" .patch)" \
 		"$(sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$p" | head -n 1)" \
-		"$(grep -c '^Uncaught:' "$p" || true)"
+		"$(grep -c '^Uncaught:' "$p" || true)" \
+		"$(sed -n 's/^Also-Test: *\([a-z0-9_]*\).*/\1/p' "$p" | tr '\n' ' ')"
 done)
 
 awk -F'\t' -v suite="$suite" -v owns="$owns" '
@@ -37,7 +40,7 @@ function bad(v) { return v == "fail" || v == "died" || v == "timeout" }
 BEGIN {
 	nt = split(suite, tests, " ")
 	n = split(owns, lines, "\n")
-	for (i = 1; i <= n; i++) { split(lines[i], f, "\t"); own[f[1]] = f[2]; uncaught[f[1]] = f[3] + 0 }
+	for (i = 1; i <= n; i++) { split(lines[i], f, "\t"); own[f[1]] = f[2]; uncaught[f[1]] = f[3] + 0; also[f[1]] = f[4] }
 }
 {
 	k = $1; m = $2; t = $3; v = $5
@@ -82,12 +85,13 @@ END {
 					c = "ok"; if (runs[key] > 1) c = c " " runs[key] "/" runs[key]
 				}
 				if (own[k] == col[j]) c = "*" c
+				else if (index(" " also[k], " " col[j] " ")) c = "+" c
 				printf " | %-22s", c
 			}
 			printf "\n"
 		}
 	}
-	printf "\n(* marks each mutant'"'"'s own test)\n"
+	printf "\n(* marks each mutant'"'"'s own test, + its Also-Test lines)\n"
 	for (i = 1; i <= nk; i++) {
 		k = kernels[i]
 		if (buildfail[k]) { printf "not ok %s: does not build\n", k; status = 1; continue }
@@ -112,6 +116,13 @@ END {
 		if (uncaught[k]) {
 			printf "# uncaught on this platform (its header says why): %s: own test %s failed in %d of %d armed runs\n", k, own[k], nbad[key], runs[key]
 			continue
+		}
+		na = split(also[k], al, " ")
+		for (a = 1; a <= na; a++) {
+			akey = k SUBSEP "armed" SUBSEP al[a]
+			if (!(akey in runs)) continue
+			if (nbad[akey] * 100 >= 95 * runs[akey]) printf "ok %s: also caught by %s in %d/%d runs\n", k, al[a], nbad[akey], runs[akey]
+			else { printf "not ok %s: escaped %s (Also-Test) in %d of %d runs\n", k, al[a], runs[akey] - nbad[akey], runs[akey]; status = 1 }
 		}
 		if (own[k] != "") {
 			if (!(key in runs)) { if ("armed" in mseen) printf "# %s: own test %s not run armed\n", k, own[k]; continue }

@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot KERNEL with INITRD under QEMU and run the guest job JOB (check, demo,
-# bench or kselftest: scripts/guest/init). The kernel console goes to
-# OUTDIR/console.log, the job's output to OUTDIR/results.log. Exit status: 0
-# if the guest reported success through isa-debug-exit (QEMU exit 33), 1 if
-# it reported failures (35), 2 if it died or hung (a panic exits 0 with
-# panic=-1, the host timeout 124).
+# bench, kselftest or shell: scripts/guest/init). The kernel console goes to
+# OUTDIR/console.log, the job's output to OUTDIR/results.log (the shell
+# job's terminal is this process's standard input and output: make shell).
+# Exit status: 0 if the guest reported success through isa-debug-exit (QEMU
+# exit 33), 1 if it reported failures (35), 2 if it died or hung (a panic
+# exits 0 with panic=-1, the host timeout 124).
 #
 # Environment: MMRACE_SMP (vCPUs, default 2), MMRACE_MEM (default 2G),
-# MMRACE_TIMEOUT (seconds, default 900), MMRACE_KVM=1 to try KVM (it hangs
-# on nested-virtualization hosts; TCG is the default), MMRACE_TCG_THREAD
-# (multi, the default: vCPUs in parallel; single: one host thread runs them
+# MMRACE_TIMEOUT (seconds, default 900; 0: none), MMRACE_KVM=1 to try KVM
+# (it hangs on nested-virtualization hosts; TCG is the default),
+# MMRACE_TCG_THREAD (multi, the default: vCPUs in parallel; single: one host thread runs them
 # in turn), MMRACE_APPEND (extra kernel arguments). The guest finds which in
 # mmrace_accel= on its command line (tcg-multi, tcg-single or kvm).
 # MMRACE_TSC_KHZ: the guest's tsc_early_khz (default: the host's TSC
@@ -65,15 +66,24 @@ smp=${MMRACE_SMP:-2}
 # One guest at a time per machine (they would compete for the same cores
 # and make each other's timing unrepresentative): wait for the others.
 exec 8>"${TMPDIR:-/tmp}/mmrace-vm.lock"
-flock 8
+flock -n 8 || { echo "run-vm: waiting for another guest to finish" >&2; flock 8; }
+
+# The shell job's terminal: Ctrl-C goes to the guest, and QEMU stays in the
+# foreground process group to read it.
+job_serial=(-serial "file:$outdir/results.log")
+fg=()
+if [ "$job" = shell ]; then
+	job_serial=(-chardev "stdio,id=term,signal=off" -serial chardev:term)
+	fg=(--foreground)
+fi
 
 set +e
-timeout "${MMRACE_TIMEOUT:-900}" qemu-system-x86_64 \
+timeout "${fg[@]}" "${MMRACE_TIMEOUT:-900}" qemu-system-x86_64 \
 	-accel "$accel" -m "${MMRACE_MEM:-2G}" \
 	-smp "$smp,sockets=$smp,cores=1,threads=1" \
 	-kernel "$kernel" -initrd "$initrd" -append "$(echo $append)" \
 	-display none -monitor none -no-reboot \
-	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" \
+	-serial "file:$outdir/console.log" "${job_serial[@]}" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 rc=$?
 set -e

@@ -52,7 +52,6 @@ int main(void)
 {
 	struct mmrace_adversary adv = { 0 };
 	struct mmrace_stats s;
-	char buf[256];
 	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
 	unsigned long reads = 0, untargeted = 0;
 	struct regress r;
@@ -87,15 +86,7 @@ int main(void)
 		if (ret)
 			ksft_exit_fail_msg("rendezvous: %s\n", strerror(-ret));
 	}
-	if (r.armed) {
-		ret = win_set(WINDOW, "adversary", "migrate");
-		if (ret)
-			ksft_exit_fail_msg("adversary: %s\n", strerror(-ret));
-		ret = mmrace_adversary_start(&adv, 1);
-		if (ret)
-			ksft_exit_fail_msg("adversary helper: %s\n",
-					   strerror(-ret));
-	}
+	regress_adversary(&r, WINDOW, "migrate", &adv);
 	regress_exercise(&r, "migrations done while the lookup was held (adversary_inside)");
 
 	regress_pin_cpu(0);
@@ -105,42 +96,22 @@ int main(void)
 		 * being migrated it is not mapped (EINVAL): the old target,
 		 * the page migration holds, stays.
 		 */
-		if (r.armed && win_set(WINDOW, "target", "%d %p", getpid(), map))
+		if (r.armed && win_target(WINDOW, map))
 			untargeted++;
 		if (pread(fd, words, psize, 0) != (ssize_t)psize) {
 			regress_violation(&r, "pread: %s", strerror(errno));
 			break;
 		}
 		reads++;
-		for (i = 0; i < psize / 8; i++) {
-			if (words[i] == pattern(i))
-				continue;
-			regress_violation(&r, "word %zu read %#llx, expected %#llx: %s",
-					  i, (unsigned long long)words[i],
-					  (unsigned long long)pattern(i),
-					  words[i] ? "wrong data" :
-					  "a hole: the frozen or freed folio was taken for an absent one");
-			break;
-		}
+		regress_check_words(&r, words, psize / 8, pattern,
+				    "a hole: the frozen or freed folio was taken for an absent one");
 	}
-	ret = mmrace_adversary_stop(&adv);
-	if (ret)
-		ksft_print_msg("adversary helper: %s\n", strerror(-ret));
-	if (adv.counts)
-		ksft_print_msg("%lu reads (%lu with the previous target); helper: %lu jobs, %lu moved, %lu failed (last errno %d), %lu empty waits; wake-up mean %llu us max %llu us; move_pages mean %llu us max %llu us\n",
-			       reads, untargeted, adv.counts->jobs, adv.counts->moved,
-			       adv.counts->failed, adv.counts->last_error,
-			       adv.counts->timeouts,
-			       adv.counts->jobs ? adv.counts->wake_ns_sum / adv.counts->jobs / 1000 : 0,
-			       adv.counts->wake_ns_max / 1000,
-			       adv.counts->jobs ? adv.counts->op_ns_sum / adv.counts->jobs / 1000 : 0,
-			       adv.counts->op_ns_max / 1000);
-	if (r.armed && !win_stats(WINDOW, &s)) {
-		ksft_print_msg("%s adversary: %s\n", WINDOW,
-			       win_adversary_str(&s, buf, sizeof(buf)));
-		/* A migration inside the window moved the page. */
-		if (adv.counts && adv.counts->moved)
-			regress_exercised(&r, s.adversary_inside);
-	}
+	regress_adversary_stop(&r, WINDOW, &adv);
+	ksft_print_msg("%lu reads (%lu with the previous target)\n", reads,
+		       untargeted);
+	/* A migration inside the window moved the page. */
+	if (r.armed && !win_stats(WINDOW, &s) && adv.counts &&
+	    adv.counts->moved)
+		regress_exercised(&r, s.adversary_inside);
 	regress_finish(&r, "a page-cache lookup never takes a migrated folio for a hole");
 }

@@ -74,12 +74,7 @@
 #endif
 
 enum mem { MEM_SMALL, MEM_PTE_THP, MEM_SHMEM, NR_MEM };
-enum hold { HOLD_PIN_SLOW, HOLD_PIN_FAST, HOLD_VMSPLICE, NR_HOLD };
-
 static const char *const mem_name[NR_MEM] = { "anon", "pte_thp", "shmem" };
-static const char *const hold_name[NR_HOLD] = {
-	"pin_user_pages", "pin_user_pages_fast", "vmsplice"
-};
 
 #define HELD_PAGE 5
 #define LATE_PAGE 0	/* the scan checks it first: the widest gap */
@@ -97,38 +92,13 @@ struct range {
 	int fd;
 };
 
-/* The kB of smaps field @field ("AnonHugePages:") of the VMA holding @a. */
-static unsigned long smaps_kb(const void *a, const char *field)
-{
-	unsigned long addr = (unsigned long)a, start, end, kb = 0;
-	size_t flen = strlen(field);
-	char line[256];
-	bool in = false;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = addr >= start && addr < end;
-			continue;
-		}
-		if (in && !strncmp(line, field, flen)) {
-			if (sscanf(line + flen, "%lu", &kb) != 1)
-				kb = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
-
 static bool pmd_mapped(enum mem m, const struct range *rg)
 {
-	return smaps_kb(rg->map, m == MEM_SHMEM ? "ShmemPmdMapped:" :
-			"AnonHugePages:") >= THP_SIZE >> 10;
+	static const char *const shmem[] = { "ShmemPmdMapped", NULL };
+	static const char *const anon[] = { "AnonHugePages", NULL };
+
+	return smaps_kb(rg->map, m == MEM_SHMEM ? shmem : anon) >=
+	       THP_SIZE >> 10;
 }
 
 static char *map_aligned(int fd)
@@ -225,7 +195,8 @@ static int collapse(const struct range *rg, int tries)
 static void round_one(enum mem m, enum hold h, uint64_t base)
 {
 	char *page, *buf = malloc(psize);
-	int fds[2] = { -1, -1 }, ret, held_ret, i;
+	int ret, held_ret, i;
+	struct held held;
 	struct range rg;
 	bool held_pmd;
 	uint64_t v = base + 0x100000, seen, w;
@@ -239,35 +210,18 @@ static void round_one(enum mem m, enum hold h, uint64_t base)
 		goto out;
 	}
 	page = rg.map + HELD_PAGE * psize;
-	if (h == HOLD_VMSPLICE) {
-		struct iovec iov = { page, psize };
-
-		if (pipe(fds) || vmsplice(fds[1], &iov, 1, 0) != (ssize_t)psize)
-			ksft_exit_fail_msg("vmsplice: %s\n", strerror(errno));
-	} else {
-		ret = pin_start(page, psize, PIN_WRITE |
-				(h == HOLD_PIN_FAST ? PIN_FAST : PIN_SLOW));
-		if (ret)
-			ksft_exit_fail_msg("PIN_LONGTERM_TEST_START (%s %s): %s\n",
-					   mem_name[m], hold_name[h],
-					   strerror(-ret));
-	}
+	ret = hold_start(&held, h, page, psize);
+	if (ret)
+		ksft_exit_fail_msg("holding the %s page by %s: %s\n",
+				   mem_name[m], hold_name[h], strerror(-ret));
 	attempts++;
 	held_ret = madvise(rg.map, THP_SIZE, MADV_COLLAPSE) ? -errno : 0;
 	held_pmd = pmd_mapped(m, &rg);
 	put_word(page, v);
-	if (h == HOLD_VMSPLICE) {
-		if (read(fds[0], buf, psize) != (ssize_t)psize)
-			ksft_exit_fail_msg("read: %s\n", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-	} else {
-		ret = pin_read(buf);
-		pin_stop();
-		if (ret)
-			ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
-					   strerror(-ret));
-	}
+	ret = hold_read_stop(&held, buf, psize);
+	if (ret)
+		ksft_exit_fail_msg("reading the held page: %s\n",
+				   strerror(-ret));
 	seen = *(uint64_t *)buf;
 	if (seen != v) {
 		regress_violation(&r, "%s page held by %s: the holder reads %#llx, the process wrote %#llx after MADV_COLLAPSE (%s, range %sPMD-mapped): the collapse replaced the held page",

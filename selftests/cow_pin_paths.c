@@ -3,8 +3,10 @@
  * Class 2 (seed 003) on the paths beside wp_can_reuse_anon_folio(): where a
  * pin (or a GUP reference) meets a copy.
  *
- * Each round runs these cases, on a small anonymous page and on a page
- * inside a PMD-mapped anonymous THP:
+ * Each round runs these cases, on a small anonymous page, on a page
+ * inside a PMD-mapped anonymous THP and on a page inside a private
+ * anonymous hugetlb page (MAP_HUGETLB, 2 MiB, from the pool the guest's
+ * init fills):
  *
  * leak    (THP only; the small page is cow_reuse_vs_gup_pin's) the parent
  *         writes A and forks; the child vmsplice(2)s the page (a GUP-fast
@@ -18,11 +20,17 @@
  *         (pin_user_pages_fast): the pin must unshare the page first
  *         (FAULT_FLAG_UNSHARE). The child writes and exits, the parent
  *         writes B: the pin must read B. Exercised if the page was shared
- *         (and, for the THP, PMD-mapped) when pinned.
+ *         (and, for the THP, PMD-mapped) when pinned. On hugetlb the
+ *         parent writes B while the child still maps the page and the
+ *         child exits without writing: hugetlb_wp() reuses a page on its
+ *         mapcount alone, so once the child is gone a wrong pin would
+ *         still see B.
  * fork    the parent pins the page writable and long-term, forks (the
  *         child exits at once) and writes B: fork() must have copied the
  *         pinned page for the child, so the parent's write goes to the
  *         pinned page. Exercised if (for the THP) it was PMD-mapped at fork.
+ *         On hugetlb the child lives until the parent has written (as
+ *         above: with the child gone the write would reuse the page).
  * file    (small page only) a private mapping of a memfd, only read so
  *         far, so it maps the page-cache page: a read-only long-term pin
  *         must break COW first; the parent writes B; the pin reads B.
@@ -35,7 +43,11 @@
  * 205-gup-slow-pmd-no-unshare.patch, 206-gup-fast-pmd-no-unshare.patch
  * (ropin), 207-gup-no-unshare-pagecache-in-cow-mapping.patch (file),
  * 208-fork-shares-pinned-pte.patch, 209-fork-shares-pinned-pmd.patch
- * (fork).
+ * (fork), 218-hugetlb-fork-shares-pinned-page.patch (fork/hugetlb),
+ * 219-hugetlb-unshare-reuses-shared-page.patch (ropin/hugetlb).
+ * No leak case on hugetlb: hugetlb_wp() reuses on the mapcount by design
+ * ("there can still be leaks between processes, for example, with
+ * FOLL_GET users"), so a clean kernel fails it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,16 +69,41 @@ static const char *const test_name[NR_CASES] = {
 	"leak", "ropin_slow", "ropin_fast", "fork", "file"
 };
 
+enum kind { K_PAGE, K_THP, K_HUGETLB, NR_KINDS };
+static const char *const kind_name[NR_KINDS] = { "page", "thp", "hugetlb" };
+
 static struct regress r;
 static size_t psize;
-static unsigned long exercised[2][NR_CASES];	/* [thp][case] */
+static unsigned long exercised[NR_KINDS][NR_CASES];	/* [kind][case] */
 
-/* A page to test: small (its own mapping) or inside a THP. */
-static char *area_get(bool thp, char **map)
+/*
+ * Whether the VMA holding @addr maps a 2 MiB hugetlb page (smaps: shared
+ * with a child after fork(), or private).
+ */
+static bool hugetlb_mapped(const void *addr)
 {
-	if (thp) {
+	static const char *const fields[] = {
+		"Shared_Hugetlb", "Private_Hugetlb", NULL
+	};
+
+	return smaps_kb(addr, fields) >= THP_SIZE >> 10;
+}
+
+/* A page to test: small (its own mapping), inside a THP or a hugetlb page. */
+static char *area_get(enum kind k, char **map)
+{
+	if (k == K_THP) {
 		*map = thp_alloc();
 		return *map ? *map + 7 * psize : NULL;
+	}
+	if (k == K_HUGETLB) {
+		*map = mmap(NULL, THP_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (*map == MAP_FAILED)
+			return NULL;
+		/* A page from the pool, else SIGBUS here. */
+		memset(*map, 0x22, THP_SIZE);
+		return *map + 7 * psize;
 	}
 	*map = mmap(NULL, psize, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -76,23 +113,19 @@ static char *area_get(bool thp, char **map)
 	return *map;
 }
 
-static void area_put(bool thp, char *map)
+static void area_put(enum kind k, char *map)
 {
-	munmap(map, thp ? THP_SIZE : psize);
+	munmap(map, k == K_PAGE ? psize : THP_SIZE);
 }
 
-static uint64_t pinned_word(void)
+/* Whether the page is still what @k says (PMD-mapped THP, hugetlb). */
+static bool kind_held(enum kind k, const char *page)
 {
-	static char *buf;
-	int ret;
-
-	if (!buf)
-		buf = malloc(psize);
-	ret = buf ? pin_read(buf) : -ENOMEM;
-	if (ret)
-		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
-				   strerror(-ret));
-	return *(uint64_t *)buf;
+	if (k == K_THP)
+		return thp_pmd_mapped(page);
+	if (k == K_HUGETLB)
+		return hugetlb_mapped(page);
+	return true;
 }
 
 static void leak_case(uint64_t a, uint64_t b)
@@ -103,7 +136,7 @@ static void leak_case(uint64_t a, uint64_t b)
 	bool was_thp;
 	int status;
 
-	page = area_get(true, &map);
+	page = area_get(K_THP, &map);
 	if (!page)
 		return;
 	put_word(page, a);
@@ -117,20 +150,20 @@ static void leak_case(uint64_t a, uint64_t b)
 	else if (seen == COW_LEAK_LEAKED)
 		regress_violation(&r, "leak/thp: the child read the parent's post-fork write from its pipe: the THP COW fault reused a page the pipe references");
 	else if (was_thp)
-		exercised[1][C_LEAK]++;
-	area_put(true, map);
+		exercised[K_THP][C_LEAK]++;
+	area_put(K_THP, map);
 }
 
-static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
+static void ropin_case(enum kind k, bool fast, uint64_t a, uint64_t b)
 {
 	enum cas c = fast ? C_ROPIN_FAST : C_ROPIN_SLOW;
 	int to_child[2], status, ret;
-	bool was_thp = true;
 	char *map, *page;
+	bool was_kind;
 	uint64_t seen;
 	pid_t pid;
 
-	page = area_get(thp, &map);
+	page = area_get(k, &map);
 	if (!page)
 		return;
 	if (pipe(to_child))
@@ -141,69 +174,83 @@ static void ropin_case(bool thp, bool fast, uint64_t a, uint64_t b)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
 	if (!pid) {
 		cow_wait_byte(to_child[0]);
-		put_word(page, ~a);	/* the child's copy */
+		if (k != K_HUGETLB)
+			put_word(page, ~a);	/* the child's copy */
 		_exit(0);
 	}
-	if (thp)
-		was_thp = thp_pmd_mapped(page);
+	was_kind = kind_held(k, page);
 	ret = pin_start(page, psize, fast ? PIN_FAST : PIN_SLOW);
 	if (ret)
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
 				   strerror(-ret));
+	if (k == K_HUGETLB)
+		put_word(page, b);	/* while the child maps the page */
 	cow_send_byte(to_child[1]);
 	waitpid(pid, &status, 0);
-	put_word(page, b);
+	if (k != K_HUGETLB)
+		put_word(page, b);
 	seen = pinned_word();
 	pin_stop();
 	if (seen != b)
 		regress_violation(&r, "%s/%s: the read-only pin reads %#llx, the process wrote %#llx%s",
-				  test_name[c], thp ? "thp" : "page",
+				  test_name[c], kind_name[k],
 				  (unsigned long long)seen,
 				  (unsigned long long)b,
 				  seen == ~a ? " (the child's data)" :
 				  seen == a ? " (the data before the write)" : "");
-	else if (was_thp)
-		exercised[thp][c]++;
-	area_put(thp, map);
+	else if (was_kind)
+		exercised[k][c]++;
+	area_put(k, map);
 	close(to_child[0]);
 	close(to_child[1]);
 }
 
-static void fork_case(bool thp, uint64_t a, uint64_t b)
+static void fork_case(enum kind k, uint64_t a, uint64_t b)
 {
-	bool was_thp = true;
+	int to_child[2], status, ret;
 	char *map, *page;
+	bool was_kind;
 	uint64_t seen;
-	int status, ret;
 	pid_t pid;
 
-	page = area_get(thp, &map);
+	page = area_get(k, &map);
 	if (!page)
 		return;
+	if (pipe(to_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
 	put_word(page, a);
 	ret = pin_start(page, psize, PIN_WRITE);
 	if (ret)
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
 				   strerror(-ret));
-	if (thp)
-		was_thp = thp_pmd_mapped(page);
+	was_kind = kind_held(k, page);
 	pid = fork();
 	if (pid < 0)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid)
+	if (!pid) {
+		if (k == K_HUGETLB)
+			cow_wait_byte(to_child[0]);
 		_exit(0);
+	}
+	if (k == K_HUGETLB) {
+		put_word(page, b);	/* while the child lives */
+		cow_send_byte(to_child[1]);
+	}
 	waitpid(pid, &status, 0);
-	put_word(page, b);
+	if (k != K_HUGETLB)
+		put_word(page, b);
 	seen = pinned_word();
 	pin_stop();
 	if (seen != b)
 		regress_violation(&r, "fork/%s: the writable pin reads %#llx, the process wrote %#llx after fork(): fork() shared the pinned page and the write copied it away",
-				  thp ? "thp" : "page",
+				  kind_name[k],
 				  (unsigned long long)seen,
 				  (unsigned long long)b);
-	else if (was_thp)
-		exercised[thp][C_FORK]++;
-	area_put(thp, map);
+	else if (was_kind)
+		exercised[k][C_FORK]++;
+	area_put(k, map);
+	close(to_child[0]);
+	close(to_child[1]);
 }
 
 static void file_case(uint64_t b)
@@ -235,7 +282,7 @@ static void file_case(uint64_t b)
 				  (unsigned long long)seen,
 				  (unsigned long long)b);
 	else
-		exercised[0][C_FILE]++;
+		exercised[K_PAGE][C_FILE]++;
 	munmap(map, psize);
 	close(fd);
 	free(data);
@@ -243,37 +290,37 @@ static void file_case(uint64_t b)
 
 int main(void)
 {
-	static const bool wanted[2][NR_CASES] = {
+	static const bool wanted[NR_KINDS][NR_CASES] = {
 		{ false, true, true, true, true },
 		{ true, true, true, true, false },
+		{ false, true, true, true, false },
 	};
 	char missing[512] = "";
 	uint64_t v = 0x1000;
-	int thp, c, n;
+	int k, c, n;
 
 	pin_init(&r, "cow_pin_paths", 30);
 	psize = sysconf(_SC_PAGESIZE);
 	for (n = 0; n < 3 && regress_running(&r); n++, v += 0x100) {
-		for (thp = 0; thp < 2 && regress_running(&r); thp++) {
-			ropin_case(thp, false, v + 2, v + 3);
-			ropin_case(thp, true, v + 4, v + 5);
-			fork_case(thp, v + 6, v + 7);
+		for (k = 0; k < NR_KINDS && regress_running(&r); k++) {
+			ropin_case(k, false, v + 2, v + 3);
+			ropin_case(k, true, v + 4, v + 5);
+			fork_case(k, v + 6, v + 7);
 		}
 		leak_case(v + 8, v + 9);
 		file_case(v + 10);
 	}
-	for (thp = 0; thp < 2; thp++)
+	for (k = 0; k < NR_KINDS; k++)
 		for (c = 0; c < NR_CASES; c++) {
-			if (!wanted[thp][c])
+			if (!wanted[k][c])
 				continue;
 			ksft_print_msg("%s/%s: exercised %lu times\n",
-				       test_name[c], thp ? "thp" : "page",
-				       exercised[thp][c]);
-			if (!exercised[thp][c])
+				       test_name[c], kind_name[k],
+				       exercised[k][c]);
+			if (!exercised[k][c])
 				snprintf(missing + strlen(missing),
 					 sizeof(missing) - strlen(missing),
-					 " %s/%s", test_name[c],
-					 thp ? "thp" : "page");
+					 " %s/%s", test_name[c], kind_name[k]);
 		}
 	pin_finish(&r, "pins and GUP references keep the process's page through COW and fork",
 		   missing);

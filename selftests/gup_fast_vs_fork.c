@@ -165,7 +165,7 @@ static void one_round(unsigned int seq)
 	rounds++;
 	thp = page_in_thp(page);
 	thp_rounds += thp;
-	if (r.armed && win_set(WINDOW, "target", "%d %p", getpid(), page))
+	if (r.armed && win_target(WINDOW, page))
 		ksft_exit_fail_msg("cannot target %s\n", WINDOW);
 	store(&round_stop, 0);
 	store(&round_seq, seq);

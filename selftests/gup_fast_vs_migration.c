@@ -32,11 +32,8 @@
 
 #include "kselftest.h"
 #include "mmrace_lib.h"
+#include "pin_lib.h"
 #include "regress.h"
-
-#ifndef MPOL_MF_MOVE
-#define MPOL_MF_MOVE 2
-#endif
 
 static struct regress r;
 static char *page;
@@ -47,40 +44,13 @@ static unsigned long spliced, migrated, backed_off;
  */
 static unsigned long held;
 
-static int page_node(void)
-{
-	void *pages[1] = { page };
-	int status = -1;
-
-	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0))
-		return -errno;
-	return status;
-}
-
-/* 0 if the page moved, -EBUSY if migration backed off, else -errno. */
-static int move_to_other_node(void)
-{
-	void *pages[1] = { page };
-	int status = -1, node = page_node();
-	long ret;
-
-	if (node < 0)
-		return node;
-	node = !node;
-	ret = syscall(SYS_move_pages, 0, 1, pages, &node, &status, MPOL_MF_MOVE);
-	if (ret < 0)
-		return -errno;
-	/* A positive return counts the pages migration gave up on. */
-	return ret == 0 && page_node() == node ? 0 : -EBUSY;
-}
-
 static void *migrator(void *arg)
 {
 	(void)arg;
 	regress_pin_cpu(1);
 	while (regress_running(&r)) {
 		unsigned long before = __atomic_load_n(&held, __ATOMIC_ACQUIRE);
-		int ret = move_to_other_node();
+		int ret = page_move(page);
 		unsigned long after = __atomic_load_n(&held, __ATOMIC_ACQUIRE);
 
 		if (!ret) {
@@ -142,7 +112,6 @@ static void splicer(void)
 int main(void)
 {
 	pthread_t t;
-	int i, ret = -EBUSY;
 
 	regress_init(&r, "gup_fast_vs_migration", 10);
 	if (race_nodes() < 2)
@@ -163,13 +132,6 @@ int main(void)
 		       spliced, migrated, backed_off);
 
 	/* No reference left behind: the page must migrate now. */
-	for (i = 0; i < 50 && ret; i++) {
-		ret = move_to_other_node();
-		if (ret)
-			usleep(10000);
-	}
-	if (ret && !r.violated)
-		regress_violation(&r, "the page still does not migrate after the race (%s): a reference leaked",
-				  strerror(-ret));
+	page_must_migrate(&r, page);
 	regress_finish(&r, "a GUP reference makes migration back off");
 }

@@ -48,10 +48,6 @@
 #define NR_PAGES	4
 #define MAX_SCANS	8
 
-enum hold { HOLD_PIN_FAST, HOLD_PIN_SLOW, HOLD_VMSPLICE, NR_HOLD };
-static const char *const hold_name[NR_HOLD] = {
-	"pin_fast", "pin_slow", "vmsplice"
-};
 static const char *const page_name[1] = { "page" };
 
 static struct regress r;
@@ -147,7 +143,8 @@ static bool ksm_merge(char *map)
 static void round_one(int hold, int b, unsigned int seq)
 {
 	uint64_t w = 0x5000000 + seq * 4, seen = 0;
-	int fds[2] = { -1, -1 }, ret, i;
+	struct held held;
+	int ret, i;
 	bool merged, held_ksm;
 	char *map;
 
@@ -163,29 +160,14 @@ static void round_one(int hold, int b, unsigned int seq)
 	}
 	if (madvise(map, NR_PAGES * psize, MADV_MERGEABLE))
 		ksft_exit_fail_msg("MADV_MERGEABLE: %s\n", strerror(errno));
-	if (hold == HOLD_VMSPLICE) {
-		struct iovec iov = { map, psize };
-
-		if (pipe(fds) || vmsplice(fds[1], &iov, 1, 0) != (ssize_t)psize)
-			ksft_exit_fail_msg("vmsplice: %s\n", strerror(errno));
-	} else {
-		ret = pin_start(map, psize, PIN_WRITE |
-				(hold == HOLD_PIN_FAST ? PIN_FAST : PIN_SLOW));
-		if (ret)
-			ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
-					   strerror(-ret));
-	}
+	ret = hold_start(&held, hold, map, psize);
+	if (ret)
+		ksft_exit_fail_msg("holding the page by %s: %s\n",
+				   hold_name[hold], strerror(-ret));
 	merged = ksm_merge(map);
 	held_ksm = page_ksm(map);
 	put_word(map, w + 2);
-	if (hold == HOLD_VMSPLICE) {
-		ret = read(fds[0], buf, psize) == (ssize_t)psize ? 0 : -errno;
-		close(fds[0]);
-		close(fds[1]);
-	} else {
-		ret = pin_read(buf);
-		pin_stop();
-	}
+	ret = hold_read_stop(&held, buf, psize);
 	if (ret)
 		ksft_exit_fail_msg("reading the held page: %s\n", strerror(-ret));
 	seen = *(uint64_t *)buf;

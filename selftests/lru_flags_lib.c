@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The workload of the LRU folio flag tests (migrate_flags_vs_lock_waiters,
- * lru_add_vs_lock_waiters, lru_isolate_vs_folio_lock; lru_flags_lib.h): a
+ * lru_add_vs_lock_waiters, lru_isolate_vs_folio_lock,
+ * compact_isolate_vs_folio_lock; lru_flags_lib.h): a
  * zram device's page cache migrated with move_pages(2) by one thread while
  * another faults its pages (locking them, or waiting for their lock), a
  * compact_isolate phase holding each migration's flags copy, LRU add or
  * isolation, and a watchdog for a lost wake-up or a folio locked for good.
+ * With ->compact, compaction of the pages' node (sysfs) instead of
+ * move_pages(2), the reader on page 0 only, the window targeted at it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +20,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +33,10 @@
 
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE 2
+#endif
+#ifndef MPOL_BIND
+#define MPOL_DEFAULT 0
+#define MPOL_BIND 2
 #endif
 
 #define NPAGES 16
@@ -42,6 +51,13 @@ static unsigned long moved, not_moved;
 static unsigned long reads;	/* the reader's progress */
 static unsigned long rounds;	/* the migrator's (__atomic) */
 static int reading = -1;	/* the page it reads, or -1 (__atomic) */
+static int npages_read = NPAGES;	/* the reader's pages: 1 with ->compact */
+static int cnode;		/* the node ->compact compacts */
+/* The compactor's state, shared with its process (->compact). */
+static struct compactor_shared {
+	int stop;		/* __atomic */
+	unsigned long rounds;	/* __atomic */
+} *sh;
 
 static uint64_t pattern(int i)
 {
@@ -54,6 +70,61 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Side B with ->compact, a child process (so that its CPU, which may hold
+ * the window with interrupts off under the lru_lock, never runs the
+ * reader's mm): compacts the node of the pages over and over. It keeps a
+ * reference on page 0 (vmsplice(2) into a pipe it never reads): each pass
+ * isolates the folio, fails to migrate it (the extra reference) and puts
+ * it back where it was, so the next pass's migrate scanner reaches it
+ * again (a folio compaction moved would land at the top of the zone, past
+ * where the scanners meet). Before each pass it re-targets the window at
+ * the page (the target's pfn is taken when it is written).
+ */
+static void compactor(void)
+{
+	struct iovec iov = { .iov_base = map_b, .iov_len = psize };
+	void *page = map_b;
+	int fd, ret, held[2];
+	char path[64];
+
+	regress_pin_cpu(1);
+	if (pipe(held) || vmsplice(held[1], &iov, 1, 0) != (ssize_t)psize) {
+		ksft_print_msg("vmsplice: %s\n", strerror(errno));
+		_exit(1);
+	}
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/compact",
+		 cnode);
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		(void)__atomic_load_n((char *)page, __ATOMIC_RELAXED);
+		ret = r.armed ? win_target_pid("compact_isolate", getppid(),
+					       page) : 0;
+		if (ret) {
+			ksft_print_msg("compact_isolate target: %s\n",
+				       strerror(-ret));
+			_exit(1);
+		}
+		fd = open(path, O_WRONLY);
+		ret = fd < 0 ? -1 : write(fd, "1", 1);
+		if (fd >= 0)
+			close(fd);
+		if (ret != 1) {
+			ksft_print_msg("%s: %s\n", path, strerror(errno));
+			_exit(1);
+		}
+		__atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+/* The migrator's (or compactor's) rounds so far. */
+static unsigned long migrator_rounds(void)
+{
+	if (sh)
+		return __atomic_load_n(&sh->rounds, __ATOMIC_RELAXED);
+	return __atomic_load_n(&rounds, __ATOMIC_RELAXED);
 }
 
 static void *migrator(void *arg)
@@ -94,7 +165,7 @@ static void *reader(void *arg)
 	(void)arg;
 	regress_pin_cpu(0);
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		for (i = 0; i < NPAGES; i++) {
+		for (i = 0; i < npages_read; i++) {
 			char *p = map_a + i * psize;
 			uint64_t v;
 
@@ -143,7 +214,7 @@ static bool watchdog(void)
 
 	while (regress_running(&r)) {
 		usleep(50000);
-		round = __atomic_load_n(&rounds, __ATOMIC_RELAXED);
+		round = migrator_rounds();
 		if (round != last_round) {
 			last_round = round;
 			m_since = now_s();
@@ -174,6 +245,7 @@ static bool watchdog(void)
 void lru_flags_run(const struct lru_flags_test *t)
 {
 	struct mmrace_stats s;
+	pid_t child = -1;
 	pthread_t a, b;
 	char dev[32];
 	size_t len;
@@ -186,24 +258,73 @@ void lru_flags_run(const struct lru_flags_test *t)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
+	if (t->compact) {
+		unsigned long mask;
+
+		/*
+		 * The last node: the least used, its pages near its zone's
+		 * start, where compaction's migrate scanner begins (as
+		 * howto_own_race.sh). The page cache is allocated by this
+		 * task's writes, under its policy.
+		 */
+		cnode = race_nodes() - 1;
+		mask = 1UL << cnode;
+		npages_read = 1;
+		if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask,
+			    sizeof(mask) * 8))
+			ksft_exit_skip("set_mempolicy: %s\n", strerror(errno));
+	}
 	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
+	if (t->compact && syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0))
+		ksft_exit_fail_msg("set_mempolicy: %s\n", strerror(errno));
 	map_a = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	map_b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map_a == MAP_FAILED || map_b == MAP_FAILED)
 		ksft_exit_fail_msg("mmap %s: %s\n", dev, strerror(errno));
-	regress_arm(&r, "compact_isolate", t->phase, 2000, REGRESS_PROCESS);
+	regress_arm(&r, "compact_isolate", t->phase, 2000,
+		    t->compact ? REGRESS_TREE : REGRESS_PROCESS);
+	if (t->compact && r.armed) {
+		int ret;
+
+		(void)__atomic_load_n(map_b, __ATOMIC_RELAXED);
+		ret = win_target("compact_isolate", (void *)map_b);
+		if (ret)
+			ksft_exit_fail_msg("compact_isolate target: %s\n",
+					   strerror(-ret));
+	}
 	regress_exercise(&r, t->exercise);
 
+	if (t->compact) {
+		sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (sh == MAP_FAILED)
+			ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+		child = fork();
+		if (child < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+		if (!child)
+			compactor();
+	}
 	pthread_create(&a, NULL, reader, NULL);
-	pthread_create(&b, NULL, migrator, NULL);
+	if (!t->compact)
+		pthread_create(&b, NULL, migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	if (sh)
+		__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	if (!stuck) {
-		pthread_join(b, NULL);
+		if (t->compact)
+			waitpid(child, NULL, 0);
+		else
+			pthread_join(b, NULL);
 		pthread_join(a, NULL);
 	}
-	ksft_print_msg("%lu faulting reads; pages moved %lu times, not moved %lu times\n",
-		       reads, moved, not_moved);
+	if (sh)
+		ksft_print_msg("%lu faulting reads; %lu compactions of node %d\n",
+			       reads, sh->rounds, cnode);
+	else
+		ksft_print_msg("%lu faulting reads; pages moved %lu times, not moved %lu times\n",
+			       reads, moved, not_moved);
 	if (r.armed && !win_stats("compact_isolate", &s))
 		regress_exercised(&r, t->exercised(&s));
 	if (!stuck) {

@@ -18,6 +18,12 @@ struct lru_flags_test {
 	const char *lost;
 	/* The interleaving's count, from the window's stats. */
 	unsigned long long (*exercised)(const struct mmrace_stats *s);
+	/*
+	 * Compaction instead of move_pages(2): the pages on the last node,
+	 * the side-B thread compacting that node, the window targeted at
+	 * page 0 (the one the reader faults).
+	 */
+	bool compact;
 };
 
 /* Runs the test and exits with its verdict (regress_finish()). */

@@ -5,7 +5,9 @@
  * window's statistics and the seed that replays the run. The exit status is
  * the command's. Unless the profile's adversaries are none, it runs the
  * adversary helper (mmrace_adversary_start()) for the while, outside the
- * command's tree, and prints what it did.
+ * command's tree, and prints what it did: the helper's counts, then each
+ * window's adversary counters (race.h) and the sum of adversary_inside (jobs
+ * done while their window still held).
  *
  *   mmrace-run [--seed N] [--probability P] [--max-delay-us US]
  *              [--windows LIST] [--adversaries LIST] -- COMMAND [ARG...]
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "mmrace_lib.h"
+#include "race.h"
 
 #define PROFILE MMRACE_DEBUGFS "/profile/"
 
@@ -34,6 +37,38 @@ static int set(const char *file, const char *value)
 		fprintf(stderr, "mmrace-run: %s <- '%s': %s\n", path, value,
 			strerror(-ret));
 	return ret;
+}
+
+/*
+ * Print the adversary counters of each window in the profile state's
+ * "attached:" line (" WINDOW=OP ..." or " none"), and their inside total.
+ */
+static void print_attached(const char *state)
+{
+	const char *line = strstr(state, "\nattached:");
+	char list[1024], *tok, *save, *op, str[256];
+	unsigned long long inside = 0, started = 0;
+	struct mmrace_stats s;
+
+	if (!line)
+		return;
+	snprintf(list, sizeof(list), "%s", line + strlen("\nattached:"));
+	list[strcspn(list, "\n")] = 0;
+	for (tok = strtok_r(list, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		op = strchr(tok, '=');
+		if (!op)
+			continue;
+		*op++ = 0;
+		if (win_stats(tok, &s))
+			continue;
+		printf("mmrace-run: adversary %s=%s %s\n", tok, op,
+		       win_adversary_str(&s, str, sizeof(str)));
+		inside += s.adversary_inside;
+		started += s.adversary_started;
+	}
+	printf("mmrace-run: adversary_inside %llu of %llu started (%s)\n",
+	       inside, started, inside ? "inside > 0" : "none inside");
 }
 
 static void usage(void)
@@ -59,7 +94,7 @@ int main(int argc, char **argv)
 	struct mmrace_adversary_counts *c;
 	int go[2], opt, status, loaded;
 	char buf[4096], pid[32];
-	pid_t child;
+	pid_t child, helper;
 
 	while ((opt = getopt_long(argc, argv, "+s:p:d:w:a:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -126,15 +161,19 @@ int main(int argc, char **argv)
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	set("enable", "0");
-	if (adv.pid) {
+	helper = adv.pid;
+	if (helper) {
 		mmrace_adversary_stop(&adv);
 		c = adv.counts;
 		printf("mmrace-run: adversary helper: %lu jobs, %lu changed the page, %lu failed (last errno %d)\n",
 		       c->jobs, c->moved, c->failed, c->last_error);
 	}
 
-	if (mmrace_read(PROFILE "state", buf, sizeof(buf)) > 0)
+	if (mmrace_read(PROFILE "state", buf, sizeof(buf)) > 0) {
 		printf("mmrace-run: profile\n%s", buf);
+		if (helper)
+			print_attached(buf);
+	}
 	if (mmrace_read(MMRACE_DEBUGFS "/summary", buf, sizeof(buf)) > 0)
 		printf("mmrace-run: windows\n%s", buf);
 	if (mmrace_read(PROFILE "seed", buf, sizeof(buf)) > 0)

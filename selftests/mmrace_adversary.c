@@ -7,7 +7,9 @@
  * posts a job the wait takes and the job file shows (the target's process,
  * address and pfn), a `done` after the window closed counts in
  * adversary_after (not inside), disarming cancels a job and a late `done`
- * for it changes nothing.
+ * for it changes nothing; `zap`, done by the module's worker, unmaps the
+ * page at the target while the window holds a read of it
+ * (adversary_inside), the page's data kept.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,7 +59,7 @@ int main(void)
 	loaded = mmrace_get();
 	if (loaded < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-loaded));
-	ksft_set_plan(10);
+	ksft_set_plan(12);
 	mmrace_control("reset");
 
 	mmrace_read(MMRACE_WINDOWS "/" WINDOW "/adversary", buf, sizeof(buf));
@@ -116,7 +118,7 @@ int main(void)
 			 (unsigned long long)s.adversary_posted);
 
 	/* With a target: a job, taken by the wait, shown by job. */
-	ret = win_set(WINDOW, "target", "%d %p", getpid(), map);
+	ret = win_target(WINDOW, map);
 	if (ret)
 		ksft_exit_fail_msg("target: %s\n", strerror(-ret));
 	if (pread(fd, buf, 8, 0) != 8)
@@ -182,6 +184,43 @@ int main(void)
 			 (unsigned long long)s.adversary_after,
 			 (unsigned long long)s.adversary_failed,
 			 (unsigned long long)failed);
+
+	/*
+	 * zap, in the module: the page at the target is unmapped. A 50 ms
+	 * window: the worker's CPU may be descheduled for over 10 ms on a
+	 * loaded host (one run in a guest beside a kernel build: the zap came
+	 * after a 10 ms window).
+	 */
+	mmrace_control("reset");
+	memset(map, 0x6b, 4096);
+	ret = win_set(WINDOW, "pid", "%d", getpid());
+	ret = ret ?: win_set(WINDOW, "phase", "loaded");
+	ret = ret ?: win_set(WINDOW, "delay_us", "50000");
+	ret = ret ?: win_target(WINDOW, map);
+	ret = ret ?: win_set(WINDOW, "adversary", "zap");
+	ret = ret ?: win_set(WINDOW, "enable", "1");
+	if (ret)
+		ksft_exit_fail_msg("arming %s for zap: %s\n", WINDOW,
+				   strerror(-ret));
+	pfn = mmrace_own_pfn(map);
+	if (pread(fd, buf, 8, 0) != 8)
+		ksft_exit_fail_msg("pread: %s\n", strerror(errno));
+	/* The worker closes the job soon after the window (1 s at most). */
+	for (t0 = now_s(); now_s() - t0 < 1; usleep(10000)) {
+		win_stats(WINDOW, &s);
+		if (s.adversary_inside + s.adversary_after + s.adversary_failed)
+			break;
+	}
+	win_set(WINDOW, "enable", "0");
+	addr = mmrace_own_pfn(map);
+	ksft_test_result(pfn && !addr && s.adversary_started == 1 &&
+			 s.adversary_inside == 1 && !s.adversary_failed,
+			 "zap: the page (pfn %#llx) unmapped (now %#llx) inside the window: %s\n",
+			 pfn, addr,
+			 win_adversary_str(&s, buf, sizeof(buf)));
+	ksft_test_result(map[0] == 0x6b && map[4095] == 0x6b &&
+			 mmrace_own_pfn(map) == pfn,
+			 "zap: the shared page's data kept, the same page mapped again\n");
 
 	mmrace_control("reset");
 	if (loaded == 1)

@@ -17,7 +17,11 @@
  *            page is no longer in one);
  *   compact  nodeN/compact of the node holding the memfd page;
  *   evict    POSIX_FADV_DONTNEED of the zram block device page, unmapped
- *            (MADV_DONTNEED after the target is set) so it can be dropped.
+ *            (MADV_DONTNEED after the target is set) so it can be dropped;
+ *   evict+reuse  done by the module's worker (invalidate_mapping_pages()
+ *            of the page's index, the fadvise path), which then allocates
+ *            the freed page again on its CPU, fills it with another
+ *            pattern and holds it until the window closed.
  * After each re-read the task drains its CPU's LRU batch (MADV_COLD of an
  * untouched page calls lru_add_drain()): a folio still in the batch cannot
  * be isolated or invalidated until every CPU is drained, which waits for
@@ -25,7 +29,7 @@
  *
  * Invariant: every read returns the pattern (the operations are
  * transparent).
- * After the helper stopped, the test takes one job itself, posted by a read
+ * After the helper stopped (but for evict+reuse), the test takes one job itself, posted by a read
  * of its own, and reports it done once that read returned: it must count
  * in adversary_after, not inside (the inside count, which the verdict rests
  * on, tells a closed window from an open one).
@@ -33,7 +37,8 @@
  * inside; passes only if the helper
  * took jobs (adversary_started > 0), one was done while the window held the
  * page (adversary_inside > 0) and the helper saw the operation change the
- * page (reclaimed, split, evicted; for compact, which may leave the page
+ * page (reclaimed, split, evicted; evict+reuse also recovered the page at
+ * least once, adversary_reused > 0; for compact, which may leave the page
  * where it is, compactions that completed and a scan of theirs that
  * covered the page: the compaction trace events' ranges); else SKIP with
  * the numbers.
@@ -71,11 +76,19 @@
 #define MADV_COLD 20
 #endif
 
-enum op { OP_PAGEOUT, OP_SPLIT, OP_COMPACT, OP_EVICT, NR_OPS };
+enum op {
+	OP_PAGEOUT, OP_SPLIT, OP_COMPACT, OP_EVICT, OP_EVICT_REUSE, NR_OPS
+};
 
 static const char *const op_name[NR_OPS] = {
-	"pageout", "split", "compact", "evict"
+	"pageout", "split", "compact", "evict", "evict+reuse"
 };
+
+/* evict, with or without +reuse. */
+static bool evicts(enum op op)
+{
+	return op == OP_EVICT || op == OP_EVICT_REUSE;
+}
 
 static size_t psize;
 static char *drain_page, sink;
@@ -227,7 +240,7 @@ static int setup(struct run *r)
 
 	r->zram = -1;
 	r->len = r->op == OP_SPLIT ? THP_SIZE : psize;
-	if (r->op == OP_PAGEOUT || r->op == OP_EVICT) {
+	if (r->op == OP_PAGEOUT || evicts(r->op)) {
 		r->fd = zram_open(ZRAM_SIZE, &r->zram);
 		if (r->fd < 0) {
 			snprintf(r->why, sizeof(r->why),
@@ -273,10 +286,10 @@ static void prepare(struct run *r)
 	/* Mapped, so that target can resolve it (and pageout reach it). */
 	sink += __atomic_load_n(r->map, __ATOMIC_RELAXED);
 	madvise(drain_page, psize, MADV_COLD);
-	if (win_set(WINDOW, "target", "%d %p", getpid(), r->map))
+	if (win_target(WINDOW, r->map))
 		r->retargets++;
 	/* Unmapped, so that POSIX_FADV_DONTNEED may drop it. */
-	if (r->op == OP_EVICT)
+	if (evicts(r->op))
 		madvise(r->map, psize, MADV_DONTNEED);
 }
 
@@ -369,7 +382,7 @@ static void run_op(enum op op, double secs)
 	ret = ret ?: win_set(WINDOW, "phase", "loaded");
 	ret = ret ?: win_set(WINDOW, "delay_us", "%d", DELAY_US);
 	ret = ret ?: win_set(WINDOW, "adversary", "%s", op_name[op]);
-	ret = ret ?: win_set(WINDOW, "target", "%d %p", getpid(), r.map);
+	ret = ret ?: win_target(WINDOW, r.map);
 	ret = ret ?: win_set(WINDOW, "enable", "1");
 	if (ret)
 		ksft_exit_fail_msg("arming %s for %s: %s\n", WINDOW,
@@ -389,7 +402,9 @@ static void run_op(enum op op, double secs)
 	if (ret)
 		ksft_print_msg("adversary helper: %s\n", strerror(-ret));
 	win_stats(WINDOW, &s);
-	late = wrong ? -ECANCELED : done_after(&r, &b, &a, &wrong);
+	/* evict+reuse is the module's: no job for the helper's done. */
+	late = wrong ? -ECANCELED : op == OP_EVICT_REUSE ? 0 :
+	       done_after(&r, &b, &a, &wrong);
 	win_set(WINDOW, "enable", "0");
 	mmrace_control("reset");
 	if (!traced)
@@ -420,8 +435,9 @@ static void run_op(enum op op, double secs)
 	 * compact may leave the page where it is: compactions that completed
 	 * and scanned count.
 	 */
-	ran = op == OP_COMPACT ? c->jobs > c->failed && scanned : c->moved > 0;
-	if (!late)
+	ran = op == OP_COMPACT ? c->jobs > c->failed && scanned :
+	      op == OP_EVICT_REUSE ? s.adversary_reused > 0 : c->moved > 0;
+	if (!late && op != OP_EVICT_REUSE)
 		ksft_print_msg("%s: a job done after its window closed: inside %llu -> %llu, after %llu -> %llu\n",
 			       op_name[op],
 			       (unsigned long long)b.adversary_inside,
@@ -431,22 +447,25 @@ static void run_op(enum op op, double secs)
 	if (wrong)
 		ksft_test_result_fail("%s: a read returned wrong data\n",
 				      op_name[op]);
-	else if (!late && (a.adversary_inside != b.adversary_inside ||
+	else if (!late && op != OP_EVICT_REUSE && (a.adversary_inside != b.adversary_inside ||
 			   a.adversary_after != b.adversary_after + 1))
 		ksft_test_result_fail("%s: a job done after its window closed did not count after\n",
 				      op_name[op]);
 	else if (late)
 		ksft_test_result_skip("%s: no job to check the inside count with (%s)\n",
 				      op_name[op], strerror(-late));
-	else if (s.adversary_started && s.adversary_inside && ran)
-		ksft_test_result_pass("%s: done on the held page (inside=%llu), reads unchanged\n",
+	else if (s.adversary_started && s.adversary_inside && ran &&
+		 (op != OP_EVICT_REUSE || s.adversary_reused))
+		ksft_test_result_pass("%s: done on the held page (inside=%llu, reused=%llu), reads unchanged\n",
 				      op_name[op],
-				      (unsigned long long)s.adversary_inside);
+				      (unsigned long long)s.adversary_inside,
+				      (unsigned long long)s.adversary_reused);
 	else
-		ksft_test_result_skip("%s: not shown: started=%llu inside=%llu, %lu jobs changed the page%s\n",
+		ksft_test_result_skip("%s: not shown: started=%llu inside=%llu reused=%llu, %lu jobs changed the page%s\n",
 				      op_name[op],
 				      (unsigned long long)s.adversary_started,
 				      (unsigned long long)s.adversary_inside,
+				      (unsigned long long)s.adversary_reused,
 				      c->moved,
 				      op == OP_COMPACT && !scanned ?
 				      ", no scan covered it" : "");

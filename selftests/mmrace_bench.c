@@ -9,9 +9,11 @@
  *    which the partner arrived, and the time per attempt;
  * 3. overhead: GUP-fast (CONFIG_GUP_TEST's GUP_FAST_BENCHMARK), a
  *    page-cache read loop and a move_pages loop, with the module not
- *    loaded, loaded with every window disarmed, and loaded with every
- *    window armed but filtered to a page the workload never touches;
- *    interleaved A/B/C/A/B/C in the same boot, medians and spread.
+ *    loaded, loaded with every window disarmed, loaded with every
+ *    window armed but filtered to a page the workload never touches, and
+ *    with each window so armed alone; interleaved in the same boot,
+ *    medians and spread; and how each window's probes reach their sites
+ *    (ftrace, int3, tracepoint), from its "sites" file.
  *
  * Prints reStructuredText tables between "BEGIN RST" and "END RST", which
  * scripts/bench.sh puts into Documentation/benchmarks.rst. --smoke runs
@@ -227,16 +229,72 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * The mechanisms of a window's sites (of the phases it arms by default),
+ * from its "sites" file ("PHASE: SITE [MECHANISM]"), joined with '+', each
+ * once; with @table, also one table row per site.
+ */
+static void mechanisms(const char *window, char *out, size_t len, bool table)
+{
+	char path[256], buf[4096], phases[512], want[80], *line, *save, *l, *r;
+
+	out[0] = '\0';
+	/* The selected phases: "[name]" in "phase" (none: one phase). */
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/phase", window);
+	if (mmrace_read(path, phases, sizeof(phases)) <= 0)
+		phases[0] = '\0';
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/sites", window);
+	if (mmrace_read(path, buf, sizeof(buf)) <= 0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		l = strrchr(line, '[');
+		r = strrchr(line, ']');
+		if (!l || !r || r < l || !strchr(line, ':'))
+			continue;
+		snprintf(want, sizeof(want), "[%.*s]",
+			 (int)(strchr(line, ':') - line), line);
+		if (phases[0] && !strstr(phases, want))
+			continue;
+		*r = '\0';
+		if (table)
+			printf("%-20s %-70.*s %s\n", window, (int)(l - line - 1),
+			       line, l + 1);
+		if (!strstr(out, l + 1))
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+				 out[0] ? "+" : "", l + 1);
+	}
+}
+
+/* Every bench window armed (@only < 0) or window @only alone, filtered. */
+static void arm_filtered(int only, const struct race_page *other)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(windows); i++) {
+		if (only >= 0 && i != (unsigned int)only)
+			continue;
+		win_target(windows[i].window, other->addr);
+		win_set(windows[i].window, "enable", "1");
+	}
+}
+
+/*
+ * States: not loaded, loaded and disarmed, every window armed but filtered
+ * to another page, then each window so armed alone (which hook costs what).
+ */
+#define NR_STATES (3 + ARRAY_SIZE(windows))
+
 static void overhead_table(void)
 {
-	static const char * const names[] = {
-		"not loaded", "loaded, all disarmed",
-		"armed, filtered to another page",
-	};
 	static const char * const work[] = {
 		"GUP-fast, us/page", "pread, us/call", "move_pages, us/move",
 	};
-	double v[3][3][MAX_REPS], med[3][3];
+	static double v[NR_STATES][3][MAX_REPS];
+	double med[NR_STATES][3];
+	char names[NR_STATES][64], mech[NR_STATES][64];
 	struct race_page anon, shm, other;
 	unsigned int r, st, k, i;
 	size_t size;
@@ -252,8 +310,21 @@ static void overhead_table(void)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(anon.addr, 1, size);
 
+	snprintf(names[0], sizeof(names[0]), "not loaded");
+	snprintf(names[1], sizeof(names[1]), "loaded, all disarmed");
+	snprintf(names[2], sizeof(names[2]), "armed, filtered to another page");
+	snprintf(mech[0], sizeof(mech[0]), "-");
+	snprintf(mech[1], sizeof(mech[1]), "-");
+	snprintf(mech[2], sizeof(mech[2]), "all below");
+	for (i = 0; i < ARRAY_SIZE(windows); i++) {
+		snprintf(names[3 + i], sizeof(names[0]), "... %s alone",
+			 windows[i].window);
+		mechanisms(windows[i].window, mech[3 + i], sizeof(mech[0]),
+			   false);
+	}
+
 	for (r = 0; r < reps; r++) {
-		for (st = 0; st < 3; st++) {
+		for (st = 0; st < NR_STATES; st++) {
 			if (st == 0) {
 				mmrace_unload();
 			} else {
@@ -261,13 +332,8 @@ static void overhead_table(void)
 					mmrace_load();
 				mmrace_control("reset");
 			}
-			if (st == 2) {
-				for (i = 0; i < ARRAY_SIZE(windows); i++) {
-					win_set(windows[i].window, "target",
-						"%d %p", getpid(), other.addr);
-					win_set(windows[i].window, "enable", "1");
-				}
-			}
+			if (st >= 2)
+				arm_filtered(st == 2 ? -1 : (int)st - 3, &other);
 			workloads(&anon, &shm, &v[st][0][r], &v[st][1][r],
 				  &v[st][2][r]);
 		}
@@ -275,13 +341,13 @@ static void overhead_table(void)
 	mmrace_control("reset");
 
 	printf("Overhead\n--------\n\n");
-	printf("%u repetitions, the three states interleaved in each; median (min-max), and the median's ratio to \"not loaded\". GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes.\n\n",
+	printf("%u repetitions, the states interleaved in each; median (min-max), and the median's ratio to \"not loaded\". GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes. \"Armed, filtered\": every window below armed (default phases) with a ``target`` on a page the workloads never touch; then each alone. The mechanism is how its probes reach their sites (table below): ``ftrace`` (a kprobe on the function's ftrace call), ``int3`` (a breakpoint), ``tracepoint``.\n\n",
 	       reps, gup_pages);
-	printf("=================================== ============================ ============================ ============================\n");
-	printf("state                               %-28s %-28s %-28s\n",
+	printf("==================================== ====================== ================================ ================================ ================================\n");
+	printf("state                                mechanism              %-32s %-32s %-32s\n",
 	       work[0], work[1], work[2]);
-	printf("=================================== ============================ ============================ ============================\n");
-	for (st = 0; st < 3; st++) {
+	printf("==================================== ====================== ================================ ================================ ================================\n");
+	for (st = 0; st < NR_STATES; st++) {
 		char cell[3][64];
 
 		for (k = 0; k < 3; k++) {
@@ -297,10 +363,21 @@ static void overhead_table(void)
 				 "%.3f (%.3f-%.3f) x%.3f", m, lo, hi,
 				 med[0][k] ? m / med[0][k] : 0);
 		}
-		printf("%-35s %-28s %-28s %-28s\n", names[st], cell[0], cell[1],
-		       cell[2]);
+		printf("%-36s %-22s %-32s %-32s %-32s\n", names[st], mech[st],
+		       cell[0], cell[1], cell[2]);
 	}
-	printf("=================================== ============================ ============================ ============================\n\n");
+	printf("==================================== ====================== ================================ ================================ ================================\n\n");
+
+	printf("Sites and mechanisms\n--------------------\n\n");
+	printf("Each site of the windows above (``sites``; the default phases are armed), and how its probe reaches it. A return probe (``:return``) is a kretprobe: its entry rides the mechanism given, its entry filter turns away calls that cannot match (disarmed, another task, or another page when the entry names it), and only the others return through the rethook trampoline.\n\n");
+	printf("==================== ====================================================================== ==========\n");
+	printf("window               site                                                                   mechanism\n");
+	printf("==================== ====================================================================== ==========\n");
+	if (!mmrace_loaded())
+		mmrace_load();
+	for (i = 0; i < ARRAY_SIZE(windows); i++)
+		mechanisms(windows[i].window, mech[0], sizeof(mech[0]), true);
+	printf("==================== ====================================================================== ==========\n\n");
 	race_page_free(&shm);
 	race_page_free(&other);
 	close(anon.gup_fd);

@@ -55,7 +55,7 @@
 #define WINDOWS MMRACE_DEBUGFS "/windows/"
 #define KPROBES "/sys/kernel/debug/kprobes/list"
 #define MAX_WINDOWS 16
-#define MAX_PHASES 8
+#define MAX_PHASES 16
 #define THREADS 4
 
 struct window {

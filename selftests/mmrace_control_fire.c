@@ -11,9 +11,11 @@
  * migrated is not present).
  *
  * The cycles: with the workloads still running, load the module, arm every
- * window with a long delay, wait until a task is inside a window, and
- * rmmod; meanwhile a prodder thread keeps opening, reading and writing the
- * debugfs files, so the unload also races with them.
+ * window with a long delay, wait until a task is inside a window, disarm
+ * every window and arm it again (what a user does by hand in make shell),
+ * wait until a task is inside again, and rmmod; 100 cycles by default.
+ * Meanwhile a prodder thread keeps opening, reading and writing the debugfs
+ * files, so the unload also races with them.
  *
  * It disarms probes while other CPUs run into them, which QEMU's
  * multi-threaded TCG gets wrong (a CPU may still execute the removed int3,
@@ -46,7 +48,7 @@
 #include "race.h"
 
 #define MAX_WINDOWS 16
-#define MAX_PHASES 8
+#define MAX_PHASES 16
 #define MAX_SYMBOLS 64
 #define CONTROLLERS 4
 /* Bounds: far above what the work takes, far below the hung-task timer. */
@@ -151,7 +153,8 @@ static int find_windows(void)
 	if (!dp)
 		return -errno;
 	while ((d = readdir(dp)) && nwindows < MAX_WINDOWS) {
-		if (d->d_name[0] == '.')
+		/* Windows are directories (windows/define is a file). */
+		if (d->d_name[0] == '.' || d->d_type != DT_DIR)
 			continue;
 		snprintf(windows[nwindows].name, sizeof(windows[0].name),
 			 "%.63s", d->d_name);
@@ -585,6 +588,44 @@ static int load_and_arm(unsigned int delay_us, uint64_t *seed)
 	return 0;
 }
 
+/* Disarms every window and arms it again, under the workloads. */
+static int disarm_and_rearm(void)
+{
+	int i, ret;
+
+	for (i = 0; i < nwindows; i++) {
+		ret = win_set(windows[i].name, "enable", "0");
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < nwindows; i++) {
+		ret = win_set(windows[i].name, "enable", "1");
+		/* A site missing from this kernel: ENOENT or ENOTSUPP. */
+		if (ret && ret != -ENOENT && ret != -ENOTSUPP)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Waits (up to @max_s) for a task to be inside a window: bounded in time,
+ * not in tries, since a try is slow on a debug kernel. Adds the time spent
+ * to @waited; 1 if a task was inside.
+ */
+static int wait_inside(double max_s, double *waited)
+{
+	double t = now_s();
+	long long in;
+
+	for (in = 0; in <= 0 && now_s() - t < max_s;) {
+		in = inside_now();
+		if (in <= 0)
+			usleep(2000);
+	}
+	*waited += now_s() - t;
+	return in > 0;
+}
+
 /* Tasks in D state (uninterruptible), sampled a few times: the stuck ones. */
 static int stuck_tasks(void)
 {
@@ -636,7 +677,7 @@ int main(int argc, char **argv)
 {
 	unsigned long storm_s = 10, cycles_wanted = 100, cycles = 0;
 	unsigned long ops = 0, unexpected = 0, missed = 0, busy = 0;
-	unsigned long inside_cycles = 0, ia1, ib1, ia2, ib2, ja1, jb1;
+	unsigned long inside_cycles = 0, rearmed_inside = 0, ia1, ib1, ia2, ib2, ja1, jb1;
 	unsigned long taint_before, taint_after;
 	struct controller ctl[CONTROLLERS];
 	struct mem before, after;
@@ -645,11 +686,11 @@ int main(int argc, char **argv)
 	struct unloader u;
 	struct race *r1, *r2;
 	double t0, max_unload = 0, t_arm = 0, t_wait = 0, t_unload = 0, t;
+	double t_rearm = 0;
 	bool joined = true, kprobes, left = false, stopped;
 	uint64_t seed = time(NULL), cseed;
 	int i, ret = 0, opt, stuck;
 	long quarantine_kb, tolerance_kb;
-	long long in;
 
 	while ((opt = getopt(argc, argv, "t:n:s:")) != -1) {
 		if (opt == 't')
@@ -767,18 +808,18 @@ int main(int argc, char **argv)
 				       strerror(-ret));
 			break;
 		}
-		/*
-		 * Wait (up to 0.4 s) for a task to be inside a window: bounded
-		 * in time, not in tries, since a try is slow on a debug kernel.
-		 */
+		inside_cycles += wait_inside(0.4, &t_wait);
+		/* Disarm and re-arm under the workloads, then unload. */
 		t = now_s();
-		for (in = 0; in <= 0 && now_s() - t < 0.4;) {
-			in = inside_now();
-			if (in <= 0)
-				usleep(2000);
+		ret = disarm_and_rearm();
+		t_rearm += now_s() - t;
+		if (ret) {
+			ksft_print_msg("cycle %lu: disarm and re-arm: %s\n",
+				       cycles, strerror(-ret));
+			break;
 		}
-		inside_cycles += in > 0;
-		t_wait += now_s() - t;
+		/* Shorter: re-arming took a while under the workloads. */
+		rearmed_inside += wait_inside(0.1, &t_wait);
 		t = now_s();
 		ret = unload_within(&u);
 		t_unload += now_s() - t;
@@ -800,12 +841,14 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	ksft_print_msg("cycles: %lu of %lu in %.1f s (%.1f s loading and arming, %.1f s waiting, %.1f s in rmmod), a task inside a window at %lu of the rmmods, rmmod busy (a file open) %lu times, slowest successful rmmod %.3f s\n",
-		       cycles, cycles_wanted, now_s() - t0, t_arm, t_wait,
-		       t_unload, inside_cycles, busy, max_unload);
-	ksft_test_result(!ret && cycles == cycles_wanted && inside_cycles,
-			 "%lu rmmod/insmod cycles with every window armed under load (a task inside at %lu)\n",
-			 cycles, inside_cycles);
+	ksft_print_msg("cycles: %lu of %lu in %.1f s (%.1f s loading and arming, %.1f s disarming and re-arming, %.1f s waiting, %.1f s in rmmod), a task inside a window before %lu of the disarms and %lu of the rmmods, rmmod busy (a file open) %lu times, slowest successful rmmod %.3f s\n",
+		       cycles, cycles_wanted, now_s() - t0, t_arm, t_rearm,
+		       t_wait, t_unload, inside_cycles, rearmed_inside, busy,
+		       max_unload);
+	ksft_test_result(!ret && cycles == cycles_wanted && inside_cycles &&
+			 rearmed_inside,
+			 "%lu insmod/arm/disarm/re-arm/rmmod cycles with every window armed under load (a task inside at %lu disarms, %lu rmmods)\n",
+			 cycles, inside_cycles, rearmed_inside);
 	if (kprobes)
 		ksft_test_result(!left, "no kprobe left registered after any unload\n");
 	else

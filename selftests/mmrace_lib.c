@@ -786,6 +786,8 @@ static void adversary_job(const char *line, struct mmrace_adversary_counts *c,
 	if (rc) {
 		c->failed++;
 		c->last_error = -rc;
+		if (rc == -EAGAIN)
+			c->unchanged++;
 	}
 	if (changed)
 		c->moved++;
@@ -859,4 +861,12 @@ int mmrace_adversary_stop(struct mmrace_adversary *a)
 		return -errno;
 	a->pid = 0;
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
+}
+
+void mmrace_map_with_drain(int fd, size_t len, char **map, char **drain)
+{
+	*map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	*drain = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*map == MAP_FAILED || *drain == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 }

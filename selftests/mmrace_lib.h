@@ -66,6 +66,12 @@ void mmrace_zram_remove(int id);
  */
 int mmrace_zram_file(size_t size, int npages, uint64_t (*pattern)(int page),
 		     int *id, char *dev, size_t len);
+/*
+ * A read-only shared mapping of @fd's first @len bytes in *@map (for
+ * target), and an untouched anonymous one of @len bytes in *@drain, whose
+ * MADV_COLD drains this CPU's LRU batch; fails the test if either fails.
+ */
+void mmrace_map_with_drain(int fd, size_t len, char **map, char **drain);
 
 /* The file that runs in-kernel scenarios (Documentation/typestate.rst). */
 #define MMRACE_SCENARIO_RUN MMRACE_DEBUGFS "/typestate/run"
@@ -119,6 +125,8 @@ struct mmrace_adversary_counts {
 	/* jobs seen to change the page: moved, reclaimed, split, evicted */
 	unsigned long moved;
 	unsigned long failed;		/* jobs done with an error */
+	/* ... of which EAGAIN: the operation ran, the page did not change */
+	unsigned long unchanged;
 	unsigned long timeouts;		/* waits that found no job */
 	int last_error;			/* errno of the last failed job */
 	unsigned long long wake_ns_sum, wake_ns_max;	/* post to take */

@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 	mmrace_read(PROFILE "adversaries", again, sizeof(again));
 	ret = mmrace_write(PROFILE "adversaries", "compact,migrate");
 	mmrace_read(PROFILE "adversaries", run, sizeof(run));
-	ksft_test_result(!strcmp(first, "migrate,pageout,split,compact,evict\n") &&
+	ksft_test_result(!strcmp(first, "migrate,pageout,split,compact,evict,freeze\n") &&
 			 rejected && !strcmp(again, first) && !ret &&
 			 !strcmp(run, "migrate,compact\n") &&
 			 !mmrace_write(PROFILE "adversaries", "none"),

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "gup_test.h"
@@ -34,6 +35,9 @@ void pin_init(struct regress *r, const char *name, double default_cap_s)
 		ksft_exit_skip("no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)\n");
 }
 
+/* The size of the pins pin_start() took last. */
+static size_t pinned_size;
+
 int pin_start(void *addr, size_t size, unsigned int flags)
 {
 	struct pin_longterm_test pin = {
@@ -42,7 +46,10 @@ int pin_start(void *addr, size_t size, unsigned int flags)
 		.flags = flags,
 	};
 
-	return ioctl(gup_fd, PIN_LONGTERM_TEST_START, &pin) ? -errno : 0;
+	if (ioctl(gup_fd, PIN_LONGTERM_TEST_START, &pin))
+		return -errno;
+	pinned_size = size;
+	return 0;
 }
 
 int pin_read(void *buf)
@@ -52,9 +59,70 @@ int pin_read(void *buf)
 	return ioctl(gup_fd, PIN_LONGTERM_TEST_READ, &addr) ? -errno : 0;
 }
 
+uint64_t pinned_word(void)
+{
+	static size_t len;
+	static char *buf;
+	int ret;
+
+	if (len < pinned_size) {
+		free(buf);
+		buf = malloc(pinned_size);
+		len = buf ? pinned_size : 0;
+	}
+	ret = buf ? pin_read(buf) : -ENOMEM;
+	if (ret)
+		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
+				   strerror(-ret));
+	return *(uint64_t *)buf;
+}
+
 void pin_stop(void)
 {
 	ioctl(gup_fd, PIN_LONGTERM_TEST_STOP);
+}
+
+const char *const hold_name[NR_HOLD] = {
+	"pin_user_pages", "pin_user_pages_fast", "vmsplice"
+};
+
+int hold_start(struct held *h, enum hold how, void *addr, size_t size)
+{
+	struct iovec iov = { addr, size };
+	ssize_t n;
+	int ret;
+
+	h->how = how;
+	h->fds[0] = h->fds[1] = -1;
+	if (how != HOLD_VMSPLICE)
+		return pin_start(addr, size, PIN_WRITE |
+				 (how == HOLD_PIN_FAST ? PIN_FAST : PIN_SLOW));
+	if (pipe(h->fds))
+		return -errno;
+	n = vmsplice(h->fds[1], &iov, 1, 0);
+	if (n == (ssize_t)size)
+		return 0;
+	ret = n < 0 ? -errno : -EIO;
+	close(h->fds[0]);
+	close(h->fds[1]);
+	return ret;
+}
+
+int hold_read_stop(struct held *h, void *buf, size_t size)
+{
+	ssize_t n;
+	int ret;
+
+	if (h->how != HOLD_VMSPLICE) {
+		ret = pin_read(buf);
+		pin_stop();
+		return ret;
+	}
+	n = read(h->fds[0], buf, size);
+	ret = n == (ssize_t)size ? 0 : n < 0 ? -errno : -EIO;
+	close(h->fds[0]);
+	close(h->fds[1]);
+	return ret;
 }
 
 char *thp_alloc(void)
@@ -87,30 +155,38 @@ void thp_free(char *thp)
 	munmap(thp, THP_SIZE);
 }
 
-bool thp_pmd_mapped(const void *addr)
+unsigned long smaps_kb(const void *addr, const char *const fields[])
 {
-	unsigned long a = (unsigned long)addr, start, end;
-	bool in = false, found = false;
-	char line[256];
-	unsigned long kb;
+	unsigned long a = (unsigned long)addr, start, end, kb, total = 0;
+	char line[256], fmt[64];
+	bool in = false;
+	unsigned int i;
 	FILE *f;
 
 	f = fopen("/proc/self/smaps", "r");
 	if (!f)
-		return false;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
 		    strchr(line, '-') < strchr(line, ' ')) {
 			in = a >= start && a < end;
 			continue;
 		}
-		if (in && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1) {
-			found = kb >= THP_SIZE >> 10;
-			break;
+		for (i = 0; in && fields[i]; i++) {
+			snprintf(fmt, sizeof(fmt), "%s: %%lu kB", fields[i]);
+			if (sscanf(line, fmt, &kb) == 1)
+				total += kb;
 		}
 	}
 	fclose(f);
-	return found;
+	return total;
+}
+
+bool thp_pmd_mapped(const void *addr)
+{
+	static const char *const fields[] = { "AnonHugePages", NULL };
+
+	return smaps_kb(addr, fields) >= THP_SIZE >> 10;
 }
 
 int page_node(void *addr)
@@ -137,6 +213,20 @@ int page_move(void *addr)
 	if (ret < 0)
 		return -errno;
 	return ret == 0 && page_node(addr) == node ? 0 : -EBUSY;
+}
+
+void page_must_migrate(struct regress *r, void *addr)
+{
+	int i, ret = -EBUSY;
+
+	for (i = 0; i < 50 && ret; i++) {
+		ret = page_move(addr);
+		if (ret)
+			usleep(10000);
+	}
+	if (ret && !r->violated)
+		regress_violation(r, "the page still does not migrate after the race (%s): a reference leaked",
+				  strerror(-ret));
 }
 
 void pin_cases(struct regress *r, const char *const *a_name, int nr_a,

@@ -32,22 +32,60 @@ static inline uint64_t get_word(const char *p)
 	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 }
 
+/*
+ * How a test holds a page: a long-term pin through gup_test, by
+ * pin_user_pages() or pin_user_pages_fast(), or a GUP reference that
+ * vmsplice(2) leaves in a pipe.
+ */
+enum hold { HOLD_PIN_SLOW, HOLD_PIN_FAST, HOLD_VMSPLICE, NR_HOLD };
+/* "pin_user_pages", "pin_user_pages_fast", "vmsplice". */
+extern const char *const hold_name[NR_HOLD];
+
+struct held {
+	enum hold how;
+	int fds[2];		/* the pipe of HOLD_VMSPLICE */
+};
+
+/* Holds the page at @addr (@size bytes) as @how says; 0 or -errno. */
+int hold_start(struct held *h, enum hold how, void *addr, size_t size);
+/*
+ * Copies the held page's contents, as the holder sees them, to @buf (@size
+ * bytes) and lets go of it; 0 or -errno (let go all the same).
+ */
+int hold_read_stop(struct held *h, void *buf, size_t size);
+
 /* regress_init(), and opens gup_test (SKIP without it). */
 void pin_init(struct regress *r, const char *name, double default_cap_s);
 /* Pins @size bytes at @addr long-term (FOLL_LONGTERM | PIN_* @flags). */
 int pin_start(void *addr, size_t size, unsigned int flags);
 /* Copies the pinned pages' contents (as the pin holder sees them) to @buf. */
 int pin_read(void *buf);
+/*
+ * The first word of the pinned pages as the pin holder sees it (pin_read()
+ * into a buffer of the pins' size); exits failing if the read fails.
+ */
+uint64_t pinned_word(void);
 void pin_stop(void);
 /* A 2 MiB-aligned anonymous THP, touched; NULL if none could be had. */
 char *thp_alloc(void);
 void thp_free(char *thp);
 /* Whether the VMA holding @addr maps a THP with a PMD (smaps). */
 bool thp_pmd_mapped(const void *addr);
+/*
+ * The sum of the smaps fields @fields (NULL-terminated names, e.g.
+ * "AnonHugePages") of the VMA holding @addr, in kB; 0 if none or unreadable.
+ */
+unsigned long smaps_kb(const void *addr, const char *const fields[]);
 /* The node of the page at @addr, or -errno. */
 int page_node(void *addr);
 /* 0 if the page at @addr moved to the other node, -EBUSY if it stayed. */
 int page_move(void *addr);
+/*
+ * No reference left behind: the page at @addr must migrate once the race
+ * is over (page_move(), retried for half a second); a violation of @r if
+ * it does not.
+ */
+void page_must_migrate(struct regress *r, void *addr);
 /*
  * The cases @a_name[i]/@b_name[j] (@nr_a x @nr_b) of a test: runs
  * @round(i, j, seq) on each, three times over while regress_running(), seq

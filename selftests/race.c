@@ -39,6 +39,26 @@ int win_set(const char *window, const char *file, const char *fmt, ...)
 	return mmrace_write(path, val);
 }
 
+int win_target_pid(const char *window, pid_t pid, const void *addr)
+{
+	int ret, tries;
+
+	for (tries = 0;; tries++) {
+		ret = win_set(window, "target", "%d %p", pid, addr);
+		if (ret != -EINVAL || tries == 1000)
+			return ret;
+		if (pid == getpid())
+			(void)__atomic_load_n((const char *)addr,
+					      __ATOMIC_RELAXED);
+		usleep(1000);
+	}
+}
+
+int win_target(const char *window, const void *addr)
+{
+	return win_target_pid(window, getpid(), addr);
+}
+
 int win_stats(const char *window, struct mmrace_stats *s)
 {
 	static const struct {
@@ -71,6 +91,11 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		  offsetof(struct mmrace_stats, adversary_failed) },
 		{ "adversary_last_error",
 		  offsetof(struct mmrace_stats, adversary_last_error) },
+		{ "invalid", offsetof(struct mmrace_stats, invalid) },
+		{ "adversary_throttled",
+		  offsetof(struct mmrace_stats, adversary_throttled) },
+		{ "adversary_reused",
+		  offsetof(struct mmrace_stats, adversary_reused) },
 	};
 	char path[256], buf[1024], *line, *save;
 	unsigned long long v;
@@ -99,13 +124,15 @@ int win_stats(const char *window, struct mmrace_stats *s)
 
 char *win_adversary_str(const struct mmrace_stats *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu",
+	snprintf(buf, len, "posted=%llu started=%llu inside=%llu after=%llu failed=%llu last_error=%llu throttled=%llu reused=%llu",
 		 (unsigned long long)s->adversary_posted,
 		 (unsigned long long)s->adversary_started,
 		 (unsigned long long)s->adversary_inside,
 		 (unsigned long long)s->adversary_after,
 		 (unsigned long long)s->adversary_failed,
-		 (unsigned long long)s->adversary_last_error);
+		 (unsigned long long)s->adversary_last_error,
+		 (unsigned long long)s->adversary_throttled,
+		 (unsigned long long)s->adversary_reused);
 	return buf;
 }
 
@@ -296,8 +323,7 @@ static void *side_thread(void *arg)
 	sched_setaffinity(0, sizeof(set), &set);
 	while (!__atomic_load_n(s->stop, __ATOMIC_RELAXED)) {
 		if (s->cpu == 0 && s->page->retarget)
-			win_set(s->page->retarget, "target", "%d %p", getpid(),
-				s->page->addr);
+			win_target(s->page->retarget, s->page->addr);
 		ret = s->fn(s->page);
 		if (ret) {
 			s->failed++;

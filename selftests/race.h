@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kselftest.h"
 
@@ -32,11 +33,30 @@ struct mmrace_stats {
 	uint64_t adversary_after;	/* ... done after it closed */
 	uint64_t adversary_failed;	/* ... failed (or had no target) */
 	uint64_t adversary_last_error;	/* errno of the last failure */
+	uint64_t invalid;		/* defined windows: failed claims */
+	uint64_t adversary_throttled;	/* not posted: global rate limit */
+	uint64_t adversary_reused;	/* +reuse: the freed page allocated again */
 };
 
 /* Write a value to windows/<window>/<file>; 0 or -errno. */
 int win_set(const char *window, const char *file, const char *fmt, ...)
 	__printf(3, 4);
+/*
+ * Target windows/<window> at this process's page at @addr; 0 or -errno.
+ * The page may be in flux when the write comes (a migration entry while
+ * compaction or an adversary moves it, swapped out): then the write is
+ * rejected ("no page mapped": -EINVAL, as every rejected write, the reason
+ * in the kernel log), and it is retried, up to a second, after touching
+ * the page (which waits for the migration or swaps it back in), as a
+ * transparent migration requires. The value is well formed, so -EINVAL
+ * here means no page.
+ */
+int win_target(const char *window, const void *addr);
+/*
+ * The same for the page at @addr in process @pid (another process: the
+ * write is only retried, as that process is the one to fault it back in).
+ */
+int win_target_pid(const char *window, pid_t pid, const void *addr);
 /* Read windows/<window>/stats; 0 or -errno. */
 int win_stats(const char *window, struct mmrace_stats *s);
 /*

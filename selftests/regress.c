@@ -78,6 +78,23 @@ void regress_violation(struct regress *r, const char *fmt, ...)
 	pthread_mutex_unlock(&regress_lock);
 }
 
+bool regress_check_words(struct regress *r, const uint64_t *words, size_t n,
+			 uint64_t (*pattern)(size_t i), const char *hole)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (words[i] == pattern(i))
+			continue;
+		regress_violation(r, "word %zu read %#llx, expected %#llx: %s",
+				  i, (unsigned long long)words[i],
+				  (unsigned long long)pattern(i),
+				  words[i] ? "wrong data" : hole);
+		return false;
+	}
+	return true;
+}
+
 void regress_arm(struct regress *r, const char *window, const char *phase,
 		 unsigned int delay_us, enum regress_scope scope)
 {
@@ -141,6 +158,46 @@ int regress_scenario(struct regress *r, const char *cmd, bool verbose)
 			ksft_print_msg("%s\n", line);
 	}
 	return 0;
+}
+
+void regress_adversary(struct regress *r, const char *window, const char *op,
+		       struct mmrace_adversary *adv)
+{
+	int ret;
+
+	if (!r->armed)
+		return;
+	ret = win_set(window, "adversary", "%s", op);
+	if (ret)
+		ksft_exit_fail_msg("%s adversary %s: %s\n", window, op,
+				   strerror(-ret));
+	ret = mmrace_adversary_start(adv, 1);
+	if (ret)
+		ksft_exit_fail_msg("adversary helper: %s\n", strerror(-ret));
+}
+
+void regress_adversary_stop(struct regress *r, const char *window,
+			    struct mmrace_adversary *adv)
+{
+	const struct mmrace_adversary_counts *c = adv->counts;
+	struct mmrace_stats s;
+	char buf[256];
+	int ret;
+
+	ret = mmrace_adversary_stop(adv);
+	if (ret)
+		ksft_print_msg("adversary helper: %s\n", strerror(-ret));
+	if (c)
+		ksft_print_msg("helper: %lu jobs, %lu changed the page, %lu failed (last errno %d), %lu empty waits; wake-up mean %llu us max %llu us; operation mean %llu us max %llu us\n",
+			       c->jobs, c->moved, c->failed, c->last_error,
+			       c->timeouts,
+			       c->jobs ? c->wake_ns_sum / c->jobs / 1000 : 0,
+			       c->wake_ns_max / 1000,
+			       c->jobs ? c->op_ns_sum / c->jobs / 1000 : 0,
+			       c->op_ns_max / 1000);
+	if (r->armed && !win_stats(window, &s))
+		ksft_print_msg("%s adversary: %s\n", window,
+			       win_adversary_str(&s, buf, sizeof(buf)));
 }
 
 void regress_pin_cpu(int cpu)
@@ -210,6 +267,13 @@ void regress_finish(struct regress *r, const char *invariant)
 		if (win_stats(r->windows[i], &s))
 			continue;
 		win_print(r->windows[i], "during the race", &s);
+		if (s.rendezvous_met + s.rendezvous_timeout)
+			ksft_print_msg("mmrace-rendezvous: %s window=%s met=%llu timeout=%llu fraction=%.3f\n",
+				       r->name, r->windows[i],
+				       (unsigned long long)s.rendezvous_met,
+				       (unsigned long long)s.rendezvous_timeout,
+				       (double)s.rendezvous_met /
+				       (s.rendezvous_met + s.rendezvous_timeout));
 		/* The first window armed is the one the verdict rests on. */
 		if (i == 0)
 			hits = s.hits;

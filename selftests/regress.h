@@ -16,14 +16,19 @@
  * Every test prints machine-readable lines for scripts/check-mutants.sh:
  *   # mmrace-detect: NAME windows=armed|off detected=0|1 seconds=S cap=S
  *   # mmrace-exercised: NAME count=N what=WHAT
+ * and, for each armed window that waited for a partner (wait_for):
+ *   # mmrace-rendezvous: NAME window=W met=N timeout=N fraction=F
  */
 #ifndef MMRACE_REGRESS_H
 #define MMRACE_REGRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "race.h"
+
+struct mmrace_adversary;
 
 struct regress {
 	const char *name;
@@ -49,6 +54,12 @@ bool regress_running(const struct regress *r);
 /* Records the first violation of the invariant (thread-safe). */
 void regress_violation(struct regress *r, const char *fmt, ...)
 	__printf(2, 3);
+/*
+ * Whether @words[0..@n) read @pattern(i) each; otherwise a violation
+ * naming the first word that did not ("wrong data", or @hole if it read 0).
+ */
+bool regress_check_words(struct regress *r, const uint64_t *words, size_t n,
+			 uint64_t (*pattern)(size_t i), const char *hole);
 /*
  * Names the dangerous interleaving the test counts (e.g. "frees with the
  * reader's reference held"); a test that never calls this cannot pass.
@@ -84,6 +95,19 @@ void regress_arm(struct regress *r, const char *window, const char *phase,
  * 0, or -errno if the scenario could not run.
  */
 int regress_scenario(struct regress *r, const char *cmd, bool verbose);
+/*
+ * Sets @window's adversary to @op and starts the helper on CPU 1
+ * (mmrace_adversary_start()); does nothing with the windows disabled.
+ * Exits (fail) if either cannot be done.
+ */
+void regress_adversary(struct regress *r, const char *window, const char *op,
+		       struct mmrace_adversary *adv);
+/*
+ * Stops the helper and prints its counts and @window's adversary
+ * statistics (if armed).
+ */
+void regress_adversary_stop(struct regress *r, const char *window,
+			    struct mmrace_adversary *adv);
 /* Pins the calling thread to @cpu. */
 void regress_pin_cpu(int cpu);
 /*

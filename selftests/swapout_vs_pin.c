@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Class 2 on swap-out: reclaim (MADV_PAGEOUT) of a pinned anonymous page.
+ * Class 2 on reclaim: MADV_PAGEOUT of a pinned anonymous page, swapped out
+ * or, once MADV_FREE made it lazily freeable, discarded.
  *
  * The test swaps to a zram device of its own (hot_add, a swap header
  * written by hand, swapon(2)), removed at the end. For each way of pinning
@@ -19,12 +20,28 @@
  *           a page already in the swap cache skips reclaim's
  *           folio_maybe_dma_pinned() test, only try_to_unmap_one()'s
  *           back-off keeps it mapped.
+ * lazyfree  pin the page, MADV_FREE it (clean, lazily freeable), then
+ *           MADV_PAGEOUT and a write through the mapping: reclaim may
+ *           discard a clean lazyfree page instead of swapping it, but not
+ *           one someone holds (try_to_unmap_one()'s reference count test,
+ *           the race of a direct-I/O read into a MADV_FREE buffer).
+ * lazyfree_thp
+ *           the same on a PMD-mapped THP, its first page pinned, MADV_FREE
+ *           and MADV_PAGEOUT of the whole 2 MiB: reclaim splits the PMD
+ *           (TTU_SPLIT_HUGE_PMD) and takes the PTEs one by one through the
+ *           same test. (6.12 has a PMD-whole discard,
+ *           __discard_anon_folio_pmd_locked(), but nothing calls it: a
+ *           mutant there was not caught, as nothing runs it.)
  *
  * After each case the pin is let go, and MADV_PAGEOUT must then swap the
  * page out (pagemap: swapped) and a read must bring back the last word
- * written: that shows the MADV_PAGEOUT with the pin held could have
- * swapped it. A case counts as exercised only then (for swapcache, only
- * if its first, unpinned swap-out happened too).
+ * written; for the lazyfree cases, MADV_FREE and MADV_PAGEOUT must then
+ * discard it (pagemap: neither present nor swapped; what it read before
+ * is gone, as MADV_FREE allows). That shows the MADV_PAGEOUT with the pin
+ * held could have swapped or discarded it. A case counts as exercised
+ * only then (for swapcache, only if its first, unpinned swap-out happened
+ * too; for lazyfree_thp, only if the THP was PMD-mapped when it was
+ * reclaimed with the pin held).
  *
  * No window: the pin is held across the whole reclaim, so there is
  * nothing to widen; reclaim racing a pin being taken (GUP-fast against
@@ -33,8 +50,10 @@
  * Invariant: a pinned page stays the page the process maps until it is
  * unpinned: the pin reads what the process wrote.
  * SKIP: no zram or no swap (CONFIG_ZRAM, CONFIG_SWAP), or a case whose
- * page never swapped out once let go.
- * Mutant: 212-swapout-unmaps-pinned-page.patch.
+ * page never swapped out (or was never discarded, or was no THP) once let
+ * go.
+ * Mutants: 212-swapout-unmaps-pinned-page.patch (plain, fork, swapcache),
+ * 221-lazyfree-discards-pinned-page.patch (lazyfree, lazyfree_thp).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,17 +74,19 @@
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
 
 #define SWAP_SIZE	(64UL << 20)
 
-enum cas { C_PLAIN, C_FORK, C_SWAPCACHE, NR_CASES };
-enum hold { HOLD_PIN_SLOW, HOLD_PIN_FAST, NR_HOLD };
+enum cas { C_PLAIN, C_FORK, C_SWAPCACHE, C_LAZYFREE, C_LAZYFREE_THP,
+	   NR_CASES };
+/* The pins of pin_lib.h's holds (HOLD_PIN_SLOW, HOLD_PIN_FAST) only. */
+#define NR_PINS HOLD_VMSPLICE
 
 static const char *const case_name[NR_CASES] = {
-	"plain", "fork", "swapcache"
-};
-static const char *const hold_name[NR_HOLD] = {
-	"pin_user_pages", "pin_user_pages_fast"
+	"plain", "fork", "swapcache", "lazyfree", "lazyfree_thp"
 };
 
 static struct regress r;
@@ -73,7 +94,7 @@ static size_t psize;
 static int pagemap_fd = -1, zram_id = -1;
 static char swap_dev[32];
 static bool swap_on;
-static unsigned long exercised[NR_CASES][NR_HOLD], swapped_held;
+static unsigned long exercised[NR_CASES][NR_PINS], swapped_held;
 
 static void swap_teardown(void)
 {
@@ -112,15 +133,26 @@ static const char *swap_setup(void)
 	return NULL;
 }
 
-/* Whether the page at @p is swapped out (pagemap bit 62). */
-static bool swapped(const char *p)
+static uint64_t pagemap_entry(const char *p)
 {
 	uint64_t e = 0;
 
 	if (pread(pagemap_fd, &e, sizeof(e),
 		  (unsigned long)p / psize * sizeof(e)) != sizeof(e))
 		ksft_exit_fail_msg("pagemap: %s\n", strerror(errno));
-	return e >> 62 & 1;
+	return e;
+}
+
+/* Whether the page at @p is swapped out (pagemap bit 62). */
+static bool swapped(const char *p)
+{
+	return pagemap_entry(p) >> 62 & 1;
+}
+
+/* Whether the page at @p was discarded: neither present nor swapped. */
+static bool discarded(const char *p)
+{
+	return !(pagemap_entry(p) >> 62 & 3);
 }
 
 /* MADV_PAGEOUT, retried (LRU batches): whether the page swapped out. */
@@ -138,33 +170,46 @@ static bool page_out(char *p)
 	return false;
 }
 
-static uint64_t pinned_word(void)
+/*
+ * MADV_FREE then MADV_PAGEOUT of @len bytes at @p, retried (LRU batches):
+ * whether the page at @p was discarded.
+ */
+static bool lazy_out(char *p, size_t len)
 {
-	static char *buf;
-	int ret;
+	int i;
 
-	if (!buf)
-		buf = malloc(psize);
-	ret = buf ? pin_read(buf) : -ENOMEM;
-	if (ret)
-		ksft_exit_fail_msg("PIN_LONGTERM_TEST_READ: %s\n",
-				   strerror(-ret));
-	return *(uint64_t *)buf;
+	for (i = 0; i < 5; i++) {
+		if (madvise(p, len, MADV_FREE) || madvise(p, len, MADV_PAGEOUT))
+			ksft_exit_fail_msg("MADV_FREE, MADV_PAGEOUT: %s\n",
+					   strerror(errno));
+		if (discarded(p))
+			return true;
+		usleep(1000);
+	}
+	return false;
 }
 
 static void round_one(enum cas c, enum hold h, uint64_t v)
 {
 	static const char *const how[] = { "left mapped", "swapped out" };
+	bool lazy = c == C_LAZYFREE || c == C_LAZYFREE_THP;
+	size_t len = c == C_LAZYFREE_THP ? THP_SIZE : psize;
 	bool pre = true, held_out;
 	int ret, status;
 	uint64_t seen;
 	char *page;
 	pid_t pid;
 
-	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	if (c == C_LAZYFREE_THP) {
+		page = thp_alloc();
+		if (!page)
+			return;
+	} else {
+		page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED)
+			ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	}
 	put_word(page, v);
 	if (c == C_SWAPCACHE) {
 		/* Out, back into the swap cache, mapped by a read fault. */
@@ -182,8 +227,16 @@ static void round_one(enum cas c, enum hold h, uint64_t v)
 	if (ret)
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START (%s): %s\n",
 				   hold_name[h], strerror(-ret));
-	madvise(page, psize, MADV_PAGEOUT);
-	held_out = swapped(page);
+	if (lazy) {
+		/* Clean and lazily freeable, still pinned: reclaim it. */
+		madvise(page, len, MADV_FREE);
+		pre = c != C_LAZYFREE_THP || thp_pmd_mapped(page);
+		madvise(page, len, MADV_PAGEOUT);
+		held_out = discarded(page);
+	} else {
+		madvise(page, psize, MADV_PAGEOUT);
+		held_out = swapped(page);
+	}
 	swapped_held += held_out;
 	if (c != C_PLAIN) {
 		pid = fork();
@@ -197,11 +250,24 @@ static void round_one(enum cas c, enum hold h, uint64_t v)
 	seen = pinned_word();
 	pin_stop();
 	if (seen != v + 1) {
+		const char *what = how[held_out];
+
+		if (lazy && held_out)
+			what = "discarded";
 		regress_violation(&r, "%s/%s: the pin reads %#llx, the process wrote %#llx (MADV_PAGEOUT %s the pinned page): the process no longer maps the pinned page",
 				  case_name[c], hold_name[h],
 				  (unsigned long long)seen,
-				  (unsigned long long)(v + 1), how[held_out]);
+				  (unsigned long long)(v + 1), what);
 		goto out;
+	}
+	/* Let go: now the page must be discarded. */
+	if (lazy) {
+		if (!lazy_out(page, len)) {
+			ksft_print_msg("%s/%s: the page is not discarded once let go\n",
+				       case_name[c], hold_name[h]);
+			goto out;
+		}
+		goto exercised;
 	}
 	/* Let go: now the page must swap out, and come back intact. */
 	if (!page_out(page)) {
@@ -216,12 +282,13 @@ static void round_one(enum cas c, enum hold h, uint64_t v)
 				  (unsigned long long)(v + 1));
 		goto out;
 	}
+exercised:
 	if (pre) {
 		exercised[c][h]++;
 		regress_exercised(&r, 1);
 	}
 out:
-	munmap(page, psize);
+	munmap(page, len);
 }
 
 static void round_seq(int c, int h, unsigned int seq)
@@ -235,7 +302,7 @@ int main(void)
 	const char *why;
 
 	pin_init(&r, "swapout_vs_pin", 30);
-	regress_exercise_own(&r, "swap-outs attempted on a pinned page");
+	regress_exercise_own(&r, "swap-outs and discards attempted on a pinned page");
 	psize = sysconf(_SC_PAGESIZE);
 	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	if (pagemap_fd < 0)
@@ -245,12 +312,12 @@ int main(void)
 		swap_teardown();
 		ksft_exit_skip("%s\n", why);
 	}
-	pin_cases(&r, case_name, NR_CASES, hold_name, NR_HOLD, round_seq,
+	pin_cases(&r, case_name, NR_CASES, hold_name, NR_PINS, round_seq,
 		  &exercised[0][0], missing, sizeof(missing));
 	swap_teardown();
-	ksft_print_msg("pinned pages swapped out by MADV_PAGEOUT: %lu\n",
+	ksft_print_msg("pinned pages swapped out or discarded by MADV_PAGEOUT: %lu\n",
 		       swapped_held);
 	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
 		       r.exercised, r.exercise);
-	pin_finish(&r, "swap-out leaves pinned pages mapped", missing);
+	pin_finish(&r, "reclaim leaves pinned pages mapped", missing);
 }

@@ -49,8 +49,8 @@ struct Summary(Arc<window::Control>);
 impl AttrOps for Summary {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
         // Every line from the same state.
-        let settings = *self.0.lock().settings();
-        for (i, s) in settings.iter().enumerate() {
+        let state = self.0.lock();
+        for (i, s) in state.settings().iter().enumerate() {
             window::summary(out, i, s)?;
         }
         Ok(())
@@ -71,12 +71,14 @@ impl Tree {
         root.attr(c_str!("control"), 0o600, ControlFile(control.clone()))?;
         root.attr(c_str!("summary"), 0o400, Summary(control.clone()))?;
         let mut windows = root.subdir(c_str!("windows"))?;
-        for w in window::WINDOWS {
+        for w in &window::WINDOWS[..window::NR_BUILTIN] {
             window::files::create(&mut windows, control, w)?;
         }
+        let anchor = window::define::create(&mut windows, control)?;
         window::profile::create(&mut root, control)?;
         window::adversary::create(&mut root)?;
         scenario::create(&mut root)?;
+        control.lock().anchor = Some(anchor);
         Ok(Self { _root: root })
     }
 }

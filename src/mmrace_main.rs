@@ -58,6 +58,8 @@ impl Drop for MmRace {
         // and writes in progress, which the closed windows keep short),
         // then unregister every probe (waiting for running handlers).
         self.control.shutdown_begin();
+        // Defined windows' directories go first, while the tree is there.
+        window::define::remove_all(&self.control);
         drop(self.tree.take());
         self.control.disarm_all();
         // No handler can post a job any more: cancel them, and wait for a

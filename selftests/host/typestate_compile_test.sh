@@ -56,6 +56,8 @@ prelude() { # SNIPPET
 	    pub(crate) mod folio;
 	    #[path = "$top/src/abstractions/mm.rs"]
 	    pub(crate) mod mm;
+	    #[path = "$top/src/abstractions/pid.rs"]
+	    pub(crate) mod pid;
 	    #[path = "$top/src/abstractions/probe.rs"]
 	    pub(crate) mod probe;
 	    #[path = "$top/src/abstractions/thread.rs"]

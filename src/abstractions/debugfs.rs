@@ -18,7 +18,7 @@
 
 use crate::bindings;
 use core::{fmt, ptr::NonNull};
-use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*};
+use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*, str::CString};
 
 /// Writes into a fixed byte buffer; fails (without writing) past its end.
 pub(crate) struct Buffer<'a> {
@@ -371,3 +371,112 @@ impl private::Sealed for SubDir<'_> {
 }
 
 impl Parent for SubDir<'_> {}
+
+impl SubDir<'_> {
+    /// A reference to this directory, to create [`DynDir`]s in later.
+    pub(crate) fn anchor(&self) -> Anchor {
+        // SAFETY: `self.dentry` is a live directory (type invariant); the
+        // helper takes a reference on it.
+        let dentry = unsafe { bindings::mmrace_dget(self.dentry.as_ptr()) };
+        // INVARIANT: referenced just now; `dget` returns its argument.
+        Anchor {
+            dentry: NonNull::new(dentry).unwrap_or(self.dentry),
+        }
+    }
+}
+
+/// A reference on a directory of a tree (`dget`), where directories can
+/// be created and removed one by one after the tree was built: the
+/// directories of windows defined at run time.
+///
+/// The reference keeps the dentry itself allocated even once its tree is
+/// removed, so that a [`DynDir`] dropped after its tree finds nothing to
+/// remove rather than a freed parent. Its owner drops every `DynDir` and
+/// then the `Anchor` before removing the tree (`MmRace::drop`), so that
+/// no reference on a removed dentry is left when debugfs is released.
+pub(crate) struct Anchor {
+    // INVARIANT: a debugfs directory dentry we hold a reference on.
+    dentry: NonNull<bindings::dentry>,
+}
+
+// SAFETY: dentry references may be taken and dropped on any thread.
+unsafe impl Send for Anchor {}
+// SAFETY: `&Anchor` only creates directories, which debugfs serialises.
+unsafe impl Sync for Anchor {}
+
+impl Anchor {
+    /// Creates directory `name` below the anchor, removed when the
+    /// returned [`DynDir`] is dropped.
+    pub(crate) fn create(&self, name: &CStr) -> Result<DynDir> {
+        let name = CString::try_from(name)?;
+        // SAFETY: `self.dentry` is a directory we hold a reference on
+        // (type invariant), not yet removed while its owner can call this
+        // (see the type's documentation).
+        let ptr = from_err_ptr(unsafe {
+            bindings::debugfs_create_dir(name.as_char_ptr(), self.dentry.as_ptr())
+        })?;
+        let dentry = NonNull::new(ptr).ok_or(ENOMEM)?;
+        // SAFETY: as above; the helper takes another reference, for the
+        // new directory's removal.
+        let parent = unsafe { bindings::mmrace_dget(self.dentry.as_ptr()) };
+        // INVARIANT: created just now below `parent`, referenced.
+        Ok(DynDir {
+            parent: Anchor {
+                dentry: NonNull::new(parent).unwrap_or(self.dentry),
+            },
+            name,
+            dentry,
+            owned: KVec::new(),
+        })
+    }
+}
+
+impl Drop for Anchor {
+    fn drop(&mut self) {
+        // SAFETY: we hold a reference (type invariant) and drop it once.
+        unsafe { bindings::mmrace_dput(self.dentry.as_ptr()) };
+    }
+}
+
+/// A directory made below an [`Anchor`], holding its own files'
+/// attributes: removed (waiting for reads and writes in progress) and its
+/// attributes freed when dropped.
+pub(crate) struct DynDir {
+    parent: Anchor,
+    name: CString,
+    // INVARIANT: the directory `name` below `parent`, or removed with the
+    // whole tree.
+    dentry: NonNull<bindings::dentry>,
+    owned: KVec<Owned>,
+}
+
+// SAFETY: as for `Dir`.
+unsafe impl Send for DynDir {}
+// SAFETY: as for `Dir`.
+unsafe impl Sync for DynDir {}
+
+impl private::Sealed for DynDir {
+    fn parts(&mut self) -> (NonNull<bindings::dentry>, &mut KVec<Owned>) {
+        (self.dentry, &mut self.owned)
+    }
+}
+
+impl Parent for DynDir {}
+
+impl Drop for DynDir {
+    fn drop(&mut self) {
+        // By name, below the referenced parent: if the tree was removed
+        // first, there is nothing left to find. Removal waits for reads
+        // and writes in progress.
+        // SAFETY: `name` is NUL-terminated; the parent is referenced
+        // (invariant of `Anchor`).
+        unsafe {
+            bindings::debugfs_lookup_and_remove(
+                self.name.as_char_ptr(),
+                self.parent.dentry.as_ptr(),
+            )
+        };
+        // Now no file refers to the attributes: `owned` frees them when
+        // dropped, right after this.
+    }
+}

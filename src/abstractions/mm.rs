@@ -3,6 +3,7 @@
 //! Observing pages: a handle on a `struct page` that can be read but not
 //! used to change anything, and racy snapshots of its folio's state.
 
+use crate::abstractions::pid::PidRef;
 use crate::bindings;
 use kernel::{error::to_result, prelude::*};
 
@@ -63,6 +64,58 @@ impl Page {
         Some(Page { ptr })
     }
 
+    /// Checks a value a user claimed is a `struct page *` (a defined
+    /// window's `page=`): it must lie in the virtual memmap, on a `struct
+    /// page` boundary, and its pfn must be an online page
+    /// ([`Page::from_claimed_pfn`]). `None` for anything else, NULL included: nothing is read
+    /// at an address that fails.
+    pub(crate) fn from_claimed_page(addr: usize) -> Option<Page> {
+        // SAFETY: the helpers only return constants of the kernel.
+        let (start, size) = unsafe {
+            (
+                bindings::mmrace_vmemmap_start(),
+                bindings::mmrace_struct_page_size(),
+            )
+        };
+        if start == 0 || size == 0 || addr < start {
+            return None;
+        }
+        let offset = addr - start;
+        if offset % size != 0 {
+            return None;
+        }
+        let page = Self::from_claimed_pfn((offset / size) as u64)?;
+        // The pfn's struct page is the one claimed (not past the memmap).
+        (page.ptr == addr).then_some(page)
+    }
+
+    /// Checks a value a user claimed is a `struct folio *`: a claimed page
+    /// ([`Page::from_claimed_page`]) that is not a tail page (a folio is
+    /// its head page). Racy like every snapshot: the page may become a
+    /// tail later, which reading it survives.
+    pub(crate) fn from_claimed_folio(addr: usize) -> Option<Page> {
+        let page = Self::from_claimed_page(addr)?;
+        // SAFETY: `page.ptr` is a struct page in the memmap (checked); the
+        // helper only reads its `compound_head`.
+        let tail = unsafe { bindings::mmrace_page_is_tail(page.ptr) };
+        (!tail).then_some(page)
+    }
+
+    /// Checks a value a user claimed is a pfn: `pfn_to_online_page()`, so
+    /// that its `struct page` exists and is initialized. `pfn_valid()` is
+    /// not enough: it is true of offline memory (hot-removed, or added and
+    /// not onlined: a poisoned memmap) and of ZONE_DEVICE pages (their
+    /// memmap is the driver's); both are refused.
+    pub(crate) fn from_claimed_pfn(pfn: u64) -> Option<Page> {
+        let pfn = usize::try_from(pfn).ok()?;
+        // SAFETY: the helper checks the pfn with `pfn_to_online_page()`
+        // (an RCU lookup and a reference it drops, any context) and only
+        // computes the address.
+        let ptr = unsafe { bindings::mmrace_valid_pfn_page(pfn) };
+        // INVARIANT: the struct page of an online pfn, in the memmap.
+        (ptr != 0).then_some(Page { ptr })
+    }
+
     /// The page's pfn and its folio's head pfn: all a probe needs to decide
     /// whether the page is the target, without a full snapshot.
     pub(crate) fn pfns(&self) -> (u64, u64) {
@@ -104,11 +157,11 @@ pub(crate) fn current_pte(addr: u64) -> u64 {
 
 /// The pfn of the page mapped at `addr` in process `pid`, which must be
 /// present (it is not faulted in).
-pub(crate) fn user_addr_to_pfn(pid: i32, addr: u64) -> Result<u64> {
+pub(crate) fn user_addr_to_pfn(pid: &PidRef, addr: u64) -> Result<u64> {
     let addr = usize::try_from(addr).map_err(|_| EINVAL)?;
     let mut pfn = 0;
-    // SAFETY: the helper takes its own references on the task and mm and
-    // writes only `pfn`.
-    to_result(unsafe { bindings::mmrace_user_addr_to_pfn(pid, addr, &mut pfn) })?;
+    // SAFETY: `pid` is referenced; the helper takes its own references on
+    // the task and mm and writes only `pfn`.
+    to_result(unsafe { bindings::mmrace_user_addr_to_pfn(pid.as_ptr(), addr, &mut pfn) })?;
     Ok(pfn as u64)
 }

@@ -6,12 +6,14 @@
 //! its `// SAFETY:` argument; the windows, scenarios and debugfs commands
 //! above it are safe Rust (the crate root denies `unsafe_code` for them).
 
+pub(crate) mod adversary_ops;
 pub(crate) mod block;
 pub(crate) mod context;
 pub(crate) mod debugfs;
 pub(crate) mod folio;
 pub(crate) mod mm;
 pub(crate) mod movable;
+pub(crate) mod pid;
 pub(crate) mod probe;
 pub(crate) mod sites;
 pub(crate) mod sync;

@@ -10,9 +10,9 @@
 
 use crate::abstractions::mm::Page;
 use crate::bindings;
-use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
 use core::{ffi::c_void, ptr::NonNull};
-use kernel::{error::from_err_ptr, error::to_result, prelude::*};
+use kernel::{error::from_err_ptr, error::to_result, prelude::*, str::CString};
 
 /// What the probed function hands over.
 #[derive(Clone, Copy)]
@@ -24,7 +24,29 @@ pub(crate) enum Value {
     /// An xarray entry: a `struct folio *`, or a value/internal entry or
     /// NULL, which are ignored.
     XaEntry,
+    /// What a user claims the value is (a defined window): checked before
+    /// any use ([`Page::from_claimed_page`] and friends), and counted as
+    /// invalid ([`Handler::invalid`]) when the check fails.
+    Claimed(Claim),
 }
+
+/// What a user claims a probed value is (`KIND=` of `windows/define`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// A `struct page *`.
+    Page,
+    /// A `struct folio *`.
+    Folio,
+    /// A pfn.
+    Pfn,
+}
+
+/// The registers an entry probe can read (x86-64, kprobe_events' names
+/// without the `%`); `kprobe_glue.c` knows their offsets.
+pub(crate) const REGISTERS: [&str; 16] = [
+    "di", "si", "dx", "cx", "r8", "r9", "ax", "bx", "bp", "sp", "r10", "r11", "r12", "r13", "r14",
+    "r15",
+];
 
 /// Where in the function a kprobe fires.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,6 +58,49 @@ pub(crate) enum When {
     },
     /// At return: the value is the return value.
     Return,
+    /// At entry (or at an offset into the function): the value is a
+    /// register.
+    Register {
+        /// Its name, one of [`REGISTERS`].
+        name: &'static str,
+    },
+}
+
+/// A symbol name: static (built-in sites) or owned (defined ones).
+enum Sym {
+    Static(&'static CStr),
+    Owned(CString),
+}
+
+impl Sym {
+    fn get(&self) -> &CStr {
+        match self {
+            Sym::Static(s) => s,
+            Sym::Owned(s) => s,
+        }
+    }
+}
+
+/// Caller names: static (built-in sites) or owned (defined ones).
+enum Callers {
+    Static(&'static [&'static CStr]),
+    Owned(KVec<CString>),
+}
+
+impl Callers {
+    fn len(&self) -> usize {
+        match self {
+            Callers::Static(c) => c.len(),
+            Callers::Owned(c) => c.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&CStr> {
+        match self {
+            Callers::Static(c) => c.get(i).copied(),
+            Callers::Owned(c) => c.get(i).map(|s| &**s),
+        }
+    }
 }
 
 /// A `page_ref` tracepoint (needs `CONFIG_DEBUG_PAGE_REF`).
@@ -50,16 +115,82 @@ pub(crate) enum Tracepoint {
     PlainMod,
 }
 
-#[derive(Clone, Copy)]
+impl Tracepoint {
+    /// The tracepoint's name (`t:` of `windows/define`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Tracepoint::RefModUnless => "page_ref_mod_unless",
+            Tracepoint::RefFreeze => "page_ref_freeze",
+            Tracepoint::PlainMod => "page_ref_mod",
+        }
+    }
+
+    /// Every tracepoint a site can hook.
+    pub(crate) const ALL: [Tracepoint; 3] = [
+        Tracepoint::RefModUnless,
+        Tracepoint::RefFreeze,
+        Tracepoint::PlainMod,
+    ];
+}
+
+/// How a site's probe reaches it: what each call of the probed code pays.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mechanism {
+    /// Not known: the site is not in this kernel (or not resolved yet).
+    Unknown,
+    /// A kprobe (or a kretprobe's entry) on the function's ftrace call
+    /// (`CONFIG_KPROBES_ON_FTRACE`, at a function's entry): a call through
+    /// the ftrace trampoline, no trap.
+    Ftrace,
+    /// A kprobe (or a kretprobe's entry) on a breakpoint written into the
+    /// text: a trap on every call (or a jump, if kprobes optimizes it).
+    Int3,
+    /// A `page_ref` tracepoint: a static call, the stack walked for the
+    /// callers only once the cheaper filters passed.
+    Tracepoint,
+}
+
+impl Mechanism {
+    /// Its name in `sites` and in `make bench`'s report.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mechanism::Unknown => "unknown",
+            Mechanism::Ftrace => "ftrace",
+            Mechanism::Int3 => "int3",
+            Mechanism::Tracepoint => "tracepoint",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Mechanism::Unknown => 0,
+            Mechanism::Ftrace => 1,
+            Mechanism::Int3 => 2,
+            Mechanism::Tracepoint => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Self {
+        match code {
+            1 => Mechanism::Ftrace,
+            2 => Mechanism::Int3,
+            3 => Mechanism::Tracepoint,
+            _ => Mechanism::Unknown,
+        }
+    }
+}
+
 enum Hook {
     Kprobe {
-        symbol: &'static CStr,
+        symbol: Sym,
+        /// Bytes into the function (`SYMBOL+OFFS`).
+        offset: u32,
         when: When,
-        callers: &'static [&'static CStr],
+        callers: Callers,
     },
     Tracepoint {
         tp: Tracepoint,
-        callers: &'static [&'static CStr],
+        callers: Callers,
     },
 }
 
@@ -75,6 +206,11 @@ pub(crate) struct Site {
     /// kprobe; doing it at load time, before anything is armed, keeps
     /// those away from the addresses of armed probes.
     ranges: [AtomicUsize; 2 * (1 + MAX_CALLERS)],
+    /// The [`Mechanism`] found by [`Site::resolve`], as its code.
+    mechanism: AtomicU8,
+    /// For a return site: the entry argument that already says which page
+    /// the call concerns, and what it is ([`Site::known_at_entry`]).
+    entry: Option<(u32, Value)>,
 }
 
 impl Site {
@@ -105,13 +241,33 @@ impl Site {
         };
         Self {
             hook: Hook::Kprobe {
-                symbol,
+                symbol: Sym::Static(symbol),
+                offset: 0,
                 when,
-                callers,
+                callers: Callers::Static(callers),
             },
             value,
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
+            mechanism: AtomicU8::new(0),
+            entry: None,
         }
+    }
+
+    /// The same return site, told that argument `arg` at the function's
+    /// entry is what `value` says and concerns the same page as the return
+    /// value (its folio, at least): the return probe's entry filter
+    /// ([`Handler::admits`]) then checks the page before the return is
+    /// hooked.
+    ///
+    /// # Safety
+    ///
+    /// In every kernel the module loads into, the probed function's
+    /// argument `arg` must be what `value` says, and, whenever the site's
+    /// return value is a page or folio, that page must be the argument's or
+    /// lie in the folio the argument's page was part of at entry.
+    pub(crate) const unsafe fn known_at_entry(mut self, arg: u32, value: Value) -> Self {
+        self.entry = Some((arg, value));
+        self
     }
 
     /// A `page_ref` tracepoint, delivering the page whose operation
@@ -129,38 +285,175 @@ impl Site {
             )
         };
         Self {
-            hook: Hook::Tracepoint { tp, callers },
+            hook: Hook::Tracepoint {
+                tp,
+                callers: Callers::Static(callers),
+            },
             value: Value::Page,
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
+            mechanism: AtomicU8::new(0),
+            entry: None,
+        }
+    }
+
+    /// A kprobe a user defined (`windows/define`), at `symbol+offset`
+    /// (entry or register) or its return, firing only when called from
+    /// one of `callers` if any; the value is only what `claim` says it is
+    /// once checked (so this is safe). Resolved at once ([`Site::resolve`]).
+    pub(crate) fn defined_kprobe(
+        symbol: CString,
+        offset: u32,
+        when: When,
+        callers: KVec<CString>,
+        claim: Claim,
+    ) -> Result<Self> {
+        if callers.len() > MAX_CALLERS || (when == When::Return && offset != 0) {
+            return Err(EINVAL);
+        }
+        let site = Self {
+            hook: Hook::Kprobe {
+                symbol: Sym::Owned(symbol),
+                offset,
+                when,
+                callers: Callers::Owned(callers),
+            },
+            value: Value::Claimed(claim),
+            ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
+            mechanism: AtomicU8::new(0),
+            entry: None,
+        };
+        site.resolve();
+        Ok(site)
+    }
+
+    /// A `page_ref` tracepoint a user defined, for `callers` (on the
+    /// stack). Resolved at once.
+    pub(crate) fn defined_tracepoint(tp: Tracepoint, callers: KVec<CString>) -> Result<Self> {
+        if callers.len() > MAX_CALLERS {
+            return Err(EINVAL);
+        }
+        let site = Self {
+            hook: Hook::Tracepoint {
+                tp,
+                callers: Callers::Owned(callers),
+            },
+            value: Value::Page,
+            ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
+            mechanism: AtomicU8::new(0),
+            entry: None,
+        };
+        site.resolve();
+        Ok(site)
+    }
+
+    /// Whether kprobes accepts the site's probe (registered disabled:
+    /// nothing is written to the kernel text): `ENOENT` for a missing
+    /// symbol, or `register_kprobe()`'s error (`EINVAL`: on the kprobe
+    /// blacklist, `noinstr`, not kernel text; `EILSEQ`: not an instruction
+    /// boundary). Tracepoint sites are always accepted.
+    pub(crate) fn check(&self) -> Result {
+        match &self.hook {
+            Hook::Kprobe { symbol, offset, .. } => {
+                if hidden(symbol.get()) {
+                    return Err(ENOENT);
+                }
+                // SAFETY: `symbol` is NUL-terminated; the helper registers
+                // and unregisters a disabled probe of its own.
+                to_result(unsafe {
+                    bindings::mmrace_probe_check(symbol.get().as_char_ptr(), *offset)
+                })
+            }
+            Hook::Tracepoint { .. } => Ok(()),
+        }
+    }
+
+    /// The first of the site's callers this kernel lacks (as resolved).
+    pub(crate) fn missing_caller(&self) -> Option<&CStr> {
+        let callers = self.callers();
+        (0..callers.len().min(MAX_CALLERS))
+            .find(|&i| self.range(1 + i).is_none())
+            .and_then(|i| callers.get(i))
+    }
+
+    /// Writes the site in `windows/define`'s grammar, as window `name`.
+    pub(crate) fn definition(
+        &self,
+        f: &mut impl core::fmt::Write,
+        name: &str,
+    ) -> core::fmt::Result {
+        let (prefix, symbol) = match &self.hook {
+            Hook::Kprobe {
+                when: When::Return,
+                symbol,
+                ..
+            } => ("r", symbol.get().to_str().unwrap_or("?")),
+            Hook::Kprobe { symbol, .. } => ("p", symbol.get().to_str().unwrap_or("?")),
+            Hook::Tracepoint { tp, .. } => ("t", tp.name()),
+        };
+        write!(f, "{prefix}:{name} {symbol}")?;
+        if let Hook::Kprobe { offset, .. } = &self.hook {
+            if *offset != 0 {
+                write!(f, "+{offset:#x}")?;
+            }
+        }
+        let callers = self.callers();
+        for i in 0..callers.len() {
+            let sep = if i == 0 { "<-" } else { "|" };
+            let c = callers.get(i).and_then(|c| c.to_str().ok()).unwrap_or("?");
+            write!(f, "{sep}{c}")?;
+        }
+        let Hook::Kprobe { when, .. } = &self.hook else {
+            return Ok(());
+        };
+        let kind = match self.value {
+            Value::Page | Value::Claimed(Claim::Page) => "page",
+            Value::Folio | Value::XaEntry | Value::Claimed(Claim::Folio) => "folio",
+            Value::Claimed(Claim::Pfn) => "pfn",
+        };
+        match when {
+            When::Entry { arg } => write!(f, " {kind}=$arg{}", arg + 1),
+            When::Return => write!(f, " {kind}=$retval"),
+            When::Register { name } => write!(f, " {kind}=%{name}"),
         }
     }
 
     /// The probed symbol (none for tracepoints).
-    fn probed(&self) -> Option<&'static CStr> {
-        match self.hook {
-            Hook::Kprobe { symbol, .. } => Some(symbol),
+    fn probed(&self) -> Option<&CStr> {
+        match &self.hook {
+            Hook::Kprobe { symbol, .. } => Some(symbol.get()),
             Hook::Tracepoint { .. } => None,
         }
     }
 
     /// The callers the site filters on (none: every caller).
-    fn callers(&self) -> &'static [&'static CStr] {
-        match self.hook {
+    fn callers(&self) -> &Callers {
+        match &self.hook {
             Hook::Kprobe { callers, .. } | Hook::Tracepoint { callers, .. } => callers,
         }
     }
 
     /// Looks up the site's symbols; call once, before arming.
     pub(crate) fn resolve(&self) {
+        let callers = self.callers();
         let symbols = Iterator::chain(
             self.probed().into_iter().map(|s| (0, s)),
-            self.callers().iter().enumerate().map(|(i, s)| (1 + i, *s)),
+            (0..callers.len()).filter_map(|i| Some((1 + i, callers.get(i)?))),
         );
         for (slot, symbol) in symbols.take(1 + MAX_CALLERS) {
             let (start, end) = symbol_range(symbol).unwrap_or((0, 0));
             self.ranges[2 * slot].store(start, Relaxed);
             self.ranges[2 * slot + 1].store(end, Relaxed);
         }
+        let mechanism = match &self.hook {
+            Hook::Tracepoint { .. } => Mechanism::Tracepoint,
+            Hook::Kprobe { symbol, offset, .. } => mechanism(symbol.get(), *offset),
+        };
+        self.mechanism.store(mechanism.code(), Relaxed);
+    }
+
+    /// How the site's probe reaches it, as found by [`Site::resolve`].
+    pub(crate) fn mechanism(&self) -> Mechanism {
+        Mechanism::from_code(self.mechanism.load(Relaxed))
     }
 
     /// `[start, end)` of the site's `i`-th symbol (0: the probed function,
@@ -173,7 +466,7 @@ impl Site {
     /// Why the site is not in this kernel: the probed symbol it lacks, or
     /// the first caller when it has none of them (or they were not
     /// resolved).
-    pub(crate) fn missing_symbol(&self) -> Option<&'static CStr> {
+    pub(crate) fn missing_symbol(&self) -> Option<&CStr> {
         if let Some(symbol) = self.probed() {
             if self.range(0).is_none() {
                 return Some(symbol);
@@ -183,7 +476,7 @@ impl Site {
         if (1..=callers.len()).any(|i| self.range(i).is_some()) {
             return None;
         }
-        callers.first().copied()
+        callers.get(0)
     }
 
     /// The callers' ranges as `(start, end)` pairs, `(0, 0)` (never
@@ -194,26 +487,32 @@ impl Site {
 
     /// Writes where the site is, e.g. `try_grab_folio_fast:return`.
     pub(crate) fn describe(&self, f: &mut impl core::fmt::Write) -> core::fmt::Result {
-        match self.hook {
-            Hook::Kprobe { symbol, when, .. } => {
-                write!(f, "{}:", symbol.to_str().unwrap_or("?"))?;
+        match &self.hook {
+            Hook::Kprobe {
+                symbol,
+                offset,
+                when,
+                ..
+            } => {
+                write!(f, "{}", symbol.get().to_str().unwrap_or("?"))?;
+                if *offset != 0 {
+                    write!(f, "+{offset:#x}")?;
+                }
                 match when {
-                    When::Entry { arg } => write!(f, "entry(arg{arg})")?,
-                    When::Return => write!(f, "return")?,
+                    When::Entry { arg } => write!(f, ":entry(arg{arg})")?,
+                    When::Return => write!(f, ":return")?,
+                    When::Register { name } => write!(f, ":entry(%{name})")?,
                 }
             }
             Hook::Tracepoint { tp, .. } => {
-                let name = match tp {
-                    Tracepoint::RefModUnless => "page_ref_mod_unless",
-                    Tracepoint::RefFreeze => "page_ref_freeze",
-                    Tracepoint::PlainMod => "page_ref_mod",
-                };
-                write!(f, "tracepoint:{name}")?;
+                write!(f, "tracepoint:{}", tp.name())?;
             }
         }
-        for (i, c) in self.callers().iter().enumerate() {
+        let callers = self.callers();
+        for i in 0..callers.len() {
             let sep = if i == 0 { "<-" } else { "|" };
-            write!(f, "{sep}{}", c.to_str().unwrap_or("?"))?;
+            let c = callers.get(i).and_then(|c| c.to_str().ok()).unwrap_or("?");
+            write!(f, "{sep}{c}")?;
         }
         Ok(())
     }
@@ -227,6 +526,22 @@ fn hidden(symbol: &CStr) -> bool {
     list.as_bytes()
         .split(|&b| b == b',')
         .any(|s| s == symbol.as_bytes())
+}
+
+/// How a kprobe at `symbol+offset` (a kretprobe's entry: `offset` 0)
+/// would be reached ([`Mechanism::Unknown`] if kprobes refuses the place).
+fn mechanism(symbol: &CStr, offset: u32) -> Mechanism {
+    if hidden(symbol) {
+        return Mechanism::Unknown;
+    }
+    // SAFETY: `symbol` is NUL-terminated; the helper registers and
+    // unregisters a disabled probe of its own.
+    let ret = unsafe { bindings::mmrace_probe_mechanism(symbol.as_char_ptr(), offset) };
+    match u32::try_from(ret) {
+        Ok(bindings::mmrace_probe_mechanism_MMRACE_MECH_FTRACE) => Mechanism::Ftrace,
+        Ok(bindings::mmrace_probe_mechanism_MMRACE_MECH_INT3) => Mechanism::Int3,
+        _ => Mechanism::Unknown,
+    }
 }
 
 /// `[start, end)` of a kernel text symbol (`ENOENT` if hidden by the
@@ -249,6 +564,25 @@ pub(crate) trait Handler: Sync + 'static {
     /// Called in the probed context: preemption disabled, interrupts
     /// perhaps disabled, locks of the probed code held. Must not sleep.
     fn fire(&'static self, fired: &Fired<'_>);
+
+    /// Called instead of [`Handler::fire`], in the same context, when the
+    /// value of a [`Value::Claimed`] site (of the probe tagged `tag`)
+    /// failed its check: it was not what the user claimed, and was not
+    /// used.
+    fn invalid(&'static self, tag: u32) {
+        let _ = tag;
+    }
+
+    /// Called at the entry of a return probe's function (same context as
+    /// [`Handler::fire`]; the probe tagged `tag`), with the page the call
+    /// concerns if the site knows it at entry: whether the call can pass
+    /// the handler's filters. Only calls it admits have their return
+    /// hooked and reach [`Handler::fire`]; it must admit every call that
+    /// `fire` could act on, and should cost far less than a return hook.
+    fn admits(&'static self, tag: u32, page: Option<Page>) -> bool {
+        let _ = (tag, page);
+        true
+    }
 }
 
 /// One firing of a probe.
@@ -299,6 +633,9 @@ struct Registration {
     handler: &'static dyn Handler,
     tag: u32,
     value: Value,
+    /// What the entry argument handed to a return probe's entry filter is
+    /// (`Site::known_at_entry`).
+    entry: Option<Value>,
     /// Caller ranges for tracepoint sites, as (start, end) pairs (empty
     /// for kprobes: their glue holds them).
     callers: KVec<usize>,
@@ -326,11 +663,7 @@ impl Probe {
     /// Registers `site`, delivering its pages to `handler` with `tag`.
     /// Fails with `ENOTSUPP` for a tracepoint site on a kernel without
     /// `CONFIG_DEBUG_PAGE_REF`.
-    pub(crate) fn register(
-        site: &'static Site,
-        handler: &'static dyn Handler,
-        tag: u32,
-    ) -> Result<Probe> {
+    pub(crate) fn register(site: &Site, handler: &'static dyn Handler, tag: u32) -> Result<Probe> {
         if site.missing_symbol().is_some() {
             return Err(ENOENT);
         }
@@ -341,7 +674,7 @@ impl Probe {
         }
         // A kprobe's glue checks its callers before firing; a tracepoint's
         // handler walks the stack (`Fired::expected_caller`).
-        let (ranges, callers) = match site.hook {
+        let (ranges, callers) = match &site.hook {
             Hook::Kprobe { .. } => (ranges, KVec::new()),
             Hook::Tracepoint { .. } => (KVec::new(), ranges),
         };
@@ -350,37 +683,62 @@ impl Probe {
                 handler,
                 tag,
                 value: site.value,
+                entry: site.entry.map(|(_, value)| value),
                 callers,
             },
             GFP_KERNEL,
         )?;
         let ctx: *const c_void = (&raw const *registration).cast();
-        let raw = match site.hook {
-            Hook::Kprobe { symbol, when, .. } => {
-                let (kind, arg) = match when {
+        let raw = match &site.hook {
+            Hook::Kprobe {
+                symbol,
+                offset,
+                when,
+                ..
+            } => {
+                let (kind, arg) = match *when {
                     When::Entry { arg } => (bindings::mmrace_probe_kind_MMRACE_PROBE_ENTRY, arg),
                     When::Return => (bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN, 0),
+                    When::Register { name } => {
+                        let name = CString::try_from_fmt(format_args!("{name}"))?;
+                        // SAFETY: `name` is NUL-terminated; the helper
+                        // only compares it with its table.
+                        let offset = unsafe { bindings::mmrace_reg_offset(name.as_char_ptr()) };
+                        let offset = u32::try_from(offset).map_err(|_| EINVAL)?;
+                        (bindings::mmrace_probe_kind_MMRACE_PROBE_REGISTER, offset)
+                    }
                 };
                 let pairs = u32::try_from(ranges.len() / 2).map_err(|_| EINVAL)?;
-                // SAFETY: `symbol` is NUL-terminated and static; `ranges`
-                // holds `pairs` (start, end) pairs, at most MAX_CALLERS
-                // (`caller_ranges`), which the glue copies; `ctx` stays
-                // valid until the probe is unregistered (type invariant).
+                let entry_arg = match site.entry {
+                    Some((arg, _)) => i32::try_from(arg).map_err(|_| EINVAL)?,
+                    None => -1,
+                };
+                // SAFETY: `symbol` is NUL-terminated, and the glue copies
+                // it; `ranges` holds `pairs` (start, end) pairs, at most
+                // MAX_CALLERS (`caller_ranges`), which the glue copies;
+                // `ctx` stays valid until the probe is unregistered (type
+                // invariant); the glue hands `admit_trampoline` argument
+                // `entry_arg` only if it is not negative, what
+                // `Registration::entry` says it is (`Site::known_at_entry`'s
+                // contract).
                 let ptr = from_err_ptr(unsafe {
                     bindings::mmrace_probe_register(
-                        symbol.as_char_ptr(),
+                        symbol.get().as_char_ptr(),
+                        *offset,
                         kind,
                         arg,
                         ranges.as_ptr(),
                         pairs,
                         Some(trampoline),
+                        Some(admit_trampoline),
+                        entry_arg,
                         ctx,
                     )
                 })?;
                 Raw::Kprobe(NonNull::new(ptr).ok_or(ENOMEM)?)
             }
             Hook::Tracepoint { tp, .. } => {
-                let tp = raw_tracepoint(tp);
+                let tp = raw_tracepoint(*tp);
                 // SAFETY: as above.
                 to_result(unsafe {
                     bindings::mmrace_tracepoint_register(tp, Some(trampoline), ctx)
@@ -426,6 +784,63 @@ impl Drop for Probe {
     }
 }
 
+/// A return probe's entry filter.
+///
+/// # Safety
+///
+/// `ctx` must be the context pointer of a registered [`Probe`]; when
+/// `has_arg`, `arg` is the entry argument its site declares
+/// ([`Site::known_at_entry`]).
+unsafe extern "C" fn admit_trampoline(ctx: *const c_void, arg: usize, has_arg: bool) -> bool {
+    // SAFETY: `ctx` points to the live `Registration` of a registered probe
+    // (invariant of `Probe`).
+    let reg = unsafe { &*ctx.cast::<Registration>() };
+    let page = match reg.entry {
+        Some(value) if has_arg => {
+            // SAFETY: as for `trampoline`, from `Site::known_at_entry`'s
+            // contract.
+            match unsafe { decode(value, arg) } {
+                Ok(page) => page,
+                // A wrong claim is counted at return, if at all.
+                Err(()) => return true,
+            }
+        }
+        _ => None,
+    };
+    reg.handler.admits(reg.tag, page)
+}
+
+/// The page `arg`, a `value`: `Err` when a claimed value fails its check.
+///
+/// # Safety
+///
+/// Unless `value` is [`Value::Claimed`], `arg` must be what `value` says.
+unsafe fn decode(value: Value, arg: usize) -> core::result::Result<Option<Page>, ()> {
+    Ok(match value {
+        // SAFETY: the caller guarantees what `arg` is.
+        Value::Page => unsafe { Page::from_raw_page(arg) },
+        // SAFETY: as above.
+        Value::Folio => unsafe { Page::from_raw_folio(arg) },
+        // Value (bit 0) and internal (bit 1) entries are not folios.
+        // SAFETY: as above; the remaining entries are folio pointers.
+        Value::XaEntry if arg & 3 == 0 => unsafe { Page::from_raw_folio(arg) },
+        Value::XaEntry => None,
+        // Checked before any use: a wrong claim is never read.
+        Value::Claimed(claim) => {
+            let page = match claim {
+                Claim::Page => Page::from_claimed_page(arg),
+                Claim::Folio => Page::from_claimed_folio(arg),
+                Claim::Pfn => Page::from_claimed_pfn(arg as u64),
+            };
+            // NULL (a function that returned no folio) is no claim.
+            if page.is_none() && (arg != 0 || claim == Claim::Pfn) {
+                return Err(());
+            }
+            page
+        }
+    })
+}
+
 /// # Safety
 ///
 /// `ctx` must be the context pointer of a registered [`Probe`] and `arg`
@@ -434,16 +849,15 @@ unsafe extern "C" fn trampoline(ctx: *const c_void, arg: usize) {
     // SAFETY: `ctx` points to the live `Registration` of a registered probe
     // (invariant of `Probe`).
     let reg = unsafe { &*ctx.cast::<Registration>() };
-    let page = match reg.value {
-        // SAFETY: the site's declaration guarantees what `arg` is
-        // (`Site::kprobe`'s contract; tracepoints pass a struct page).
-        Value::Page => unsafe { Page::from_raw_page(arg) },
-        // SAFETY: as above.
-        Value::Folio => unsafe { Page::from_raw_folio(arg) },
-        // Value (bit 0) and internal (bit 1) entries are not folios.
-        // SAFETY: as above; the remaining entries are folio pointers.
-        Value::XaEntry if arg & 3 == 0 => unsafe { Page::from_raw_folio(arg) },
-        Value::XaEntry => None,
+    // SAFETY: the site's declaration guarantees what `arg` is
+    // (`Site::kprobe`'s contract; tracepoints pass a struct page), and a
+    // claimed value is checked before any use.
+    let page = match unsafe { decode(reg.value, arg) } {
+        Ok(page) => page,
+        Err(()) => {
+            reg.handler.invalid(reg.tag);
+            None
+        }
     };
     if let Some(page) = page {
         reg.handler.fire(&Fired {

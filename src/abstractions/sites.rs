@@ -22,8 +22,12 @@ pub(crate) static GUP_FAST_GRAB_ENTRY: Site = unsafe {
 };
 
 /// The same function at return: the reference is taken (or NULL), the
-/// PTE/PMD re-check has not run yet.
-// SAFETY: it returns the `struct folio *` it took a reference on, or NULL.
+/// PTE/PMD re-check has not run yet. Its entry already names the page, so
+/// that calls for other pages are not hooked at return.
+// SAFETY: it returns the `struct folio *` it took a reference on, or NULL:
+// the folio of argument 0, the `struct page *`, which GUP-fast reads with
+// interrupts off, so that the folio cannot be freed or split (both wait
+// for a TLB-flush IPI, or an RCU grace period) between entry and return.
 pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
     Site::kprobe(
         c_str!("try_grab_folio_fast"),
@@ -31,6 +35,7 @@ pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
         &[],
         Value::Folio,
     )
+    .known_at_entry(0, Value::Page)
 };
 
 /// `mm/migrate.c`: `static int __migrate_folio(struct address_space
@@ -209,5 +214,20 @@ pub(crate) static PAGECACHE_SPECULATIVE_REF: Site = Site::tracepoint(
         c_str!("filemap_get_pages"),
         c_str!("next_uptodate_folio"),
         c_str!("filemap_map_pages"),
+    ],
+);
+
+/// `page_ref_add_unless` succeeded inside compaction's isolation: the
+/// speculative reference of `folio_get_nontail_page()`, taken by
+/// `isolate_migratepages_block()` on a page of the block it scans (before
+/// it checks the folio's mapping, locks it or clears `PG_lru`), or by
+/// `isolate_movable_page()` on a non-LRU movable page (before it locks
+/// the page and isolates it). Preemption may be on; the zone's lru_lock is
+/// not held (`isolate_migratepages_block()` takes it after).
+pub(crate) static COMPACT_ISOLATE_SPECULATIVE_REF: Site = Site::tracepoint(
+    Tracepoint::RefModUnless,
+    &[
+        c_str!("isolate_migratepages_block"),
+        c_str!("isolate_movable_page"),
     ],
 );

@@ -63,6 +63,16 @@ unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(ctx: *mut ffi::c_void) {
     }
 }
 
+/// Lets other tasks run if this one has used up its slice
+/// (`cond_resched`): a loop in process context that may run for long
+/// without sleeping calls it on each round, so that a kernel without
+/// preemption sees no soft lockup. Process context only.
+pub(crate) fn cond_resched() {
+    // SAFETY: no precondition; it may sleep, and this module calls it only
+    // in process context, with no lock held.
+    unsafe { bindings::mmrace_cond_resched() }
+}
+
 /// Sleeps for `us` to `2 * us` microseconds (`usleep_range`),
 /// uninterruptibly: lets the other thread of a scenario run even on a
 /// single CPU. Process context only.

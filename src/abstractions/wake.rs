@@ -67,3 +67,25 @@ unsafe extern "C" fn trampoline(ctx: *mut ffi::c_void) -> bool {
     let cond = unsafe { &mut *ctx.cast::<&mut dyn FnMut() -> bool>() };
     cond()
 }
+
+/// Wakes the waiters, as [`kick`], and also runs the module's worker
+/// (`crate::window::adversary::work`) soon, in process context on
+/// `system_highpri_wq`, on another CPU. Callable in any context, NMI included.
+pub(crate) fn kick_worker() {
+    // SAFETY: no precondition; an atomic store and `irq_work_queue()`,
+    // which is NMI-safe.
+    unsafe { bindings::mmrace_work_kick() }
+}
+
+/// Waits for the worker, running or queued, to have returned. Process
+/// context; never from the worker itself.
+pub(crate) fn flush_worker() {
+    // SAFETY: no precondition; process context (`flush_work()` sleeps).
+    unsafe { bindings::mmrace_work_flush() }
+}
+
+/// The worker's body, called by the shim's work item in process context.
+#[no_mangle]
+pub(crate) extern "C" fn mmrace_adversary_work() {
+    crate::window::adversary::work();
+}

@@ -49,7 +49,7 @@ static int mmrace_attr_open(struct inode *inode, struct file *file)
 	af->attr = inode->i_private;
 	mutex_init(&af->lock);
 	if (file->f_mode & FMODE_READ) {
-		af->buf = kmalloc(MMRACE_ATTR_BUF_SIZE, GFP_KERNEL);
+		af->buf = kvmalloc(MMRACE_ATTR_BUF_SIZE, GFP_KERNEL);
 		if (!af->buf) {
 			kfree(af);
 			return -ENOMEM;
@@ -126,7 +126,7 @@ static int mmrace_attr_release(struct inode *inode, struct file *file)
 {
 	struct mmrace_attr_file *af = file->private_data;
 
-	kfree(af->buf);
+	kvfree(af->buf);
 	kfree(af);
 	return 0;
 }

@@ -19,9 +19,12 @@ struct mmrace_probe {
 	struct kretprobe krp;	/* krp.kp alone for an entry probe */
 	enum mmrace_probe_kind kind;
 	unsigned int arg;
+	char symbol[KSYM_NAME_LEN];	/* krp.kp.symbol_name: a copy */
 	unsigned int ncallers;
 	unsigned long callers[2 * MMRACE_MAX_CALLERS];
 	mmrace_probe_fn fn;
+	mmrace_admit_fn admit;
+	int entry_arg;		/* for admit; negative: none */
 	const void *ctx;
 };
 
@@ -37,7 +40,11 @@ static int mmrace_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct mmrace_probe *probe =
 		container_of(kp, struct mmrace_probe, krp.kp);
 
-	if (mmrace_probe_caller_ok(probe, regs))
+	if (!mmrace_probe_caller_ok(probe, regs))
+		return 0;
+	if (probe->kind == MMRACE_PROBE_REGISTER)
+		probe->fn(probe->ctx, regs_get_register(regs, probe->arg));
+	else
 		probe->fn(probe->ctx,
 			  regs_get_kernel_argument(regs, probe->arg));
 	return 0;
@@ -50,7 +57,15 @@ static int mmrace_kretprobe_entry(struct kretprobe_instance *ri,
 		container_of(get_kretprobe(ri), struct mmrace_probe, krp);
 
 	/* Non-zero: no return probe for this call. */
-	return !mmrace_probe_caller_ok(probe, regs);
+	if (!mmrace_probe_caller_ok(probe, regs))
+		return 1;
+	if (!probe->admit)
+		return 0;
+	if (probe->entry_arg < 0)
+		return !probe->admit(probe->ctx, 0, false);
+	return !probe->admit(probe->ctx,
+			     regs_get_kernel_argument(regs, probe->entry_arg),
+			     true);
 }
 
 static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
@@ -64,16 +79,21 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 }
 
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   unsigned int offset,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
 					   const unsigned long *callers,
 					   unsigned int ncallers,
-					   mmrace_probe_fn fn, const void *ctx)
+					   mmrace_probe_fn fn,
+					   mmrace_admit_fn admit,
+					   int entry_arg, const void *ctx)
 {
 	struct mmrace_probe *probe;
 	int ret;
 
 	if (ncallers > MMRACE_MAX_CALLERS)
+		return ERR_PTR(-EINVAL);
+	if (kind == MMRACE_PROBE_REGISTER && arg > MAX_REG_OFFSET)
 		return ERR_PTR(-EINVAL);
 	probe = kzalloc(sizeof(*probe), GFP_KERNEL);
 	if (!probe)
@@ -83,8 +103,15 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 	probe->ncallers = ncallers;
 	memcpy(probe->callers, callers, 2 * ncallers * sizeof(*callers));
 	probe->fn = fn;
+	probe->admit = admit;
+	probe->entry_arg = entry_arg;
 	probe->ctx = ctx;
-	probe->krp.kp.symbol_name = symbol;
+	if (strscpy(probe->symbol, symbol, sizeof(probe->symbol)) < 0) {
+		kfree(probe);
+		return ERR_PTR(-EINVAL);
+	}
+	probe->krp.kp.symbol_name = probe->symbol;
+	probe->krp.kp.offset = offset;
 	if (kind == MMRACE_PROBE_RETURN) {
 		probe->krp.entry_handler = mmrace_kretprobe_entry;
 		probe->krp.handler = mmrace_kretprobe_ret;
@@ -144,4 +171,81 @@ int mmrace_symbol_range(const char *symbol, unsigned long *start,
 	*start = addr - off;
 	*end = *start + size;
 	return 0;
+}
+
+/*
+ * Whether kprobes accepts @symbol+@offset (a disabled probe: nothing is
+ * written to the kernel text): 0, or register_kprobe()'s error (-ENOENT: no
+ * such symbol; -EINVAL: blacklisted, noinstr or not kernel text; -EILSEQ:
+ * not an instruction boundary).
+ */
+int mmrace_probe_check(const char *symbol, unsigned int offset)
+{
+	struct kprobe kp = {
+		.symbol_name = symbol,
+		.offset = offset,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
+	int ret = register_kprobe(&kp);
+
+	if (!ret)
+		unregister_kprobe(&kp);
+	return ret;
+}
+
+/*
+ * How a probe at @symbol+@offset would be reached, by a disabled probe as
+ * above: kprobes puts it on the function's ftrace call when @offset is that
+ * call's place (the function's entry, past an ENDBR) and the kernel has
+ * CONFIG_KPROBES_ON_FTRACE; a kretprobe's entry is a kprobe at +0.
+ */
+int mmrace_probe_mechanism(const char *symbol, unsigned int offset)
+{
+	struct kprobe kp = {
+		.symbol_name = symbol,
+		.offset = offset,
+		.flags = KPROBE_FLAG_DISABLED,
+	};
+	int ret = register_kprobe(&kp);
+
+	if (ret)
+		return ret;
+	ret = kprobe_ftrace(&kp) ? MMRACE_MECH_FTRACE : MMRACE_MECH_INT3;
+	unregister_kprobe(&kp);
+	return ret;
+}
+
+/* x86-64 register names of kprobe_events (without the %) and their offsets. */
+static const struct {
+	const char *name;
+	unsigned int offset;
+} mmrace_regs[] = {
+#ifdef CONFIG_X86_64
+	{ "di", offsetof(struct pt_regs, di) },
+	{ "si", offsetof(struct pt_regs, si) },
+	{ "dx", offsetof(struct pt_regs, dx) },
+	{ "cx", offsetof(struct pt_regs, cx) },
+	{ "r8", offsetof(struct pt_regs, r8) },
+	{ "r9", offsetof(struct pt_regs, r9) },
+	{ "ax", offsetof(struct pt_regs, ax) },
+	{ "bx", offsetof(struct pt_regs, bx) },
+	{ "bp", offsetof(struct pt_regs, bp) },
+	{ "sp", offsetof(struct pt_regs, sp) },
+	{ "r10", offsetof(struct pt_regs, r10) },
+	{ "r11", offsetof(struct pt_regs, r11) },
+	{ "r12", offsetof(struct pt_regs, r12) },
+	{ "r13", offsetof(struct pt_regs, r13) },
+	{ "r14", offsetof(struct pt_regs, r14) },
+	{ "r15", offsetof(struct pt_regs, r15) },
+#endif
+};
+
+int mmrace_reg_offset(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mmrace_regs); i++)
+		if (!strcmp(name, mmrace_regs[i].name))
+			return mmrace_regs[i].offset;
+	return -EINVAL;
 }

@@ -9,6 +9,7 @@
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
+#include <linux/spinlock.h>
 
 #include "shim.h"
 
@@ -55,22 +56,71 @@ out:
 	return val;
 }
 
-int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn)
+struct pid *mmrace_find_get_pid(int nr)
 {
-	struct pid *spid = find_get_pid(pid);
-	struct task_struct *task;
+	/* In the pid namespace of current: the writer's. */
+	return find_get_pid(nr);
+}
+
+void mmrace_put_pid(struct pid *pid)
+{
+	put_pid(pid);
+}
+
+int mmrace_pid_nr(struct pid *pid)
+{
+	return pid_nr(pid);
+}
+
+int mmrace_pid_vnr(struct pid *pid)
+{
+	return pid_vnr(pid);
+}
+
+static DEFINE_SPINLOCK(mmrace_pid_slot_lock);
+
+struct pid *mmrace_pid_slot_xchg(struct pid **slot, struct pid *pid)
+{
+	struct pid *old;
+
+	spin_lock(&mmrace_pid_slot_lock);
+	old = *slot;
+	*slot = pid;
+	spin_unlock(&mmrace_pid_slot_lock);
+	return old;
+}
+
+struct pid *mmrace_pid_slot_get(struct pid **slot)
+{
+	struct pid *pid;
+
+	spin_lock(&mmrace_pid_slot_lock);
+	pid = get_pid(*slot);
+	spin_unlock(&mmrace_pid_slot_lock);
+	return pid;
+}
+
+struct mm_struct *mmrace_pid_mm(struct pid *pid)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
 	struct mm_struct *mm;
+
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	return mm ?: ERR_PTR(-EINVAL);
+}
+
+int mmrace_user_addr_to_pfn(struct pid *pid, unsigned long addr,
+			    unsigned long *pfn)
+{
+	struct mm_struct *mm = mmrace_pid_mm(pid);
 	struct page *page;
 	long got;
 
-	task = spid ? get_pid_task(spid, PIDTYPE_PID) : NULL;
-	put_pid(spid);
-	if (!task)
-		return -ESRCH;
-	mm = get_task_mm(task);
-	put_task_struct(task);
-	if (!mm)
-		return -EINVAL;
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
 	mmap_read_lock(mm);
 	got = get_user_pages_remote(mm, addr, 1, FOLL_NOFAULT, &page, NULL);
 	mmap_read_unlock(mm);

@@ -5,9 +5,10 @@
  * that has to be written in C lives in its own file next to this one, named
  * after what it does (debugfs_attr.c, kprobe_glue.c, caller_filter.c,
  * tracepoint_slots.c, pte_walk.c, task_tree.c, free_pages.c,
- * movable_pages.c, pair_thread.c); shim.h declares all of it.
+ * movable_pages.c, pair_thread.c, adversary_ops.c); shim.h declares all of it.
  */
 #include <linux/delay.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -50,6 +51,46 @@ void mmrace_page_pfns(unsigned long page, unsigned long *pfn,
 unsigned long mmrace_folio_page(unsigned long folio)
 {
 	return (unsigned long)&((struct folio *)folio)->page;
+}
+
+unsigned long mmrace_vmemmap_start(void)
+{
+#ifdef CONFIG_SPARSEMEM_VMEMMAP
+	return (unsigned long)vmemmap;
+#else
+	return 0;
+#endif
+}
+
+unsigned long mmrace_struct_page_size(void)
+{
+	return sizeof(struct page);
+}
+
+unsigned long mmrace_valid_pfn_page(unsigned long pfn)
+{
+	/*
+	 * Not pfn_valid(): a valid pfn may be offline (hot-removed, or added
+	 * and not onlined yet: its memmap is poisoned) or ZONE_DEVICE (its
+	 * memmap belongs to the driver): reading either as a page oopses or
+	 * lies. Without CONFIG_MEMORY_HOTPLUG this is pfn_valid().
+	 */
+	return (unsigned long)pfn_to_online_page(pfn);
+}
+
+bool mmrace_page_is_tail(unsigned long page)
+{
+	return PageTail((struct page *)page);
+}
+
+struct dentry *mmrace_dget(struct dentry *dentry)
+{
+	return dget(dentry);
+}
+
+void mmrace_dput(struct dentry *dentry)
+{
+	dput(dentry);
 }
 
 u64 mmrace_now_ns(void)
@@ -216,9 +257,39 @@ int mmrace_page_count(const struct page *page)
 	return page_count(page);
 }
 
+bool mmrace_folio_mapped(struct folio *folio)
+{
+	return folio_mapped(folio);
+}
+
+bool mmrace_folio_test_writeback(struct folio *folio)
+{
+	return folio_test_writeback(folio);
+}
+
+int mmrace_folio_expected_ref_count(struct folio *folio)
+{
+	return folio_expected_ref_count(folio);
+}
+
+void mmrace_mapping_lock_irq(struct address_space *mapping)
+{
+	xa_lock_irq(&mapping->i_pages);
+}
+
+void mmrace_mapping_unlock_irq(struct address_space *mapping)
+{
+	xa_unlock_irq(&mapping->i_pages);
+}
+
 void mmrace_usleep(unsigned long usecs)
 {
 	usleep_range(usecs, 2 * usecs);
+}
+
+void mmrace_cond_resched(void)
+{
+	cond_resched();
 }
 
 /*

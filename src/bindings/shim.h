@@ -17,7 +17,7 @@
 /* Largest accepted write to a debugfs attribute, in bytes. */
 #define MMRACE_ATTR_MAX_WRITE 256
 /* Buffer a debugfs attribute renders its contents into. */
-#define MMRACE_ATTR_BUF_SIZE 4096
+#define MMRACE_ATTR_BUF_SIZE 32768
 /* Buffer a rejected write explains itself in. */
 #define MMRACE_ATTR_WHY_SIZE 256
 
@@ -43,6 +43,8 @@ int mmrace_debugfs_create_attr(const char *name, umode_t mode,
 enum mmrace_probe_kind {
 	MMRACE_PROBE_ENTRY,
 	MMRACE_PROBE_RETURN,
+	/* At entry (+offset): @arg is a byte offset in struct pt_regs. */
+	MMRACE_PROBE_REGISTER,
 };
 
 /*
@@ -52,26 +54,60 @@ enum mmrace_probe_kind {
  */
 typedef void (*mmrace_probe_fn)(const void *ctx, unsigned long arg);
 
+/*
+ * A return probe's entry filter, called at the function's entry (same
+ * context) after the caller check: whether this call can concern the
+ * probe's user, which is then called at its return; false spares the call
+ * its return hook. @arg is the entry argument chosen at registration, when
+ * @has_arg.
+ */
+typedef bool (*mmrace_admit_fn)(const void *ctx, unsigned long arg,
+				bool has_arg);
+
+/* How a kprobe reaches its place. */
+enum mmrace_probe_mechanism {
+	/* A breakpoint written into the text (or, optimized, a jump). */
+	MMRACE_MECH_INT3,
+	/* The function's ftrace call (CONFIG_KPROBES_ON_FTRACE). */
+	MMRACE_MECH_FTRACE,
+};
+
 struct mmrace_probe;
 
 /* Most callers a probe filters on. */
 #define MMRACE_MAX_CALLERS 6
 
 /*
- * Register a kprobe (ENTRY) or kretprobe (RETURN) on @symbol. For ENTRY, @arg
- * is the index of the argument handed to @fn. If @ncallers (at most
+ * Register a kprobe (ENTRY, REGISTER) at @symbol+@offset or a kretprobe
+ * (RETURN, @offset 0) on @symbol (copied). For ENTRY, @arg is the index of
+ * the argument handed to @fn; for REGISTER, the pt_regs offset of the
+ * register. If @ncallers (at most
  * MMRACE_MAX_CALLERS) is non-zero, the probe only fires when called directly
  * from one of the [start, end) pairs in @callers (an empty pair never
- * matches). Returns the probe or an ERR_PTR.
+ * matches). A RETURN probe calls @admit (if not NULL) at entry, with
+ * argument @entry_arg if it is not negative, and hooks the return only if
+ * it agrees. Returns the probe or an ERR_PTR.
  */
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   unsigned int offset,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
 					   const unsigned long *callers,
 					   unsigned int ncallers,
-					   mmrace_probe_fn fn, const void *ctx);
+					   mmrace_probe_fn fn,
+					   mmrace_admit_fn admit,
+					   int entry_arg, const void *ctx);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
+/* Whether kprobes accepts @symbol+@offset: 0 or register_kprobe()'s error. */
+int mmrace_probe_check(const char *symbol, unsigned int offset);
+/*
+ * How a kprobe at @symbol+@offset (or a kretprobe on @symbol) would be
+ * reached: an enum mmrace_probe_mechanism, or register_kprobe()'s error.
+ */
+int mmrace_probe_mechanism(const char *symbol, unsigned int offset);
+/* The pt_regs offset of register @name ("di", "r8"...), or -EINVAL. */
+int mmrace_reg_offset(const char *name);
 /* [start, end) of a kernel text symbol; 0 or -errno (-ENOENT: no symbol). */
 int mmrace_symbol_range(const char *symbol, unsigned long *start,
 			unsigned long *end);
@@ -124,6 +160,21 @@ void mmrace_page_pfns(unsigned long page, unsigned long *pfn,
 		      unsigned long *head_pfn);
 /* The struct page of the folio pointer @folio. */
 unsigned long mmrace_folio_page(unsigned long folio);
+/*
+ * For validating values a user claims are pages (src/abstractions/mm.rs):
+ * the start of the virtual memmap (0 without CONFIG_SPARSEMEM_VMEMMAP),
+ * sizeof(struct page), the struct page of @pfn if pfn_to_online_page() gives
+ * one (else 0: not valid, offline or ZONE_DEVICE), and
+ * whether the struct page at @page (a valid one) is a tail page.
+ */
+unsigned long mmrace_vmemmap_start(void);
+unsigned long mmrace_struct_page_size(void);
+unsigned long mmrace_valid_pfn_page(unsigned long pfn);
+bool mmrace_page_is_tail(unsigned long page);
+
+/* A reference on a debugfs dentry, and dropping it (dget(), dput()). */
+struct dentry *mmrace_dget(struct dentry *dentry);
+void mmrace_dput(struct dentry *dentry);
 
 /* pte_walk.c */
 
@@ -132,8 +183,28 @@ unsigned long mmrace_folio_page(unsigned long folio);
  * locklessly the way GUP-fast does (interrupts off); 0 if none.
  */
 u64 mmrace_current_pte(unsigned long addr);
+struct pid;
+/*
+ * A reference on the struct pid that @nr names in current's pid namespace
+ * (NULL: none), dropping it, and its number in the initial namespace (the
+ * one tgids of the module's checks are in) and in current's (0: not seen).
+ */
+struct pid *mmrace_find_get_pid(int nr);
+void mmrace_put_pid(struct pid *pid);
+int mmrace_pid_nr(struct pid *pid);
+int mmrace_pid_vnr(struct pid *pid);
+/*
+ * A slot holding one struct pid reference (or NULL), under one spinlock:
+ * store @pid (the caller's reference) and return the old one (now the
+ * caller's); or a new reference on what the slot holds (NULL: nothing).
+ */
+struct pid *mmrace_pid_slot_xchg(struct pid **slot, struct pid *pid);
+struct pid *mmrace_pid_slot_get(struct pid **slot);
+/* The mm of process @pid, referenced (mmput() it), or ERR_PTR(-ESRCH/-EINVAL). */
+struct mm_struct *mmrace_pid_mm(struct pid *pid);
 /* The pfn of the page mapped at @addr in process @pid (it must be present). */
-int mmrace_user_addr_to_pfn(int pid, unsigned long addr, unsigned long *pfn);
+int mmrace_user_addr_to_pfn(struct pid *pid, unsigned long addr,
+			    unsigned long *pfn);
 
 /* shim.c */
 
@@ -247,6 +318,8 @@ int mmrace_run_pair(void (*a)(void *), void *actx, void (*b)(void *),
 		    void *bctx);
 /* shim.c: usleep_range(@usecs, 2 * @usecs): sleep, uninterruptibly. */
 void mmrace_usleep(unsigned long usecs);
+/* shim.c: cond_resched() (a macro). */
+void mmrace_cond_resched(void);
 
 /*
  * deferred_wake.c: one wait queue for process-context waiters, woken from
@@ -262,8 +335,71 @@ void mmrace_wake_all(void);
  */
 long mmrace_wake_wait(bool (*cond)(void *ctx), void *ctx,
 		      unsigned long timeout_jiffies);
-/* Wait for a queued kick to have run (before the module text goes). */
+/*
+ * Wait for a queued kick to have run, and for the worker it may have
+ * queued to have returned (before the module text goes).
+ */
 void mmrace_wake_sync(void);
+/*
+ * Also run the module's worker (mmrace_adversary_work(), in Rust) soon, in
+ * process context (system_highpri_wq, on another CPU): any context, NMI
+ * included.
+ */
+void mmrace_work_kick(void);
+/* Wait for a running or queued worker to have returned. Process context. */
+void mmrace_work_flush(void);
+/* The worker's body, implemented in Rust (src/abstractions/wake.rs). */
+void mmrace_adversary_work(void);
+
+/*
+ * adversary_ops.c and shim.c: what the in-module adversary operations
+ * (src/abstractions/adversary_ops.rs) need.
+ */
+/*
+ * The folio holding @pfn with a reference taken (folio_try_get(), rechecked
+ * against the page), or NULL: no online page, or its count is 0 (free or
+ * frozen).
+ */
+struct folio *mmrace_pfn_folio_tryget(unsigned long pfn);
+/* The folio's page-cache mapping (folio locked), or NULL if anon or none. */
+struct address_space *mmrace_folio_file_mapping(struct folio *folio);
+bool mmrace_folio_mapped(struct folio *folio);
+bool mmrace_folio_test_writeback(struct folio *folio);
+/* folio_expected_ref_count(): page cache, PG_private, swap cache, maps. */
+int mmrace_folio_expected_ref_count(struct folio *folio);
+/* xa_lock_irq() and xa_unlock_irq() of @mapping->i_pages. */
+void mmrace_mapping_lock_irq(struct address_space *mapping);
+void mmrace_mapping_unlock_irq(struct address_space *mapping);
+/* Whether @mapping holds @folio at its index (mapping's xarray locked). */
+bool mmrace_mapping_holds(struct address_space *mapping, struct folio *folio);
+/*
+ * madvise(MADV_DONTNEED) of the page at @addr in process @pid:
+ * zap_page_range_single() under its mmap lock. 0 or -errno (-ESRCH: no
+ * process, -EFAULT: no vma at @addr).
+ */
+int mmrace_zap_user_page(struct pid *pid, unsigned long addr);
+/*
+ * For +reuse: a free page of the node of @pfn, as user memory and most
+ * page cache get (GFP_HIGHUSER_MOVABLE) or as a block device's page cache
+ * gets (GFP_USER, not movable), no warning, or NULL; its pfn; fill it with
+ * @word (8-byte words) and mark it uptodate, as a page-cache page holding
+ * other data would be; put_page() (it is freed once any speculative
+ * reference taken on it meanwhile is dropped too).
+ */
+struct page *mmrace_reuse_alloc(unsigned long pfn, bool movable);
+/*
+ * POSIX_FADV_DONTNEED of the page-cache folio holding @pfn, from the
+ * module: its mapping and index read under its lock, the inode pinned
+ * (igrab()), lock and reference dropped (mapping_evict_folio() wants
+ * neither), then invalidate_mapping_pages() of the folio's whole range (a
+ * large folio past the range is skipped), the exported entry to the same
+ * mapping_try_invalidate(). 0 if @pfn's folio is no longer there after;
+ * -EAGAIN (no reference to take, locked), -ENOENT (not page cache),
+ * -EBUSY (not dropped: mapped, dirty, an extra reference).
+ */
+int mmrace_evict_pfn(unsigned long pfn);
+unsigned long mmrace_page_to_pfn(struct page *page);
+void mmrace_reuse_fill(struct page *page, u64 word);
 
 /*
  * The hide_symbols module parameter: comma-separated symbols whose probe

@@ -63,6 +63,10 @@ fn reader(slot: &SpeculativeSlot, stop: &AtomicBool, c: &Counts) {
         };
         counter.fetch_add(1, Relaxed);
         c.lookups.fetch_add(1, Relaxed);
+        // The owner may keep the slot full for the whole run: without this
+        // the reader never sleeps (a soft lockup on the debug kernel, whose
+        // detector fires after 2 s).
+        thread::cond_resched();
     }
 }
 
@@ -83,6 +87,7 @@ fn owner(n: u64, args: &Args, slot: &SpeculativeSlot, stop: &AtomicBool, c: &Cou
         }
         drop(block);
         c.freed.fetch_add(1, Relaxed);
+        thread::cond_resched();
     }
     stop.store(true, Release);
 }

@@ -26,9 +26,17 @@
 //! `lru_isolate` (the `folio_get()` in `folio_isolate_lru()`, through the
 //! `page_ref_mod` tracepoint): a folio being isolated from its LRU list,
 //! `PG_lru` just cleared, before the lru_lock; `move_pages(2)` isolates
-//! this way with the folio unlocked, and faults lock it meanwhile.
+//! this way with the folio unlocked, and faults lock it meanwhile. And
+//! `isolate` (the `page_ref_mod_unless` tracepoint, from
+//! `isolate_migratepages_block()` or `isolate_movable_page()`): inside
+//! compaction's isolation itself, its speculative reference taken and the
+//! LRU or movable isolation not yet done.
+//!
+//! `lru_isolate` and `isolate` are left out of `all`, the default: their
+//! tracepoints fire on references the whole kernel takes (see
+//! [`super::Phase::default`]); name them to arm them.
 
-use super::{Desc, Phase, Window};
+use super::{adversary::Op, Desc, Phase, Window};
 use crate::abstractions::{
     movable::{Callback, MovableHook},
     sites,
@@ -60,36 +68,52 @@ pub(crate) static WINDOW: Window = Window::new(
         phases: &[
             Phase {
                 name: "migrate",
+                default: true,
                 sites: &[&sites::MOVE_TO_NEW_FOLIO_ENTRY],
             },
             Phase {
                 name: "putback",
+                default: true,
                 sites: &[&sites::PUTBACK_MOVABLE_FOLIO_ENTRY],
             },
             Phase {
                 name: "putback_callback",
+                default: true,
                 sites: &[],
             },
             Phase {
                 name: "isolate_callback",
+                default: true,
                 sites: &[],
             },
             Phase {
                 name: "migrate_callback",
+                default: true,
                 sites: &[],
             },
             Phase {
                 name: "migrate_flags",
+                default: true,
                 sites: &[&sites::FOLIO_MIGRATE_KSM_ENTRY],
             },
             Phase {
                 name: "lru_add",
+                default: true,
                 sites: &[&sites::LRU_ADD_ENTRY],
             },
             Phase {
                 name: "lru_isolate",
+                default: false,
                 sites: &[&sites::LRU_ISOLATE_GET],
             },
+            Phase {
+                name: "isolate",
+                default: false,
+                sites: &[&sites::COMPACT_ISOLATE_SPECULATIVE_REF],
+            },
         ],
+        // Any page of the pageblock compaction scans, rarely the process's
+        // own: a page-cache folio's freeze, or another compaction.
+        fits: Op::Freeze.bit() | Op::Compact.bit(),
     },
 );

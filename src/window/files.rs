@@ -8,6 +8,7 @@ use super::{adversary::Op, budget::MAX_DELAY_US, find, set_times, Control, Windo
 use crate::abstractions::{
     debugfs::{reject, AttrOps, Buffer, Errno, Parent, Why},
     mm,
+    pid::PidRef,
 };
 use core::fmt::{self, Write};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -57,16 +58,31 @@ const FILES: [(&CStr, u16, Kind); 16] = [
 struct File {
     control: Arc<Control>,
     window: &'static Window,
+    /// The generation of the window's slot the file was made for (0 for
+    /// built-in windows): a file left over from a removed window acts on
+    /// nothing ([`super::State::alive`]).
+    gen: u64,
     kind: Kind,
 }
 
-/// Creates window `window`'s directory and files below `parent`.
+/// Creates built-in window `window`'s directory and files below `parent`.
 pub(crate) fn create(
     parent: &mut impl Parent,
     control: &Arc<Control>,
     window: &'static Window,
 ) -> Result {
     let mut dir = parent.subdir(window.desc.name)?;
+    populate(&mut dir, control, window, 0)
+}
+
+/// Creates window `window`'s files in `dir`, for generation `gen` of its
+/// slot.
+pub(crate) fn populate(
+    dir: &mut impl Parent,
+    control: &Arc<Control>,
+    window: &'static Window,
+    gen: u64,
+) -> Result {
     for (name, mode, kind) in FILES {
         // `phase` only where there is a choice.
         if matches!(kind, Kind::Phase) && window.desc.phases.len() < 2 {
@@ -75,6 +91,7 @@ pub(crate) fn create(
         let file = File {
             control: control.clone(),
             window,
+            gen,
             kind,
         };
         dir.attr(name, mode, file)?;
@@ -146,7 +163,11 @@ impl AttrOps for File {
     fn show(&self, out: &mut Buffer<'_>) -> fmt::Result {
         let w = self.window;
         // A consistent view: the settings under the control mutex.
-        let c = self.control.lock().settings()[w.index()];
+        let state = self.control.lock();
+        if !state.alive(w.index(), self.gen) {
+            return writeln!(out, "removed");
+        }
+        let c = state.settings()[w.index()];
         match self.kind {
             Kind::Enable => writeln!(out, "{}", u8::from(c.armed)),
             Kind::DelayUs => writeln!(out, "{}", c.delay_us),
@@ -161,7 +182,10 @@ impl AttrOps for File {
             }
             Kind::Target => match c.target_pid {
                 -1 => writeln!(out, "none"),
-                pid => {
+                nr => {
+                    // In the reader's pid namespace, as it was written
+                    // in the writer's.
+                    let pid = w.target_ref.get().map_or(nr, |p| p.vnr());
                     write!(out, "{pid} {:#x} pfn ", c.target_addr)?;
                     show_any(out, c.pfn)?;
                     writeln!(out)
@@ -172,6 +196,16 @@ impl AttrOps for File {
                 None => writeln!(out, "none"),
                 Some(i) => writeln!(out, "{}", super::WINDOWS[i].name()),
             },
+            Kind::Sites if !w.builtin() => {
+                match state.slots[w.index() - super::NR_BUILTIN].site() {
+                    Some(site) => {
+                        write!(out, "site: ")?;
+                        site.describe(out)?;
+                        writeln!(out, " [{}]", site.mechanism().name())
+                    }
+                    None => Ok(()),
+                }
+            }
             Kind::WaitTimeoutUs => writeln!(out, "{}", c.wait_timeout_us),
             Kind::Phase => {
                 let selected = w.selected_phases(&c);
@@ -193,7 +227,7 @@ impl AttrOps for File {
                     for site in p.sites {
                         write!(out, "{}: ", p.name)?;
                         site.describe(out)?;
-                        writeln!(out)?;
+                        writeln!(out, " [{}]", site.mechanism().name())?;
                     }
                 }
                 Ok(())
@@ -207,22 +241,23 @@ impl AttrOps for File {
         let w = self.window;
         let control = &self.control;
         let i = w.index();
+        let gen = self.gen;
         match self.kind {
             Kind::Enable => {
                 let on = parse_bool(s, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.armed = on;
                 })
             }
             Kind::DelayUs => {
                 let v = parse_max(s, MAX_DELAY_US, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.delay_us = v;
                 })
             }
             Kind::Probability => {
                 let v = parse_max(s, 100, why)? as u32;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.probability = v;
                 })
             }
@@ -231,31 +266,35 @@ impl AttrOps for File {
                 if v == 0 {
                     return reject(why, format_args!("interval must be at least 1"));
                 }
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.interval = v;
                 })
             }
             Kind::Times => {
                 let v = parse_any(s, i64::MAX as u64, why)?;
                 let times = if v == ANY { -1 } else { v as i64 };
-                set_times(&mut control.lock(), w, times);
+                let mut state = control.lock();
+                if !state.alive(i, gen) {
+                    return Err(ENODEV);
+                }
+                set_times(&mut state, w, times);
                 Ok(())
             }
             Kind::Pid => {
                 let v = parse_any(s, i32::MAX as u64, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.pid = if v == ANY { -1 } else { v as i32 };
                 })
             }
             Kind::PidTree => {
                 let v = parse_bool(s, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.pid_tree = v;
                 })
             }
             Kind::Pfn => {
                 let v = parse_any(s, ANY - 1, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.pfn = v;
                     c.target_pid = -1;
                     c.target_addr = 0;
@@ -263,7 +302,7 @@ impl AttrOps for File {
             }
             Kind::Target => {
                 if s == "none" || s == "-1" {
-                    return control.edit(i, why, |c| {
+                    return control.edit(i, gen, why, |c| {
                         c.target_pid = -1;
                         c.target_addr = 0;
                         c.pfn = ANY;
@@ -276,15 +315,30 @@ impl AttrOps for File {
                 };
                 let pid = parse_max(pid, i32::MAX as u64, why)? as i32;
                 let addr = parse_u64(addr, why)?;
-                // Resolved before the control mutex is taken (it takes the
-                // target's mmap lock).
-                match mm::user_addr_to_pfn(pid, addr) {
+                // Resolved in the writer's pid namespace, before the
+                // control mutex is taken (it takes the target's mmap lock);
+                // the worker uses this reference, whatever its namespace.
+                let Some(target) = PidRef::find(pid) else {
+                    return reject(why, format_args!("no process {pid}"));
+                };
+                match mm::user_addr_to_pfn(&target, addr) {
                     // The three change together: a handler sees all or none.
-                    Ok(pfn) => control.edit(i, why, |c| {
-                        c.pfn = pfn;
-                        c.target_addr = addr;
-                        c.target_pid = pid;
-                    }),
+                    // The reference is the window's once the write commits
+                    // (the old one dropped); a rejected write drops it.
+                    Ok(pfn) => {
+                        let nr = target.nr();
+                        control.edit_then(
+                            i,
+                            gen,
+                            why,
+                            |c| {
+                                c.pfn = pfn;
+                                c.target_addr = addr;
+                                c.target_pid = nr;
+                            },
+                            || drop(w.target_ref.replace(Some(target))),
+                        )
+                    }
                     Err(e) => reject(
                         why,
                         format_args!(
@@ -296,15 +350,17 @@ impl AttrOps for File {
             }
             Kind::Verbose => {
                 let v = parse_max(s, 2, why)? as u32;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.verbose = v;
                 })
             }
-            Kind::WaitFor => {
-                let partner = if s == "none" {
+            Kind::WaitFor => control.edit_with(i, gen, why, |state, c, why| {
+                // Looked up under the control mutex: defined windows come
+                // and go.
+                c.wait_for = if s == "none" {
                     None
                 } else {
-                    match find(s) {
+                    match find(state, s) {
                         Some((_, p)) if core::ptr::eq(p, w) => {
                             return reject(why, format_args!("a window cannot wait for itself"))
                         }
@@ -312,13 +368,11 @@ impl AttrOps for File {
                         None => return reject(why, format_args!("no window named '{s}'")),
                     }
                 };
-                control.edit(i, why, |c| {
-                    c.wait_for = partner;
-                })
-            }
+                Ok(())
+            }),
             Kind::WaitTimeoutUs => {
                 let v = parse_max(s, MAX_DELAY_US, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.wait_timeout_us = v;
                 })
             }
@@ -336,19 +390,22 @@ impl AttrOps for File {
                 }
                 // An armed window registers the probes of the new phases
                 // before it commits: if one fails, it stays as it was.
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.phases = mask;
                 })
             }
             Kind::Adversary => {
                 let op = Op::parse(s, why)?;
-                control.edit(i, why, |c| {
+                control.edit(i, gen, why, |c| {
                     c.adversary = op;
                 })
             }
             Kind::Stats => {
                 if s != "0" {
                     return reject(why, format_args!("write 0 to reset the statistics"));
+                }
+                if !control.lock().alive(i, gen) {
+                    return Err(ENODEV);
                 }
                 w.stats.reset();
                 Ok(())

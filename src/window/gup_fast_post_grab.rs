@@ -4,7 +4,7 @@
 //! re-checked the PTE/PMD (seeds 000, 004: the transient extra reference
 //! migration's refcount check observes). Interrupts are off.
 
-use super::{Desc, Phase, Window};
+use super::{adversary, Desc, Phase, Window};
 use crate::abstractions::sites;
 use kernel::c_str;
 
@@ -14,7 +14,9 @@ pub(crate) static WINDOW: Window = Window::new(
         name: c_str!("gup_fast_post_grab"),
         phases: &[Phase {
             name: "grabbed",
+            default: true,
             sites: &[&sites::GUP_FAST_GRAB_RETURN],
         }],
+        fits: adversary::FITS_MAPPED,
     },
 );

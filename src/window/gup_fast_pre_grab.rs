@@ -4,7 +4,7 @@
 //! taken its reference (seed 000: the walker acts on a PTE that migration
 //! already replaced). Interrupts are off.
 
-use super::{Desc, Phase, Window};
+use super::{adversary, Desc, Phase, Window};
 use crate::abstractions::sites;
 use kernel::c_str;
 
@@ -14,7 +14,9 @@ pub(crate) static WINDOW: Window = Window::new(
         name: c_str!("gup_fast_pre_grab"),
         phases: &[Phase {
             name: "grab",
+            default: true,
             sites: &[&sites::GUP_FAST_GRAB_ENTRY],
         }],
+        fits: adversary::FITS_MAPPED,
     },
 );

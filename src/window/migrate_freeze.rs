@@ -8,7 +8,7 @@
 //! - `frozen`: the refcount has been frozen at 0 (page-cache folios), with
 //!   the xarray lock held and interrupts off: lookups must not get it.
 
-use super::{Desc, Phase, Window};
+use super::{adversary::Op, Desc, Phase, Window};
 use crate::abstractions::sites;
 use kernel::c_str;
 
@@ -19,6 +19,7 @@ pub(crate) static WINDOW: Window = Window::new(
         phases: &[
             Phase {
                 name: "check",
+                default: true,
                 sites: &[
                     &sites::MIGRATE_FOLIO_ENTRY,
                     &sites::FOLIO_MIGRATE_MAPPING_ENTRY,
@@ -26,8 +27,12 @@ pub(crate) static WINDOW: Window = Window::new(
             },
             Phase {
                 name: "frozen",
+                default: true,
                 sites: &[&sites::MIGRATE_REF_FROZEN],
             },
         ],
+        // A folio under migration, locked: only compaction of its pageblock
+        // can still act on it.
+        fits: Op::Compact.bit(),
     },
 );

@@ -9,20 +9,23 @@
 //! also wait for another one (a rendezvous) so that an interleaving is
 //! forced rather than hoped for.
 //!
-//! Each window is one file below this directory, declaring its [`Desc`];
-//! [`WINDOWS`] lists them. Adding a window is adding a file and a line there.
+//! Each built-in window is one file below this directory, declaring its
+//! [`Desc`]; [`WINDOWS`] lists them first, then the slots that
+//! `windows/define` fills at run time (`define.rs`). Adding a built-in
+//! window is adding a file and a line in `windows!()`.
 
 use crate::abstractions::{
     context::{self, now_ns, udelay_1us},
     debugfs::{Errno, Why},
     folio::{flag, Flag},
     mm::{self, Page},
+    pid::PidSlot,
     probe::{Fired, Handler, Probe, Site},
     sync::Latch,
 };
 use core::fmt::Write;
 use core::sync::atomic::{
-    AtomicBool, AtomicI64, AtomicU32, AtomicU64,
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8,
     Ordering::{Relaxed, SeqCst},
 };
 use kernel::{
@@ -32,6 +35,7 @@ use kernel::{
 
 pub(crate) mod adversary;
 pub(crate) mod budget;
+pub(crate) mod define;
 pub(crate) mod files;
 pub(crate) mod profile;
 pub(crate) mod stats;
@@ -45,8 +49,18 @@ macro_rules! windows {
     ($($name:ident),+ $(,)?) => {
         $(pub(crate) mod $name;)+
 
-        /// Every window, in the order of `summary` and of the debugfs tree.
-        pub(crate) static WINDOWS: [&Window; NR_WINDOWS] = [$(&$name::WINDOW),+];
+        /// Every window slot, in the order of `summary` and of the debugfs
+        /// tree: the built-in windows, then the slots of defined ones.
+        pub(crate) static WINDOWS: [&Window; MAX_WINDOWS] = {
+            let builtin = [$(&$name::WINDOW),+];
+            let mut all = [&DEFINED[0]; MAX_WINDOWS];
+            let mut i = 0;
+            while i < MAX_WINDOWS {
+                all[i] = if i < NR_BUILTIN { builtin[i] } else { &DEFINED[i - NR_BUILTIN] };
+                i += 1;
+            }
+            all
+        };
 
         /// Names of the windows' modules, indexed like [`WINDOWS`].
         const NAMES: &[&str] = &[$(stringify!($name)),+];
@@ -62,15 +76,67 @@ windows!(
     pagecache_post_grab,
 );
 
-/// How many windows there are.
-pub(crate) const NR_WINDOWS: usize = NAMES.len();
+/// How many built-in windows there are: the first of [`WINDOWS`].
+pub(crate) const NR_BUILTIN: usize = NAMES.len();
 
-// `profile` selects windows by bit in a `u32`, and masks them with
-// `(1 << NR_WINDOWS) - 1`.
+/// How many windows there can be, built-in and defined.
+pub(crate) const MAX_WINDOWS: usize = 64;
+
+/// How many windows `windows/define` can add.
+pub(crate) const NR_DEFINABLE: usize = MAX_WINDOWS - NR_BUILTIN;
+
+// `profile` selects windows by bit in a `u64`.
 const _: () = assert!(
-    NR_WINDOWS < 32,
+    MAX_WINDOWS <= 64 && NR_BUILTIN < MAX_WINDOWS,
     "more windows than profile/windows has bits"
 );
+
+/// What a defined window's slot says of itself: one phase, whose one site
+/// is in the control state (`define.rs`).
+static DEFINED_DESC: Desc = Desc {
+    name: kernel::c_str!("defined"),
+    phases: &[Phase {
+        name: "site",
+        default: true,
+        sites: &[],
+    }],
+    fits: adversary::TRANSPARENT,
+};
+
+/// The slots of defined windows, `WINDOWS[NR_BUILTIN..]`.
+static DEFINED: [Window; NR_DEFINABLE] = {
+    let mut i = 0;
+    let mut all = [const { Window::slot(0) }; NR_DEFINABLE];
+    while i < NR_DEFINABLE {
+        all[i].index = NR_BUILTIN + i;
+        i += 1;
+    }
+    all
+};
+
+/// Longest window name (`windows/define`).
+pub(crate) const MAX_NAME: usize = 31;
+
+/// A window's name, copied out (a defined window's may change while no
+/// probe of it is registered).
+#[derive(Clone, Copy)]
+pub(crate) struct Name {
+    buf: [u8; MAX_NAME + 1],
+    len: usize,
+}
+
+impl Name {
+    /// The name as a string (empty: a free slot).
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+    }
+}
+
+impl core::fmt::Display for Name {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Index in [`NAMES`] (and [`WINDOWS`]) of the window in module `module`
 /// (a `module_path!()`); fails to compile if it is not in the list.
@@ -118,7 +184,7 @@ const fn is_named(name: &CStr, module: &str) -> bool {
 pub(crate) const ANY: u64 = u64::MAX;
 
 /// Most phases a window has.
-pub(crate) const MAX_PHASES: usize = 8;
+pub(crate) const MAX_PHASES: usize = 12;
 
 /// Set once the module is going away: open windows close at once.
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
@@ -127,6 +193,13 @@ static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 pub(crate) struct Phase {
     /// Name written to and read from `phase`.
     pub(crate) name: &'static str,
+    /// Whether `all` (the default selection) includes it. Phases at a
+    /// `page_ref` tracepoint are left out: the tracepoint fires for every
+    /// reference the kernel takes, and each firing that passes the task
+    /// filter walks the stack for its caller, a cost a window armed with
+    /// its defaults (or by the profile) should not impose. They are armed
+    /// when named.
+    pub(crate) default: bool,
     /// Where its probes go.
     pub(crate) sites: &'static [&'static Site],
 }
@@ -137,6 +210,10 @@ pub(crate) struct Desc {
     pub(crate) name: &'static CStr,
     /// Its phases; most windows have one.
     pub(crate) phases: &'static [Phase],
+    /// The adversaries that fit the pages it opens on, as
+    /// [`adversary::Op::bit`]s: the profile draws from these when its set
+    /// has any (profile.rst, "Adversaries").
+    pub(crate) fits: u32,
 }
 
 /// The settings of a window, as its debugfs files set them: one value,
@@ -155,7 +232,9 @@ pub(crate) struct Settings {
     pub(crate) pid: i32,
     pub(crate) pid_tree: bool,
     pub(crate) pfn: u64,
-    /// `target`: the process (-1: none) and address whose PTE is watched.
+    /// `target`: the process (-1: none; its number in the initial pid
+    /// namespace, resolved from the writer's) and address whose PTE is
+    /// watched ([`Window::target_ref`]).
     pub(crate) target_pid: i32,
     pub(crate) target_addr: u64,
     pub(crate) verbose: u32,
@@ -247,9 +326,19 @@ pub(crate) struct Window {
     pub(crate) desc: &'static Desc,
     /// Its position in [`WINDOWS`].
     index: usize,
+    /// A defined window's name, `[a-z0-9_]`, NUL-padded (all NUL: a free
+    /// slot); written under the control mutex while no probe of the slot
+    /// is registered. Unused for built-in windows.
+    defined_name: [AtomicU8; MAX_NAME + 1],
     /// The settings, as last committed by [`State::apply`] (the only
     /// writer, under the control mutex).
     published: Latch<SETTINGS_WORDS>,
+    /// The process of `target` (its `target_pid`, the number in the
+    /// initial pid namespace), resolved in the writer's namespace when
+    /// `target` was written; set with the settings (before they are
+    /// published) and emptied when they have none ([`State::apply`]) and
+    /// at unload. The module's worker zaps in it.
+    pub(crate) target_ref: PidSlot,
     pub(crate) stats: stats::Stats,
     /// How many more windows may open (`times`); -1: unlimited.
     times_left: AtomicI64,
@@ -289,7 +378,16 @@ impl Window {
         );
         Self {
             desc,
+            ..Self::slot(index)
+        }
+    }
+
+    /// A free slot for a defined window (its index set by [`DEFINED`]).
+    const fn slot(index: usize) -> Self {
+        Self {
+            desc: &DEFINED_DESC,
             index,
+            defined_name: [const { AtomicU8::new(0) }; MAX_NAME + 1],
             published: Latch::new(Settings::DEFAULT.to_words()),
             stats: stats::Stats::new(),
             times_left: AtomicI64::new(-1),
@@ -299,15 +397,57 @@ impl Window {
             open: AtomicU32::new(0),
             open_pfn: AtomicU64::new(ANY),
             adversary: adversary::Slot::new(),
+            target_ref: PidSlot::new(),
             rng: AtomicU64::new(0),
             verbose_epoch: AtomicU64::new(0),
             verbose_count: AtomicU32::new(0),
         }
     }
 
-    /// The window's name.
-    pub(crate) fn name(&self) -> &'static str {
-        self.desc.name.to_str().unwrap_or("?")
+    /// Whether the window is built in (not defined at run time).
+    pub(crate) fn builtin(&self) -> bool {
+        self.index < NR_BUILTIN
+    }
+
+    /// The window's name (empty for a free slot).
+    pub(crate) fn name(&self) -> Name {
+        let mut name = Name {
+            buf: [0; MAX_NAME + 1],
+            len: 0,
+        };
+        if self.builtin() {
+            let b = self.desc.name.as_bytes();
+            let len = b.len().min(MAX_NAME);
+            name.buf[..len].copy_from_slice(&b[..len]);
+            name.len = len;
+        } else {
+            for (d, s) in name.buf.iter_mut().zip(self.defined_name.iter()) {
+                *d = s.load(Relaxed);
+            }
+            name.len = name.buf.iter().position(|&b| b == 0).unwrap_or(MAX_NAME);
+        }
+        name
+    }
+
+    /// Whether the window exists: built in, or a defined slot in use.
+    pub(crate) fn exists(&self) -> bool {
+        self.builtin() || self.defined_name[0].load(Relaxed) != 0
+    }
+
+    /// Names a defined window's slot (empty: frees it), under the control
+    /// mutex (`_state`) while none of its probes is registered.
+    fn set_name(&self, _state: &mut State, name: &str) {
+        let b = name.as_bytes();
+        for (i, d) in self.defined_name.iter().enumerate() {
+            d.store(
+                if i < MAX_NAME {
+                    b.get(i).copied().unwrap_or(0)
+                } else {
+                    0
+                },
+                Relaxed,
+            );
+        }
     }
 
     /// Its position in [`WINDOWS`].
@@ -326,18 +466,20 @@ impl Window {
         (1u32 << self.desc.phases.len()) - 1
     }
 
-    /// The phases whose probe sites are all in this kernel, as a bit mask:
-    /// what the default selection (`all`) arms. Sites are resolved at load
+    /// The default phases ([`Phase::default`]) whose probe sites are all
+    /// in this kernel, as a bit mask: what the default selection (`all`)
+    /// arms. Sites are resolved at load
     /// time, so this does not change while the module is loaded. (A
     /// debug kernel may inline a caller a phase filters on, such as
     /// `find_get_entry()`.)
     fn present_phases(&self) -> u32 {
         let mut mask = 0;
         for (i, phase) in self.desc.phases.iter().enumerate() {
-            if phase
-                .sites
-                .iter()
-                .all(|site| site.missing_symbol().is_none())
+            if phase.default
+                && phase
+                    .sites
+                    .iter()
+                    .all(|site| site.missing_symbol().is_none())
             {
                 mask |= 1 << i;
             }
@@ -388,7 +530,12 @@ impl Window {
     }
 
     /// The page, task and caller filters.
-    fn wants(&self, s: &Settings, (pfn, head_pfn): (u64, u64), fired: &Fired<'_>) -> bool {
+    fn wants(&self, s: &Settings, pfns: (u64, u64), fired: &Fired<'_>) -> bool {
+        self.wants_page_task(s, pfns) && fired.expected_caller()
+    }
+
+    /// The page and task filters.
+    fn wants_page_task(&self, s: &Settings, (pfn, head_pfn): (u64, u64)) -> bool {
         if s.pfn != ANY && pfn != s.pfn && head_pfn != s.pfn {
             return false;
         }
@@ -402,7 +549,7 @@ impl Window {
                 return false;
             }
         }
-        fired.expected_caller()
+        true
     }
 
     /// `interval`, `probability` and `times`, in that order (like the
@@ -459,15 +606,12 @@ impl Window {
             self.stats.throttled.fetch_add(1, Relaxed);
             return;
         };
-        let mut seen = [0u64; NR_WINDOWS];
+        let mut seen = [0u64; MAX_WINDOWS];
         for (s, w) in seen.iter_mut().zip(WINDOWS.iter()) {
             *s = w.arrivals.load(Relaxed);
         }
         self.open_pfn.store(pfn, SeqCst);
         self.open.fetch_add(1, SeqCst);
-        // The adversary, if any, is woken now; the delay gives it time.
-        adversary::post(self.index, s, pfn);
-
         // With a `target` in the current process, also watch its PTE: a
         // racing unmap changes the PTE before the folio (its TLB-flush IPI
         // may wait for this very window to end).
@@ -478,6 +622,10 @@ impl Window {
         // zero-length window is then two back-to-back reads, and its
         // natural hits are not inflated by the filters' own time.
         let before = page.state();
+        // The adversary, if any, is woken now, after the snapshot (what it
+        // does to the page is then a change the window sees, however fast
+        // it is); the delay gives it time.
+        adversary::post(self.index, s, pfn);
         let start = now_ns();
         let (mut hit, mut met, mut timed_out) = (false, partner.is_none(), false);
         let mut after = before;
@@ -608,6 +756,37 @@ impl Handler for Window {
         }
         self.open_window(&s, page, pfns.0);
     }
+
+    /// The cheap filters, at a return probe's entry: armed with this
+    /// phase, the task, and the page when the entry names it (its pfns
+    /// are a superset of the folio's at return: [`Site::known_at_entry`]).
+    /// A call turned away counts as entered and filtered out, as it would
+    /// at return.
+    fn admits(&'static self, tag: u32, page: Option<Page>) -> bool {
+        if SHUTDOWN.load(Relaxed) {
+            return false;
+        }
+        let s = self.settings();
+        if !s.armed || s.phases & self.all_phases() & (1u32 << tag) == 0 {
+            return false;
+        }
+        let ok = match page {
+            Some(page) => self.wants_page_task(&s, page.pfns()),
+            None => self.wants_page_task(&s, (s.pfn, s.pfn)),
+        };
+        if !ok {
+            self.stats.entered.fetch_add(1, Relaxed);
+            self.stats.filtered_out.fetch_add(1, Relaxed);
+        }
+        ok
+    }
+
+    fn invalid(&'static self, tag: u32) {
+        let s = self.settings();
+        if s.armed && s.phases & self.all_phases() & (1u32 << tag) != 0 {
+            self.stats.invalid.fetch_add(1, Relaxed);
+        }
+    }
 }
 
 /// splitmix64's finalizer: a well-mixed 64-bit function of `x`.
@@ -629,50 +808,120 @@ pub(crate) fn resolve_sites() {
     }
 }
 
-/// Looks a window up by name.
-pub(crate) fn find(name: &str) -> Option<(usize, &'static Window)> {
+/// Looks a window up by name (under the control mutex, `_state`: defined
+/// windows come and go).
+pub(crate) fn find(_state: &State, name: &str) -> Option<(usize, &'static Window)> {
+    if name.is_empty() {
+        return None;
+    }
     WINDOWS
         .iter()
         .copied()
         .enumerate()
-        .find(|(_, w)| w.name() == name)
+        .find(|(_, w)| w.exists() && w.name().as_str() == name)
 }
 
-/// Every window's settings, indexed like [`WINDOWS`].
-pub(crate) type Table = [Settings; NR_WINDOWS];
+/// Every window's settings, indexed like [`WINDOWS`] ([`MAX_WINDOWS`]
+/// of them).
+pub(crate) type Table = KVec<Settings>;
+
+/// A table of [`MAX_WINDOWS`] default settings.
+fn default_table() -> Result<Table> {
+    let mut t = KVec::with_capacity(MAX_WINDOWS, GFP_KERNEL)?;
+    for _ in 0..MAX_WINDOWS {
+        t.push(Settings::DEFAULT, GFP_KERNEL)?;
+    }
+    Ok(t)
+}
 
 /// All of the control state: every window's settings, the probes that
-/// arming them registered, and the profile. Behind the one control mutex
-/// ([`Control`]); changed only by [`State::apply`] (and the profile's
-/// plain fields), so that a write either commits whole or changes nothing.
+/// arming them registered, the defined windows and the profile. Behind
+/// the one control mutex ([`Control`]); changed only by [`State::apply`]
+/// (and the profile's plain fields, and `define.rs`), so that a write
+/// either commits whole or changes nothing.
 pub(crate) struct State {
     /// The settings of each window; `WINDOWS[i]`'s handlers see
-    /// `settings[i]` once committed.
+    /// `settings[i]` once committed. [`MAX_WINDOWS`] long.
     settings: Table,
+    /// A second table, the same length, that writes build their new
+    /// table in (so that editing allocates nothing and disarming cannot
+    /// fail).
+    scratch: Table,
     /// INVARIANT: `probes[i][p]` holds the probes of phase `p` of window
     /// `i` if that window is armed with that phase selected, and is empty
     /// otherwise.
-    probes: [[KVec<Probe>; MAX_PHASES]; NR_WINDOWS],
+    probes: KVec<[KVec<Probe>; MAX_PHASES]>,
     pub(crate) profile: profile::Profile,
-}
-
-/// Probes registered by [`State::prepare`] and not yet committed.
-struct Prepared {
-    probes: [[Option<KVec<Probe>>; MAX_PHASES]; NR_WINDOWS],
+    /// The defined windows, indexed like `WINDOWS[NR_BUILTIN..]`.
+    pub(crate) slots: KVec<define::Slot>,
+    /// Where defined windows' directories are made (`windows/`); set by
+    /// the tree, dropped before it goes.
+    pub(crate) anchor: Option<crate::abstractions::debugfs::Anchor>,
 }
 
 impl State {
-    fn new() -> Self {
-        Self {
-            settings: [Settings::DEFAULT; NR_WINDOWS],
-            probes: [const { [const { KVec::new() }; MAX_PHASES] }; NR_WINDOWS],
-            profile: profile::Profile::DEFAULT,
+    fn new() -> Result<Self> {
+        let mut probes = KVec::with_capacity(MAX_WINDOWS, GFP_KERNEL)?;
+        for _ in 0..MAX_WINDOWS {
+            probes.push([const { KVec::new() }; MAX_PHASES], GFP_KERNEL)?;
         }
+        let mut slots = KVec::with_capacity(NR_DEFINABLE, GFP_KERNEL)?;
+        for _ in 0..NR_DEFINABLE {
+            slots.push(define::Slot::FREE, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            settings: default_table()?,
+            scratch: default_table()?,
+            probes,
+            profile: profile::Profile::DEFAULT,
+            slots,
+            anchor: None,
+        })
     }
 
     /// The settings of every window.
-    pub(crate) fn settings(&self) -> &Table {
+    pub(crate) fn settings(&self) -> &[Settings] {
         &self.settings
+    }
+
+    /// Whether window `i`, as a file made for generation `gen` of its
+    /// slot knows it, still exists (built-in windows always do).
+    pub(crate) fn alive(&self, i: usize, gen: u64) -> bool {
+        match i.checked_sub(NR_BUILTIN) {
+            None => true,
+            Some(k) => self.slots.get(k).is_some_and(|s| s.is_defined(gen)),
+        }
+    }
+
+    /// Builds a new table from the current one with `edit` and applies it
+    /// ([`State::apply`]), all or nothing; allocates nothing itself.
+    pub(crate) fn edit_table(
+        &mut self,
+        why: &mut Why<'_>,
+        edit: impl FnOnce(&State, &mut [Settings], &mut Why<'_>) -> Result,
+        before_commit: impl FnOnce(),
+    ) -> Result {
+        let mut new = core::mem::take(&mut self.scratch);
+        // Both are MAX_WINDOWS long (`State::new`; the table taken is put
+        // back below).
+        // (Element by element: `copy_from_slice`'s length-mismatch
+        // panic is a function objtool finds falling through.)
+        let mut result = if new.len() == self.settings.len() {
+            for (d, s) in new.iter_mut().zip(self.settings.iter()) {
+                *d = *s;
+            }
+            Ok(())
+        } else {
+            Err(EINVAL)
+        };
+        if result.is_ok() {
+            result = edit(self, &mut new, why);
+        }
+        if result.is_ok() {
+            result = self.apply(&new, why, before_commit);
+        }
+        self.scratch = new;
+        result
     }
 
     /// Applies `new`, the whole table, all or nothing: registers the
@@ -681,36 +930,48 @@ impl State {
     /// nothing changed. Otherwise runs `before_commit` (for what is reset
     /// along with the settings), publishes every window's new settings to
     /// its handlers, and then unregisters the probes no longer needed.
-    pub(crate) fn apply(
+    fn apply(
         &mut self,
-        new: &Table,
+        new: &[Settings],
         why: &mut Why<'_>,
         before_commit: impl FnOnce(),
     ) -> Result {
-        let mut prepared = self.prepare(new, why)?;
+        if new.len() != MAX_WINDOWS {
+            return Err(EINVAL);
+        }
+        let prepared = self.prepare(new, why)?;
         before_commit();
         // Publish first: a probe about to go is already inert once its
         // handlers see the new settings, and a new one comes alive now.
         for (w, s) in WINDOWS.iter().zip(new.iter()) {
             w.published.write(s.to_words());
         }
-        self.settings = *new;
+        for (d, s) in self.settings.iter_mut().zip(new.iter()) {
+            *d = *s;
+        }
+        for (i, p, probes) in prepared {
+            // INVARIANT: newly wanted, and registered.
+            self.probes[i][p] = probes;
+        }
         for (i, w) in WINDOWS.iter().enumerate() {
             let want = Self::wanted(w, &new[i]);
             for p in 0..MAX_PHASES {
-                if let Some(probes) = prepared.probes[i][p].take() {
-                    // INVARIANT: newly wanted, and registered.
-                    self.probes[i][p] = probes;
-                } else if want & (1 << p) == 0 {
+                if want & (1 << p) == 0 && !self.probes[i][p].is_empty() {
                     // Unregistering waits for running handlers to return.
                     self.probes[i][p] = KVec::new();
                 }
             }
         }
+        // A window without a target drops its process's reference.
+        for (w, s) in WINDOWS.iter().zip(new.iter()) {
+            if s.target_pid < 0 {
+                drop(w.target_ref.replace(None));
+            }
+        }
         // Jobs of windows disarmed or without an adversary now are
         // cancelled: a late `done` for them is ignored.
         adversary::cancel(
-            (0..NR_WINDOWS).filter(|&i| !new[i].armed || new[i].adversary == adversary::Op::None),
+            (0..MAX_WINDOWS).filter(|&i| !new[i].armed || new[i].adversary == adversary::Op::None),
         );
         Ok(())
     }
@@ -724,11 +985,15 @@ impl State {
         }
     }
 
-    /// Registers the probes `new` needs and `self` does not have.
-    fn prepare(&self, new: &Table, why: &mut Why<'_>) -> Result<Prepared> {
-        let mut prepared = Prepared {
-            probes: [const { [const { None }; MAX_PHASES] }; NR_WINDOWS],
-        };
+    /// Registers the probes `new` needs and `self` does not have: (window,
+    /// phase, probes). On error, what was registered is dropped
+    /// (unregistered), and nothing changed.
+    fn prepare(
+        &self,
+        new: &[Settings],
+        why: &mut Why<'_>,
+    ) -> Result<KVec<(usize, usize, KVec<Probe>)>> {
+        let mut prepared = KVec::new();
         for (i, w) in WINDOWS.iter().enumerate() {
             let have = Self::wanted(w, &self.settings[i]);
             let want = Self::wanted(w, &new[i]);
@@ -736,19 +1001,30 @@ impl State {
                 if want & !have & (1 << p) == 0 {
                     continue;
                 }
-                // On error, `prepared` is dropped: what it registered is
-                // unregistered, and nothing changed.
-                prepared.probes[i][p] = Some(register(w, p, phase, why)?);
+                let probes = if w.builtin() {
+                    register(w, p, phase.sites, why)?
+                } else {
+                    match self.slots[i - NR_BUILTIN].site() {
+                        Some(site) => register(w, p, &[site], why)?,
+                        None => return Err(ENODEV),
+                    }
+                };
+                prepared.push((i, p, probes), GFP_KERNEL)?;
             }
         }
         Ok(prepared)
     }
 }
 
-/// Registers the probes of phase `p` (`phase`) of window `w`.
-fn register(w: &'static Window, p: usize, phase: &Phase, why: &mut Why<'_>) -> Result<KVec<Probe>> {
+/// Registers the probes of phase `p` (at `sites`) of window `w`.
+fn register(
+    w: &'static Window,
+    p: usize,
+    sites: &[&Site],
+    why: &mut Why<'_>,
+) -> Result<KVec<Probe>> {
     let mut probes = KVec::new();
-    for site in phase.sites {
+    for site in sites {
         if let Some(missing) = site.missing_symbol() {
             let _ = write!(
                 why,
@@ -785,9 +1061,10 @@ pub(crate) struct Control {
 impl Control {
     /// The control state, every window disarmed and at its defaults.
     pub(crate) fn new() -> Result<Arc<Self>> {
+        let state = State::new()?;
         Arc::pin_init(
             pin_init!(Self {
-                state <- new_mutex!(State::new(), "mmrace_control"),
+                state <- new_mutex!(state, "mmrace_control"),
             }),
             GFP_KERNEL,
         )
@@ -798,40 +1075,107 @@ impl Control {
         self.state.lock()
     }
 
-    /// Changes window `i`'s settings with `edit`, all or nothing.
+    /// Changes window `i`'s settings with `edit`, all or nothing, if the
+    /// window still exists as generation `gen` of its slot (`ENODEV`: it
+    /// was removed).
     pub(crate) fn edit(
         &self,
         i: usize,
+        gen: u64,
         why: &mut Why<'_>,
         edit: impl FnOnce(&mut Settings),
     ) -> Result {
+        self.edit_with(i, gen, why, |_, s, _| {
+            edit(s);
+            Ok(())
+        })
+    }
+
+    /// As [`Control::edit`], and `before_commit` run once the edit is
+    /// sure to commit, just before its settings are published (for what
+    /// changes along with them).
+    pub(crate) fn edit_then(
+        &self,
+        i: usize,
+        gen: u64,
+        why: &mut Why<'_>,
+        edit: impl FnOnce(&mut Settings),
+        before_commit: impl FnOnce(),
+    ) -> Result {
+        self.edit_committing(
+            i,
+            gen,
+            why,
+            |_, s, _| {
+                edit(s);
+                Ok(())
+            },
+            before_commit,
+        )
+    }
+
+    /// As [`Control::edit`], `edit` seeing the state (and able to refuse).
+    pub(crate) fn edit_with(
+        &self,
+        i: usize,
+        gen: u64,
+        why: &mut Why<'_>,
+        edit: impl FnOnce(&State, &mut Settings, &mut Why<'_>) -> Result,
+    ) -> Result {
+        self.edit_committing(i, gen, why, edit, || {})
+    }
+
+    /// [`Control::edit_with`] and [`Control::edit_then`] at once.
+    fn edit_committing(
+        &self,
+        i: usize,
+        gen: u64,
+        why: &mut Why<'_>,
+        edit: impl FnOnce(&State, &mut Settings, &mut Why<'_>) -> Result,
+        before_commit: impl FnOnce(),
+    ) -> Result {
         let mut state = self.lock();
-        let mut new = state.settings;
-        edit(&mut new[i]);
-        state.apply(&new, why, || {})
+        if !state.alive(i, gen) {
+            return Err(ENODEV);
+        }
+        state.edit_table(
+            why,
+            |state, new, why| edit(state, &mut new[i], why),
+            before_commit,
+        )
     }
 
     /// Disarms every window (the profile's `enable` and `state` stay).
     pub(crate) fn disarm_all(&self) {
         let mut state = self.lock();
-        let mut new = state.settings;
-        for s in new.iter_mut() {
-            s.armed = false;
-        }
         let mut why = [0u8; 8];
         // Disarming registers nothing, so it cannot fail.
-        let _ = state.apply(&new, &mut Why::new(&mut why), || {});
+        let _ = state.edit_table(
+            &mut Why::new(&mut why),
+            |_, new, _| {
+                for s in new.iter_mut() {
+                    s.armed = false;
+                }
+                Ok(())
+            },
+            || {},
+        );
         adversary::wake_waiters();
     }
 
     /// Disarms every window and restores every setting, the profile
-    /// and every counter, at once.
+    /// and every counter, at once (defined windows stay defined).
     pub(crate) fn reset_all(&self) {
         let mut state = self.lock();
         let mut why = [0u8; 8];
-        let _ = state.apply(
-            &[Settings::DEFAULT; NR_WINDOWS],
+        let _ = state.edit_table(
             &mut Why::new(&mut why),
+            |_, new, _| {
+                for s in new.iter_mut() {
+                    *s = Settings::DEFAULT;
+                }
+                Ok(())
+            },
             || {
                 for w in WINDOWS {
                     w.restart(0);
@@ -859,6 +1203,9 @@ pub(crate) fn set_times(_state: &mut State, w: &Window, times: i64) {
 /// Writes window `i`'s one-line summary, from `s`, its settings.
 pub(crate) fn summary(out: &mut impl Write, i: usize, s: &Settings) -> core::fmt::Result {
     let w = WINDOWS[i];
+    if !w.exists() {
+        return Ok(());
+    }
     write!(
         out,
         "{} enabled={} delay_us={} probability={} interval={} times={} pfn=",
@@ -877,7 +1224,7 @@ pub(crate) fn summary(out: &mut impl Write, i: usize, s: &Settings) -> core::fmt
         None => write!(out, "none")?,
     }
     let st = &w.stats;
-    writeln!(
+    write!(
         out,
         " entered={} delayed={} hits={} rendezvous_met={} rendezvous_timeout={}",
         st.entered.load(Relaxed),
@@ -885,5 +1232,10 @@ pub(crate) fn summary(out: &mut impl Write, i: usize, s: &Settings) -> core::fmt
         st.hits.load(Relaxed),
         st.rendezvous_met.load(Relaxed),
         st.rendezvous_timeout.load(Relaxed),
-    )
+    )?;
+    // Only defined windows' values can fail their check.
+    if !w.builtin() {
+        write!(out, " invalid={}", st.invalid.load(Relaxed))?;
+    }
+    writeln!(out)
 }

@@ -4,7 +4,7 @@
 //! reference and has not yet re-checked the xarray (seed 001: a speculative
 //! reference outliving the page's reuse). Under RCU.
 
-use super::{Desc, Phase, Window};
+use super::{adversary, Desc, Phase, Window};
 use crate::abstractions::sites;
 use kernel::c_str;
 
@@ -14,7 +14,9 @@ pub(crate) static WINDOW: Window = Window::new(
         name: c_str!("pagecache_post_grab"),
         phases: &[Phase {
             name: "referenced",
+            default: true,
             sites: &[&sites::PAGECACHE_SPECULATIVE_REF],
         }],
+        fits: adversary::FITS_PAGE_CACHE,
     },
 );

@@ -9,7 +9,7 @@
 //! - `gang`: `find_get_entry()` (`find_get_entries()`, `find_lock_entries()`,
 //!   `filemap_get_folios*()`).
 
-use super::{Desc, Phase, Window};
+use super::{adversary, Desc, Phase, Window};
 use crate::abstractions::sites;
 use kernel::c_str;
 
@@ -20,6 +20,7 @@ pub(crate) static WINDOW: Window = Window::new(
         phases: &[
             Phase {
                 name: "loaded",
+                default: true,
                 sites: &[
                     &sites::FILEMAP_GET_ENTRY_LOAD,
                     &sites::FILEMAP_READ_BATCH_LOAD,
@@ -27,12 +28,15 @@ pub(crate) static WINDOW: Window = Window::new(
             },
             Phase {
                 name: "map",
+                default: true,
                 sites: &[&sites::NEXT_UPTODATE_FOLIO_FIND],
             },
             Phase {
                 name: "gang",
+                default: true,
                 sites: &[&sites::FIND_GET_ENTRY_FIND],
             },
         ],
+        fits: adversary::FITS_PAGE_CACHE,
     },
 );

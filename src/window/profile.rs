@@ -19,7 +19,7 @@ use super::{
     adversary::{self, Op},
     budget::MAX_DELAY_US,
     files::{parse_any, parse_bool, parse_max, parse_u64},
-    find, mix64, Control, Settings, State, NR_WINDOWS, WINDOWS,
+    find, mix64, Control, Settings, State, MAX_WINDOWS, WINDOWS,
 };
 use crate::abstractions::{
     context,
@@ -41,18 +41,18 @@ pub(crate) struct Profile {
     pid: i32,
     probability: u32,
     max_delay_us: u64,
-    /// Bit `i`: `WINDOWS[i]` is selected.
-    windows: u32,
+    /// Bit `i`: `WINDOWS[i]` is selected (`u64::MAX`: `all`).
+    pub(crate) windows: u64,
     /// The adversaries it may attach, as [`Op::bit`]s: transparent ones.
     adversaries: u32,
     seed: u64,
     enabled: bool,
     /// Bit `i`: `WINDOWS[i]` armed by the last `enable`.
-    armed: u32,
+    pub(crate) armed: u64,
     /// Bit `k`: `PAIRS[k]` drawn as a rendezvous by the last `enable`.
     rendezvous: u32,
     /// The adversary the last `enable` attached to each window.
-    attached: [Op; NR_WINDOWS],
+    pub(crate) attached: [Op; MAX_WINDOWS],
 }
 
 impl Profile {
@@ -61,39 +61,56 @@ impl Profile {
         pid: -1,
         probability: 10,
         max_delay_us: 1000,
-        windows: u32::MAX,
+        windows: u64::MAX,
         adversaries: adversary::TRANSPARENT,
         seed: 0,
         enabled: false,
         armed: 0,
         rendezvous: 0,
-        attached: [Op::None; NR_WINDOWS],
+        attached: [Op::None; MAX_WINDOWS],
     };
 
+    /// Whether window `i` is selected (and exists).
     fn selected(&self, i: usize) -> bool {
-        self.windows & (1 << i) != 0
+        self.windows & (1 << i) != 0 && WINDOWS[i].exists()
+    }
+
+    /// Forgets window `i` (being removed): no longer selected by name,
+    /// armed or attached.
+    pub(crate) fn forget(&mut self, i: usize) {
+        if self.windows != u64::MAX {
+            self.windows &= !(1 << i);
+        }
+        self.armed &= !(1 << i);
+        self.attached[i] = Op::None;
     }
 }
 
-fn index(name: &str) -> Option<usize> {
-    find(name).map(|(i, _)| i)
+fn index(state: &State, name: &str) -> Option<usize> {
+    find(state, name).map(|(i, _)| i)
 }
 
 /// Disarms the windows the profile armed (their statistics stay, and
 /// `state` still says which they were).
 fn disarm(state: &mut State) {
-    let mut new = *state.settings();
-    for (i, s) in new.iter_mut().enumerate() {
-        if state.profile.armed & (1 << i) != 0 {
-            s.armed = false;
-            // Its adversary acted on the tree's pages: not left behind.
-            s.adversary = Op::None;
-            s.event_target = false;
-        }
-    }
+    let armed = state.profile.armed;
     let mut scratch = [0u8; 8];
     // Disarming registers nothing, so it cannot fail.
-    let _ = state.apply(&new, &mut Why::new(&mut scratch), || {});
+    let _ = state.edit_table(
+        &mut Why::new(&mut scratch),
+        |_, new, _| {
+            for (i, s) in new.iter_mut().enumerate() {
+                if armed & (1 << i) != 0 {
+                    s.armed = false;
+                    // Its adversary acted on the tree's pages: not left behind.
+                    s.adversary = Op::None;
+                    s.event_target = false;
+                }
+            }
+            Ok(())
+        },
+        || {},
+    );
     state.profile.enabled = false;
 }
 
@@ -122,64 +139,68 @@ fn arm(state: &mut State, why: &mut Why<'_>) -> Result {
             | u64::from(context::random_below(u32::MAX)))
         .max(1);
     }
-    let mut new = *state.settings();
-    let mut armed = 0;
-    for (i, s) in new.iter_mut().enumerate() {
-        // What the previous `enable` armed is disarmed, unless armed again.
-        if p.armed & (1 << i) != 0 {
-            s.armed = false;
-        }
-        if !p.selected(i) {
-            continue;
-        }
-        *s = Settings {
-            armed: armable(i),
-            pid: p.pid,
-            pid_tree: true,
-            probability: p.probability,
-            delay_us: p.max_delay_us,
-            random_delay: true,
-            ..Settings::DEFAULT
-        };
-        if s.armed {
-            armed |= 1 << i;
-        }
-    }
-    // Each armed window gets one adversary drawn from the set, acting on
-    // the page the window opens on, in the process it opens in (no
-    // `target`: the profile's windows open on any page of the tree).
-    let ops = Op::in_set(p.adversaries).count() as u64;
-    let mut attached = [Op::None; NR_WINDOWS];
-    for (i, s) in new.iter_mut().enumerate() {
-        if armed & (1 << i) != 0 && ops > 0 {
-            let k = mix64(seed ^ 0xad5e_7a11_0b5e_55ed ^ i as u64) % ops;
-            s.adversary = Op::in_set(p.adversaries)
-                .nth(k as usize)
-                .unwrap_or(Op::None);
-            s.event_target = true;
-            attached[i] = s.adversary;
-        }
-    }
-    let draws = mix64(seed ^ 0x5eed_0f7e_5de2_f0aa);
+    let mut armed = 0u64;
+    let mut attached = [Op::None; MAX_WINDOWS];
     let mut rendezvous = 0;
-    for (k, (waiting, partner)) in PAIRS.iter().enumerate() {
-        let (Some(a), Some(b)) = (index(waiting), index(partner)) else {
-            continue;
-        };
-        // At most one direction of a pair: two windows each waiting for
-        // the other would both wait out their timeouts.
-        let taken = PAIRS[..k].iter().enumerate().any(|(j, (w2, p2))| {
-            rendezvous & (1 << j) != 0 && (*w2 == *partner || *p2 == *waiting)
-        });
-        if p.selected(a) && p.selected(b) && !taken && (draws >> k) & 1 == 1 {
-            new[a].wait_for = Some(b);
-            new[a].wait_timeout_us = p.max_delay_us;
-            rendezvous |= 1 << k;
+    let build = |state: &State, new: &mut [Settings], _: &mut Why<'_>| -> Result {
+        for (i, s) in new.iter_mut().enumerate() {
+            // What the previous `enable` armed is disarmed, unless armed again.
+            if p.armed & (1 << i) != 0 {
+                s.armed = false;
+            }
+            if !p.selected(i) {
+                continue;
+            }
+            *s = Settings {
+                armed: armable(i),
+                pid: p.pid,
+                pid_tree: true,
+                probability: p.probability,
+                delay_us: p.max_delay_us,
+                random_delay: true,
+                ..Settings::DEFAULT
+            };
+            if s.armed {
+                armed |= 1 << i;
+            }
         }
-    }
+        // Each armed window gets one adversary drawn from the set, acting on
+        // the page the window opens on, in the process it opens in (no
+        // `target`: the profile's windows open on any page of the tree).
+        // From the operations of the set that fit the window's pages, if
+        // any (a `freeze` for a page-cache lookup, not for GUP-fast).
+        for (i, s) in new.iter_mut().enumerate() {
+            let fit = p.adversaries & WINDOWS[i].desc.fits;
+            let set = if fit != 0 { fit } else { p.adversaries };
+            let ops = Op::in_set(set).count() as u64;
+            if armed & (1 << i) != 0 && ops > 0 {
+                let k = mix64(seed ^ 0xad5e_7a11_0b5e_55ed ^ i as u64) % ops;
+                s.adversary = Op::in_set(set).nth(k as usize).unwrap_or(Op::None);
+                s.event_target = true;
+                attached[i] = s.adversary;
+            }
+        }
+        let draws = mix64(seed ^ 0x5eed_0f7e_5de2_f0aa);
+        for (k, (waiting, partner)) in PAIRS.iter().enumerate() {
+            let (Some(a), Some(b)) = (index(state, waiting), index(state, partner)) else {
+                continue;
+            };
+            // At most one direction of a pair: two windows each waiting for
+            // the other would both wait out their timeouts.
+            let taken = PAIRS[..k].iter().enumerate().any(|(j, (w2, p2))| {
+                rendezvous & (1 << j) != 0 && (*w2 == *partner || *p2 == *waiting)
+            });
+            if p.selected(a) && p.selected(b) && !taken && (draws >> k) & 1 == 1 {
+                new[a].wait_for = Some(b);
+                new[a].wait_timeout_us = p.max_delay_us;
+                rendezvous |= 1 << k;
+            }
+        }
+        Ok(())
+    };
     // Registration failing (out of memory, or kprobes refusing a site)
     // rejects the write, with nothing changed.
-    state.apply(&new, why, || {
+    state.edit_table(why, build, || {
         for (i, w) in WINDOWS.iter().enumerate() {
             if p.selected(i) {
                 w.restart(mix64(seed ^ (i as u64).wrapping_mul(0x100_0000_01b3)));
@@ -197,10 +218,10 @@ fn arm(state: &mut State, why: &mut Why<'_>) -> Result {
     Ok(())
 }
 
-fn show_windows(out: &mut impl Write, mask: u32) -> fmt::Result {
+fn show_windows(out: &mut impl Write, mask: u64) -> fmt::Result {
     let mut first = true;
     for (i, w) in WINDOWS.iter().enumerate() {
-        if mask & (1 << i) != 0 {
+        if mask & (1 << i) != 0 && w.exists() {
             write!(out, "{}{}", if first { "" } else { "," }, w.name())?;
             first = false;
         }
@@ -237,8 +258,7 @@ impl AttrOps for File {
             Kind::Probability => writeln!(out, "{}", p.probability),
             Kind::MaxDelayUs => writeln!(out, "{}", p.max_delay_us),
             Kind::Windows => {
-                let mask = p.windows & ((1 << WINDOWS.len()) - 1);
-                show_windows(out, mask)?;
+                show_windows(out, p.windows)?;
                 writeln!(out)
             }
             Kind::Adversaries => {
@@ -259,7 +279,7 @@ impl AttrOps for File {
                 write!(out, "\nattached:")?;
                 let mut any = false;
                 for (w, op) in WINDOWS.iter().zip(p.attached) {
-                    if op != Op::None {
+                    if op != Op::None && w.exists() {
                         write!(out, " {}={}", w.name(), op.name())?;
                         any = true;
                     }
@@ -313,15 +333,16 @@ impl AttrOps for File {
                 Ok(())
             }
             Kind::Windows => {
-                let mut mask = 0u32;
+                let mut state = self.control.lock();
+                let mut mask = 0u64;
                 for name in s.split(',') {
-                    match index(name) {
+                    match index(&state, name) {
                         Some(i) => mask |= 1 << i,
-                        None if name == "all" => mask = u32::MAX,
+                        None if name == "all" => mask = u64::MAX,
                         None => return reject(why, format_args!("no window named '{name}'")),
                     }
                 }
-                self.control.lock().profile.windows = mask;
+                state.profile.windows = mask;
                 Ok(())
             }
             Kind::Adversaries => {

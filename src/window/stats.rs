@@ -50,6 +50,15 @@ pub(crate) struct Stats {
     pub(crate) adversary_failed: AtomicU64,
     /// The errno (positive) of the last failure; 0: none.
     pub(crate) adversary_last_error: AtomicU64,
+    /// Values a defined window's probe handed over that were not what its
+    /// definition claims (not a `struct page *` in the memmap, not a
+    /// folio's head page, not a valid pfn): counted and skipped.
+    pub(crate) invalid: AtomicU64,
+    /// Openings that posted no job: over the module-wide rate limit
+    /// (`adversary::MAX_JOBS_PER_SEC`).
+    pub(crate) adversary_throttled: AtomicU64,
+    /// `+reuse` steps that allocated the freed page again.
+    pub(crate) adversary_reused: AtomicU64,
 }
 
 impl Stats {
@@ -73,10 +82,13 @@ impl Stats {
             adversary_after: AtomicU64::new(0),
             adversary_failed: AtomicU64::new(0),
             adversary_last_error: AtomicU64::new(0),
+            invalid: AtomicU64::new(0),
+            adversary_throttled: AtomicU64::new(0),
+            adversary_reused: AtomicU64::new(0),
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 17] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 20] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -95,6 +107,9 @@ impl Stats {
             ("adversary_after", &self.adversary_after),
             ("adversary_failed", &self.adversary_failed),
             ("adversary_last_error", &self.adversary_last_error),
+            ("invalid", &self.invalid),
+            ("adversary_throttled", &self.adversary_throttled),
+            ("adversary_reused", &self.adversary_reused),
         ]
     }
 
