@@ -41,7 +41,7 @@ impl kernel::Module for MmRace {
             pr_err!("refusing to load: the kernel is locked down (integrity or confidentiality); mmrace changes how memory management runs, from debugfs\n");
             return Err(e);
         }
-        window::resolve_sites();
+        window::resolve_sites()?;
         let control = window::Control::new()?;
         let tree = control::Tree::new(&control)?;
         pr_info!("version {} loaded\n", control::VERSION);

@@ -11,7 +11,7 @@
 use crate::abstractions::mm::Page;
 use crate::bindings;
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
-use core::{ffi::c_void, ptr::NonNull};
+use core::{ffi::c_void, mem::ManuallyDrop, ptr::NonNull};
 use kernel::{error::from_err_ptr, error::to_result, prelude::*, str::CString};
 
 /// What the probed function hands over.
@@ -451,6 +451,63 @@ impl Site {
         self.mechanism.store(mechanism.code(), Relaxed);
     }
 
+    /// [`Site::resolve`] for every site of `sites` at once, with one RCU
+    /// grace period in all rather than one per symbol looked up (each
+    /// lookup registers a disabled kprobe, and unregistering waits for a
+    /// grace period): the built-in sites, some sixty symbols, at every
+    /// load.
+    pub(crate) fn resolve_all(sites: &[&Site]) -> Result {
+        let mut names = KVec::new();
+        let mut slots = KVec::new();
+        for (k, site) in sites.iter().enumerate() {
+            let callers = site.callers();
+            let symbols = Iterator::chain(
+                site.probed().into_iter().map(|s| (0, s)),
+                (0..callers.len()).filter_map(|i| Some((1 + i, callers.get(i)?))),
+            );
+            for (slot, symbol) in symbols.take(1 + MAX_CALLERS) {
+                if !hidden(symbol) {
+                    names.push(symbol.as_char_ptr(), GFP_KERNEL)?;
+                    slots.push((k, slot), GFP_KERNEL)?;
+                }
+            }
+        }
+        let n = names.len();
+        let mut start = KVec::from_elem(0usize, n, GFP_KERNEL)?;
+        let mut end = KVec::from_elem(0usize, n, GFP_KERNEL)?;
+        let mut mech = KVec::from_elem(0i32, n, GFP_KERNEL)?;
+        // SAFETY: `names` holds `n` NUL-terminated strings, which outlive
+        // the call (borrowed from `sites`); `start`, `end` and `mech` have
+        // room for `n` values each, all the helper writes.
+        to_result(unsafe {
+            bindings::mmrace_symbols_resolve(
+                names.as_ptr(),
+                u32::try_from(n).map_err(|_| EINVAL)?,
+                start.as_mut_ptr(),
+                end.as_mut_ptr(),
+                mech.as_mut_ptr(),
+            )
+        })?;
+        for site in sites {
+            let mechanism = match &site.hook {
+                Hook::Tracepoint { .. } => Mechanism::Tracepoint,
+                // Resolved below at offset 0; elsewhere, on its own.
+                Hook::Kprobe { offset: 0, .. } => Mechanism::Unknown,
+                Hook::Kprobe { symbol, offset, .. } => mechanism(symbol.get(), *offset),
+            };
+            site.mechanism.store(mechanism.code(), Relaxed);
+        }
+        for (j, &(k, slot)) in slots.iter().enumerate() {
+            let site = sites[k];
+            site.ranges[2 * slot].store(start[j], Relaxed);
+            site.ranges[2 * slot + 1].store(end[j], Relaxed);
+            if slot == 0 && matches!(site.hook, Hook::Kprobe { offset: 0, .. }) {
+                site.mechanism.store(mechanism_of(mech[j]).code(), Relaxed);
+            }
+        }
+        Ok(())
+    }
+
     /// How the site's probe reaches it, as found by [`Site::resolve`].
     pub(crate) fn mechanism(&self) -> Mechanism {
         Mechanism::from_code(self.mechanism.load(Relaxed))
@@ -536,7 +593,12 @@ fn mechanism(symbol: &CStr, offset: u32) -> Mechanism {
     }
     // SAFETY: `symbol` is NUL-terminated; the helper registers and
     // unregisters a disabled probe of its own.
-    let ret = unsafe { bindings::mmrace_probe_mechanism(symbol.as_char_ptr(), offset) };
+    mechanism_of(unsafe { bindings::mmrace_probe_mechanism(symbol.as_char_ptr(), offset) })
+}
+
+/// The [`Mechanism`] a helper's answer (an `enum mmrace_probe_mechanism`
+/// or an error) names.
+fn mechanism_of(ret: i32) -> Mechanism {
     match u32::try_from(ret) {
         Ok(bindings::mmrace_probe_mechanism_MMRACE_MECH_FTRACE) => Mechanism::Ftrace,
         Ok(bindings::mmrace_probe_mechanism_MMRACE_MECH_INT3) => Mechanism::Int3,
@@ -757,6 +819,44 @@ impl Probe {
         };
         // INVARIANT: registered with `ctx` pointing into the box.
         Ok(Probe { raw, registration })
+    }
+}
+
+impl Probe {
+    /// Drops `probes`: as one at a time, but their kprobes are
+    /// unregistered together, waiting for one RCU grace period in all (one
+    /// more with return probes) rather than one each (a window has up to
+    /// a dozen; disarming every window, or unloading, unregisters them
+    /// all).
+    pub(crate) fn unregister_all(probes: KVec<Probe>) {
+        let Ok(mut raw) = KVec::with_capacity(probes.len(), GFP_KERNEL) else {
+            // `probes` is dropped one at a time.
+            return;
+        };
+        for probe in probes.iter() {
+            if let Raw::Kprobe(p) = probe.raw {
+                // Within the capacity: does not allocate, cannot fail.
+                let _ = raw.push(p.as_ptr(), GFP_KERNEL);
+            }
+        }
+        let Ok(n) = u32::try_from(raw.len()) else {
+            return;
+        };
+        // SAFETY: each pointer is a registered kprobe's (invariant of
+        // `Probe`), once; none is used again: their `Probe`s are forgotten
+        // below without their `Drop`.
+        unsafe { bindings::mmrace_probes_unregister(raw.as_mut_ptr(), n) };
+        for probe in probes {
+            if let Raw::Tracepoint(_) = probe.raw {
+                drop(probe);
+                continue;
+            }
+            let probe = ManuallyDrop::new(probe);
+            // SAFETY: read once from a value never used again (nor
+            // dropped); its kprobe is unregistered, so no handler uses the
+            // registration any more.
+            drop(unsafe { core::ptr::read(&probe.registration) });
+        }
     }
 }
 

@@ -138,8 +138,62 @@ void mmrace_probe_unregister(struct mmrace_probe *probe)
 }
 
 /*
+ * mmrace_probe_unregister() of @n probes: unregister_kprobes() and
+ * unregister_kretprobes() wait for one RCU grace period per batch, where one
+ * probe at a time waits for one each. Without memory for the batch, one at
+ * a time.
+ */
+void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
+{
+	struct kretprobe **rps;
+	struct kprobe **kps;
+	unsigned int i, nk = 0, nr = 0;
+
+	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	rps = kcalloc(n, sizeof(*rps), GFP_KERNEL);
+	if (!kps || !rps) {
+		kfree(kps);
+		kfree(rps);
+		for (i = 0; i < n; i++)
+			mmrace_probe_unregister(probes[i]);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (probes[i]->kind == MMRACE_PROBE_RETURN)
+			rps[nr++] = &probes[i]->krp;
+		else
+			kps[nk++] = &probes[i]->krp.kp;
+	}
+	if (nk)
+		unregister_kprobes(kps, nk);
+	if (nr)
+		unregister_kretprobes(rps, nr);
+	for (i = 0; i < n; i++)
+		kfree(probes[i]);
+	kfree(kps);
+	kfree(rps);
+}
+
+/* [start, end) of the function containing @addr, from "%pS"'s "name+off/size". */
+static int mmrace_addr_range(unsigned long addr, unsigned long *start,
+			     unsigned long *end)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long off, size;
+	char *p;
+
+	sprint_symbol(buf, addr);
+	p = strrchr(buf, '+');
+	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
+		return -ENOENT;
+	*start = addr - off;
+	*end = *start + size;
+	return 0;
+}
+
+/*
  * kallsyms_lookup_name() is not exported: let kprobes resolve the name, then
- * read the symbol's size back from "%pS"-style "name+off/size".
+ * read the symbol's size back (mmrace_addr_range()).
  *
  * The probe is registered disabled: kprobes resolves and checks the address
  * but never writes an int3 there nor queues it for optimization. Armed, this
@@ -154,9 +208,7 @@ int mmrace_symbol_range(const char *symbol, unsigned long *start,
 		.symbol_name = symbol,
 		.flags = KPROBE_FLAG_DISABLED,
 	};
-	char buf[KSYM_SYMBOL_LEN];
-	unsigned long addr, off, size;
-	char *p;
+	unsigned long addr;
 	int ret;
 
 	ret = register_kprobe(&kp);
@@ -164,12 +216,51 @@ int mmrace_symbol_range(const char *symbol, unsigned long *start,
 		return ret == -EINVAL ? -ENOENT : ret;
 	addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
-	sprint_symbol(buf, addr);
-	p = strrchr(buf, '+');
-	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
-		return -ENOENT;
-	*start = addr - off;
-	*end = *start + size;
+	return mmrace_addr_range(addr, start, end);
+}
+
+/*
+ * mmrace_symbol_range() and mmrace_probe_mechanism() (at offset 0) of @n
+ * symbols at once: the disabled probes are unregistered together, so that
+ * the batch waits for one RCU grace period where one probe at a time waits
+ * for one each (unregister_kprobes()). For each symbol, @start and @end (0
+ * if not resolved) and @mech (an enum mmrace_probe_mechanism, or
+ * register_kprobe()'s error). 0, or -ENOMEM with nothing resolved.
+ */
+int mmrace_symbols_resolve(const char *const *names, unsigned int n,
+			   unsigned long *start, unsigned long *end, int *mech)
+{
+	struct kprobe *kps, **done;
+	unsigned int i, ndone = 0;
+	int ret;
+
+	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	done = kcalloc(n, sizeof(*done), GFP_KERNEL);
+	if (!kps || !done) {
+		kfree(kps);
+		kfree(done);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		start[i] = 0;
+		end[i] = 0;
+		kps[i].symbol_name = names[i];
+		kps[i].flags = KPROBE_FLAG_DISABLED;
+		ret = register_kprobe(&kps[i]);
+		if (ret) {
+			mech[i] = ret;
+			continue;
+		}
+		done[ndone++] = &kps[i];
+		mech[i] = kprobe_ftrace(&kps[i]) ? MMRACE_MECH_FTRACE :
+						   MMRACE_MECH_INT3;
+		mmrace_addr_range((unsigned long)kps[i].addr, &start[i],
+				  &end[i]);
+	}
+	if (ndone)
+		unregister_kprobes(done, ndone);
+	kfree(done);
+	kfree(kps);
 	return 0;
 }
 

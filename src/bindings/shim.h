@@ -99,6 +99,8 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   int entry_arg, const void *ctx);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
+/* The same for @n probes, with one RCU grace period per kind for all. */
+void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n);
 /* Whether kprobes accepts @symbol+@offset: 0 or register_kprobe()'s error. */
 int mmrace_probe_check(const char *symbol, unsigned int offset);
 /*
@@ -111,6 +113,13 @@ int mmrace_reg_offset(const char *name);
 /* [start, end) of a kernel text symbol; 0 or -errno (-ENOENT: no symbol). */
 int mmrace_symbol_range(const char *symbol, unsigned long *start,
 			unsigned long *end);
+/*
+ * Both of the above (at offset 0) for @n symbols, with one RCU grace period
+ * for all: @start/@end 0 where not resolved, @mech as mmrace_probe_mechanism().
+ * 0 or -ENOMEM.
+ */
+int mmrace_symbols_resolve(const char *const *names, unsigned int n,
+			   unsigned long *start, unsigned long *end, int *mech);
 
 /* tracepoint_slots.c: page_ref tracepoint probes. */
 

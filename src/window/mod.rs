@@ -797,15 +797,17 @@ pub(crate) fn mix64(x: u64) -> u64 {
 }
 
 /// Looks up every window's probe sites, at load time: before anything is
-/// armed (see `Site::resolve`).
-pub(crate) fn resolve_sites() {
+/// armed (see `Site::resolve`), all at once (`Site::resolve_all`).
+pub(crate) fn resolve_sites() -> Result {
+    let mut sites = KVec::new();
     for w in WINDOWS {
         for phase in w.desc.phases {
-            for site in phase.sites {
-                site.resolve();
+            for &site in phase.sites {
+                sites.push(site, GFP_KERNEL)?;
             }
         }
     }
+    Site::resolve_all(&sites)
 }
 
 /// Looks a window up by name (under the control mutex, `_state`: defined
@@ -953,15 +955,21 @@ impl State {
             // INVARIANT: newly wanted, and registered.
             self.probes[i][p] = probes;
         }
+        // Unregistering waits for running handlers to return; all at once,
+        // with one grace period (a probe the list has no room for goes on
+        // its own).
+        let mut gone = KVec::new();
         for (i, w) in WINDOWS.iter().enumerate() {
             let want = Self::wanted(w, &new[i]);
             for p in 0..MAX_PHASES {
-                if want & (1 << p) == 0 && !self.probes[i][p].is_empty() {
-                    // Unregistering waits for running handlers to return.
-                    self.probes[i][p] = KVec::new();
+                if want & (1 << p) == 0 {
+                    for probe in core::mem::take(&mut self.probes[i][p]) {
+                        let _ = gone.push(probe, GFP_KERNEL);
+                    }
                 }
             }
         }
+        Probe::unregister_all(gone);
         // A window without a target drops its process's reference.
         for (w, s) in WINDOWS.iter().zip(new.iter()) {
             if s.target_pid < 0 {
