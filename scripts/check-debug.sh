@@ -61,7 +61,7 @@ guest debug "$out/main" "$detectors MMRACE_BUDGET_S=60"
 cp -r "$build/payload" "$out/st/payload"
 printf '%s\n' "${st_tests[@]}" >"$out/st/payload/tests"
 echo timeout=1800 >"$out/st/payload/settings"
-guest debug-st "$out/st" "$detectors MMRACE_FIRE_BUDGET_S=480" single
+guest debug-st "$out/st" "$detectors MMRACE_FIRE_BUDGET_S=300" single
 
 # Unsigned: under lockdown the kernel refuses it before mmrace's own check
 # can run. Signing it with the debug kernel's key did not get past the
