@@ -322,7 +322,7 @@ impl Site {
             mechanism: AtomicU8::new(0),
             entry: None,
         };
-        site.resolve();
+        site.resolve()?;
         Ok(site)
     }
 
@@ -342,7 +342,7 @@ impl Site {
             mechanism: AtomicU8::new(0),
             entry: None,
         };
-        site.resolve();
+        site.resolve()?;
         Ok(site)
     }
 
@@ -433,22 +433,8 @@ impl Site {
     }
 
     /// Looks up the site's symbols; call once, before arming.
-    pub(crate) fn resolve(&self) {
-        let callers = self.callers();
-        let symbols = Iterator::chain(
-            self.probed().into_iter().map(|s| (0, s)),
-            (0..callers.len()).filter_map(|i| Some((1 + i, callers.get(i)?))),
-        );
-        for (slot, symbol) in symbols.take(1 + MAX_CALLERS) {
-            let (start, end) = symbol_range(symbol).unwrap_or((0, 0));
-            self.ranges[2 * slot].store(start, Relaxed);
-            self.ranges[2 * slot + 1].store(end, Relaxed);
-        }
-        let mechanism = match &self.hook {
-            Hook::Tracepoint { .. } => Mechanism::Tracepoint,
-            Hook::Kprobe { symbol, offset, .. } => mechanism(symbol.get(), *offset),
-        };
-        self.mechanism.store(mechanism.code(), Relaxed);
+    pub(crate) fn resolve(&self) -> Result {
+        Self::resolve_all(&[self])
     }
 
     /// [`Site::resolve`] for every site of `sites` at once, with one RCU
@@ -604,21 +590,6 @@ fn mechanism_of(ret: i32) -> Mechanism {
         Ok(bindings::mmrace_probe_mechanism_MMRACE_MECH_INT3) => Mechanism::Int3,
         _ => Mechanism::Unknown,
     }
-}
-
-/// `[start, end)` of a kernel text symbol (`ENOENT` if hidden by the
-/// `hide_symbols` module parameter).
-fn symbol_range(symbol: &CStr) -> Result<(usize, usize)> {
-    if hidden(symbol) {
-        return Err(ENOENT);
-    }
-    let (mut start, mut end) = (0, 0);
-    // SAFETY: `symbol` is NUL-terminated; the helper writes only the two
-    // outputs.
-    to_result(unsafe {
-        bindings::mmrace_symbol_range(symbol.as_char_ptr(), &mut start, &mut end)
-    })?;
-    Ok((start, end))
 }
 
 /// Receives the pages a probe fires on.

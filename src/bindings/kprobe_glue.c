@@ -192,40 +192,22 @@ static int mmrace_addr_range(unsigned long addr, unsigned long *start,
 }
 
 /*
- * kallsyms_lookup_name() is not exported: let kprobes resolve the name, then
- * read the symbol's size back (mmrace_addr_range()).
+ * kallsyms_lookup_name() is not exported: let kprobes resolve each name
+ * (mmrace_addr_range() reads the symbol's size back), and say how a probe
+ * at its entry is reached (as mmrace_probe_mechanism() at offset 0), for @n
+ * symbols at once.
  *
- * The probe is registered disabled: kprobes resolves and checks the address
- * but never writes an int3 there nor queues it for optimization. Armed, this
- * throw-away probe (no post_handler, so optimizable) on a hot function such
- * as filemap_get_entry() oopsed a CPU entering it ("Oops: int3") while it
- * was registered and unregistered at once.
- */
-int mmrace_symbol_range(const char *symbol, unsigned long *start,
-			unsigned long *end)
-{
-	struct kprobe kp = {
-		.symbol_name = symbol,
-		.flags = KPROBE_FLAG_DISABLED,
-	};
-	unsigned long addr;
-	int ret;
-
-	ret = register_kprobe(&kp);
-	if (ret)
-		return ret == -EINVAL ? -ENOENT : ret;
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
-	return mmrace_addr_range(addr, start, end);
-}
-
-/*
- * mmrace_symbol_range() and mmrace_probe_mechanism() (at offset 0) of @n
- * symbols at once: the disabled probes are unregistered together, so that
- * the batch waits for one RCU grace period where one probe at a time waits
- * for one each (unregister_kprobes()). For each symbol, @start and @end (0
- * if not resolved) and @mech (an enum mmrace_probe_mechanism, or
- * register_kprobe()'s error). 0, or -ENOMEM with nothing resolved.
+ * The probes are registered disabled: kprobes resolves and checks the
+ * address but never writes an int3 there nor queues it for optimization.
+ * Armed, such a throw-away probe (no post_handler, so optimizable) on a hot
+ * function such as filemap_get_entry() oopsed a CPU entering it ("Oops:
+ * int3") while it was registered and unregistered at once.
+ *
+ * They are unregistered together, so that the batch waits for one RCU grace
+ * period where one probe at a time waits for one each (unregister_kprobes()).
+ * For each symbol, @start and @end (0 if not resolved) and @mech (an enum
+ * mmrace_probe_mechanism, or register_kprobe()'s error). 0, or -ENOMEM with
+ * nothing resolved.
  */
 int mmrace_symbols_resolve(const char *const *names, unsigned int n,
 			   unsigned long *start, unsigned long *end, int *mech)

@@ -110,13 +110,10 @@ int mmrace_probe_check(const char *symbol, unsigned int offset);
 int mmrace_probe_mechanism(const char *symbol, unsigned int offset);
 /* The pt_regs offset of register @name ("di", "r8"...), or -EINVAL. */
 int mmrace_reg_offset(const char *name);
-/* [start, end) of a kernel text symbol; 0 or -errno (-ENOENT: no symbol). */
-int mmrace_symbol_range(const char *symbol, unsigned long *start,
-			unsigned long *end);
 /*
- * Both of the above (at offset 0) for @n symbols, with one RCU grace period
- * for all: @start/@end 0 where not resolved, @mech as mmrace_probe_mechanism().
- * 0 or -ENOMEM.
+ * [start, end) of @n kernel text symbols (0 where not resolved) and, in
+ * @mech, mmrace_probe_mechanism() at their entry, with one RCU grace period
+ * for all. 0 or -ENOMEM.
  */
 int mmrace_symbols_resolve(const char *const *names, unsigned int n,
 			   unsigned long *start, unsigned long *end, int *mech);
