@@ -34,6 +34,15 @@
  * file    (small page only) a private mapping of a memfd, only read so
  *         far, so it maps the page-cache page: a read-only long-term pin
  *         must break COW first; the parent writes B; the pin reads B.
+ * mprotect (small page and THP) the parent writes A and forks; the child
+ *         waits; the parent makes its mapping (the whole THP)
+ *         PROT_READ and then PROT_READ|PROT_WRITE again, and writes B:
+ *         mprotect() may map a page writable at once only if it is
+ *         exclusive (can_change_pte_writable(), can_change_pmd_writable()),
+ *         and this one is shared with the child, so the write must copy.
+ *         The child reads A. No pin: the other party is the child's
+ *         mapping. Exercised if (for the THP) it was PMD-mapped at the
+ *         parent's write.
  *
  * Invariant: a pinned page stays the page the process maps until it is
  * unpinned (the pin reads what the process wrote); COW never reuses a page
@@ -44,7 +53,9 @@
  * (ropin), 207-gup-no-unshare-pagecache-in-cow-mapping.patch (file),
  * 208-fork-shares-pinned-pte.patch, 209-fork-shares-pinned-pmd.patch
  * (fork), 218-hugetlb-fork-shares-pinned-page.patch (fork/hugetlb),
- * 219-hugetlb-unshare-reuses-shared-page.patch (ropin/hugetlb).
+ * 219-hugetlb-unshare-reuses-shared-page.patch (ropin/hugetlb),
+ * 222-mprotect-upgrades-shared-pte.patch (mprotect/page),
+ * 223-mprotect-upgrades-shared-pmd.patch (mprotect/thp).
  * No leak case on hugetlb: hugetlb_wp() reuses on the mapcount by design
  * ("there can still be leaks between processes, for example, with
  * FOLL_GET users"), so a clean kernel fails it.
@@ -64,9 +75,12 @@
 #include "kselftest.h"
 #include "pin_lib.h"
 
-enum cas { C_LEAK, C_ROPIN_SLOW, C_ROPIN_FAST, C_FORK, C_FILE, NR_CASES };
+enum cas {
+	C_LEAK, C_ROPIN_SLOW, C_ROPIN_FAST, C_FORK, C_FILE, C_MPROTECT,
+	NR_CASES
+};
 static const char *const test_name[NR_CASES] = {
-	"leak", "ropin_slow", "ropin_fast", "fork", "file"
+	"leak", "ropin_slow", "ropin_fast", "fork", "file", "mprotect"
 };
 
 enum kind { K_PAGE, K_THP, K_HUGETLB, NR_KINDS };
@@ -288,12 +302,60 @@ static void file_case(uint64_t b)
 	free(data);
 }
 
+static void mprotect_case(enum kind k, uint64_t a, uint64_t b)
+{
+	int to_child[2], from_child[2], status;
+	size_t len = k == K_PAGE ? psize : THP_SIZE;
+	char *map, *page;
+	bool was_kind;
+	uint64_t seen;
+	pid_t pid;
+
+	page = area_get(k, &map);
+	if (!page)
+		return;
+	if (pipe(to_child) || pipe(from_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	put_word(page, a);
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		cow_wait_byte(to_child[0]);
+		seen = get_word(page);
+		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
+		      0 : 1);
+	}
+	if (mprotect(map, len, PROT_READ) ||
+	    mprotect(map, len, PROT_READ | PROT_WRITE))
+		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
+	was_kind = kind_held(k, page);
+	put_word(page, b);
+	cow_send_byte(to_child[1]);
+	if (read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
+		ksft_exit_fail_msg("mprotect/%s: the child did not report\n",
+				   kind_name[k]);
+	waitpid(pid, &status, 0);
+	if (seen != a)
+		regress_violation(&r, "mprotect/%s: the child reads %#llx, it had %#llx at fork(): the parent's write after mprotect(PROT_READ|PROT_WRITE) went to the page it shares with the child%s",
+				  kind_name[k], (unsigned long long)seen,
+				  (unsigned long long)a,
+				  seen == b ? " (the parent's data)" : "");
+	else if (was_kind)
+		exercised[k][C_MPROTECT]++;
+	area_put(k, map);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(from_child[1]);
+}
+
 int main(void)
 {
 	static const bool wanted[NR_KINDS][NR_CASES] = {
-		{ false, true, true, true, true },
-		{ true, true, true, true, false },
-		{ false, true, true, true, false },
+		{ false, true, true, true, true, true },
+		{ true, true, true, true, false, true },
+		{ false, true, true, true, false, false },
 	};
 	char missing[512] = "";
 	uint64_t v = 0x1000;
@@ -306,6 +368,8 @@ int main(void)
 			ropin_case(k, false, v + 2, v + 3);
 			ropin_case(k, true, v + 4, v + 5);
 			fork_case(k, v + 6, v + 7);
+			if (k != K_HUGETLB)
+				mprotect_case(k, v + 11, v + 12);
 		}
 		leak_case(v + 8, v + 9);
 		file_case(v + 10);

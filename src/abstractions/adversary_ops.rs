@@ -122,46 +122,111 @@ pub(crate) fn evict_pagecache_pfn(pfn: u64) -> Result {
 
 /// Most pages [`reuse_pfn`] allocates looking for the one it wants.
 const REUSE_TRIES: usize = 32;
+/// Most blocks (order above 0) it allocates looking for the one it wants:
+/// a freed large folio lies on top of its CPU's free list of its order.
+const REUSE_BLOCK_TRIES: usize = 2;
+
+/// The order of the compound page `pfn` heads, read without a reference:
+/// a hint (0 for a base page, a tail, a free or an offline page). Any
+/// context.
+pub(crate) fn order_hint(pfn: u64) -> u32 {
+    let Ok(pfn) = ffi::c_ulong::try_from(pfn) else {
+        return 0;
+    };
+    // SAFETY: any pfn: the helper checks it is online and reads the page's
+    // flags once, without dereferencing anything else.
+    unsafe { bindings::mmrace_pfn_order_hint(pfn) }
+}
+
+/// A page or block [`reuse_pfn`] allocated: ours until dropped.
+struct Reused {
+    page: NonNull<bindings::page>,
+    order: u32,
+}
+
+impl Reused {
+    /// Allocates a page (`order` 0) or a block without `__GFP_COMP` of
+    /// `pfn`'s node.
+    fn alloc(pfn: ffi::c_ulong, movable: bool, order: u32) -> Option<Self> {
+        // SAFETY: any pfn (the helper checks it is online) and order (the
+        // helper refuses one above `MAX_PAGE_ORDER`); process context.
+        let page = unsafe { bindings::mmrace_reuse_alloc(pfn, movable, order) };
+        Some(Self {
+            page: NonNull::new(page)?,
+            order,
+        })
+    }
+
+    fn pfn(&self) -> ffi::c_ulong {
+        // SAFETY: `self.page` is a page we allocated.
+        unsafe { bindings::mmrace_page_to_pfn(self.page.as_ptr()) }
+    }
+
+    /// The reference count of its first page.
+    fn ref_count(&self) -> i32 {
+        // SAFETY: `self.page` is a page we allocated (and hold).
+        unsafe { bindings::mmrace_page_count(self.page.as_ptr()) }
+    }
+}
+
+impl Drop for Reused {
+    fn drop(&mut self) {
+        let page = self.page.as_ptr();
+        if self.order == 0 {
+            // SAFETY: our reference, taken at allocation; a speculative
+            // reference someone took meanwhile keeps the page until they
+            // drop theirs.
+            unsafe { bindings::mmrace_page_put(page) };
+        } else {
+            // SAFETY: a block of `self.order` without `__GFP_COMP` that we
+            // allocated; `__free_pages()` frees it whole, or, over a
+            // speculative reference on its first page, every page but the
+            // first (which the holder's last put frees).
+            unsafe { bindings::mmrace_noncompound_free(page, self.order) };
+        }
+    }
+}
 
 /// Allocates the free page `pfn` again, if the allocator hands it out
 /// among the next [`REUSE_TRIES`] pages of this CPU and `pfn`'s node,
-/// movable and not in turn (a page freed here lies on top of this CPU's free list of its
-/// pageblock's type, so among the first two, if nothing took it
-/// meanwhile), fills it with `word` and marks it uptodate (another
-/// page-cache page's contents), runs `hold`, and frees it. The other pages
-/// allocated on the way are freed before `hold`. Returns whether the page
-/// was recovered. Process context (it may sleep).
-pub(crate) fn reuse_pfn(pfn: u64, word: u64, hold: impl FnOnce()) -> bool {
-    let Ok(pfn) = ffi::c_ulong::try_from(pfn) else {
-        return false;
+/// movable and not in turn (a page freed here lies on top of this CPU's
+/// free list of its pageblock's type, so among the first two, if nothing
+/// took it meanwhile); with `order` above 0 (a large folio freed), as the
+/// first page of a block of that order without `__GFP_COMP` (as
+/// `__get_free_pages()` gives, the seed-001 pattern), among the next
+/// [`REUSE_BLOCK_TRIES`] movable blocks. Fills the (first) page with
+/// `word` and marks it uptodate (another page-cache page's contents), runs
+/// `hold`, and frees it (`put_page()`, or `__free_pages()` of the block).
+/// The others allocated on the way are freed before `hold`. Returns `None`
+/// if the page was not recovered, else whether a reference besides ours
+/// was held on it when it was freed. Process context (it may sleep).
+pub(crate) fn reuse_pfn(pfn: u64, order: u32, word: u64, hold: impl FnOnce()) -> Option<bool> {
+    let pfn = ffi::c_ulong::try_from(pfn).ok()?;
+    let tries = if order == 0 {
+        REUSE_TRIES
+    } else {
+        REUSE_BLOCK_TRIES
     };
-    let mut others = [core::ptr::null_mut::<bindings::page>(); REUSE_TRIES];
+    // No allocation of our own here: it could take the page first.
+    let mut others: [Option<Reused>; REUSE_TRIES] = core::array::from_fn(|_| None);
     let mut found = None;
-    for (i, slot) in others.iter_mut().enumerate() {
-        // SAFETY: any pfn (the helper checks it is online); process context.
-        let page = unsafe { bindings::mmrace_reuse_alloc(pfn, i % 2 == 0) };
-        if page.is_null() {
+    for (i, slot) in others.iter_mut().enumerate().take(tries) {
+        let Some(page) = Reused::alloc(pfn, order > 0 || i % 2 == 0, order) else {
             break;
-        }
-        // SAFETY: `page` is a page we allocated.
-        if unsafe { bindings::mmrace_page_to_pfn(page) } == pfn {
+        };
+        if page.pfn() == pfn {
             found = Some(page);
             break;
         }
-        *slot = page;
+        *slot = Some(page);
     }
-    for page in others.iter().filter(|p| !p.is_null()) {
-        // SAFETY: a page we allocated above and nothing else knows of.
-        unsafe { bindings::mmrace_page_put(*page) };
-    }
-    let Some(page) = found else {
-        return false;
-    };
+    // The others go back at once, before `hold`.
+    drop(others);
+    let page = found?;
     // SAFETY: `page` is ours (allocated above, one reference).
-    unsafe { bindings::mmrace_reuse_fill(page, word) };
+    unsafe { bindings::mmrace_reuse_fill(page.page.as_ptr(), word) };
     hold();
-    // SAFETY: our reference, taken at allocation; a speculative reference
-    // someone took meanwhile keeps it until they drop theirs.
-    unsafe { bindings::mmrace_page_put(page) };
-    true
+    let shared = page.ref_count() > 1;
+    drop(page);
+    Some(shared)
 }

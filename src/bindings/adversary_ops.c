@@ -76,16 +76,28 @@ int mmrace_zap_user_page(struct pid *pid, unsigned long addr)
 	return ret;
 }
 
-struct page *mmrace_reuse_alloc(unsigned long pfn, bool movable)
+struct page *mmrace_reuse_alloc(unsigned long pfn, bool movable,
+				unsigned int order)
+{
+	struct page *page = pfn_to_online_page(pfn);
+	gfp_t gfp = (movable ? GFP_HIGHUSER_MOVABLE : GFP_USER) |
+		    __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_THISNODE |
+		    __GFP_NOWARN;
+
+	if (!page || order > MAX_PAGE_ORDER)
+		return NULL;
+	/* A block is taken from the free lists as they are, never made. */
+	if (order)
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+	return alloc_pages_node(page_to_nid(page), gfp, order);
+}
+
+unsigned int mmrace_pfn_order_hint(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
 
-	if (!page)
-		return NULL;
-	return alloc_pages_node(page_to_nid(page),
-				(movable ? GFP_HIGHUSER_MOVABLE : GFP_USER) |
-				__GFP_NORETRY | __GFP_NOMEMALLOC |
-				__GFP_THISNODE | __GFP_NOWARN, 0);
+	/* Racy: no reference is held; compound_order() reads once. */
+	return page ? compound_order(page) : 0;
 }
 
 unsigned long mmrace_page_to_pfn(struct page *page)

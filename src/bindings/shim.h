@@ -387,12 +387,21 @@ int mmrace_zap_user_page(struct pid *pid, unsigned long addr);
 /*
  * For +reuse: a free page of the node of @pfn, as user memory and most
  * page cache get (GFP_HIGHUSER_MOVABLE) or as a block device's page cache
- * gets (GFP_USER, not movable), no warning, or NULL; its pfn; fill it with
- * @word (8-byte words) and mark it uptodate, as a page-cache page holding
- * other data would be; put_page() (it is freed once any speculative
- * reference taken on it meanwhile is dropped too).
+ * gets (GFP_USER, not movable), no warning, or NULL; for @order > 0 a
+ * block without __GFP_COMP, taken from the free lists as they are (no
+ * reclaim, no compaction); its pfn; fill its first page with @word
+ * (8-byte words) and mark it uptodate, as a page-cache page holding other
+ * data would be. It is freed with put_page() (order 0) or __free_pages()
+ * (mmrace_noncompound_free()), after any speculative reference taken on
+ * its first page meanwhile is dropped, or before (the seed-001 case).
  */
-struct page *mmrace_reuse_alloc(unsigned long pfn, bool movable);
+struct page *mmrace_reuse_alloc(unsigned long pfn, bool movable,
+				unsigned int order);
+/*
+ * The order of the compound page @pfn heads, read without a reference (a
+ * hint: 0 for a base page, a tail, a free or an offline page).
+ */
+unsigned int mmrace_pfn_order_hint(unsigned long pfn);
 /*
  * POSIX_FADV_DONTNEED of the page-cache folio holding @pfn, from the
  * module: its mapping and index read under its lock, the inode pinned

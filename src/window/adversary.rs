@@ -336,6 +336,9 @@ pub(crate) struct Slot {
     pid: AtomicU64,
     addr: AtomicU64,
     pfn: AtomicU64,
+    /// The order of the folio at `pfn` when the job was posted (a hint,
+    /// read without a reference): the order `+reuse` allocates again.
+    order: AtomicU32,
     posted_ns: AtomicU64,
     /// Post to take: the helper's wake-up latency.
     wake_ns: AtomicU64,
@@ -351,6 +354,7 @@ impl Slot {
             pid: AtomicU64::new(0),
             addr: AtomicU64::new(0),
             pfn: AtomicU64::new(0),
+            order: AtomicU32::new(0),
             posted_ns: AtomicU64::new(0),
             wake_ns: AtomicU64::new(0),
         }
@@ -403,6 +407,12 @@ pub(super) fn post(i: usize, s: &Settings, pfn: u64) {
     slot.pid.store(pid as u64, Relaxed);
     slot.addr.store(addr, Relaxed);
     slot.pfn.store(pfn, Relaxed);
+    let order = if s.adversary.reuse() {
+        adversary_ops::order_hint(pfn)
+    } else {
+        0
+    };
+    slot.order.store(order, Relaxed);
     slot.posted_ns.store(now_ns(), Relaxed);
     // A cancel meanwhile (the slot set IDLE) drops the job.
     if slot
@@ -522,13 +532,20 @@ fn close(seq: u64, rc: i64, inside: Option<bool>) {
         // in its `done`; the worker's), whose free list has the page on top.
         if rc >= 0 && Op::from_code(slot.op.load(Relaxed)).reuse() {
             // Counted only if the window was open on the page when it was
-            // allocated again: a reuse after the lookup is no proof.
+            // allocated again: a reuse after the lookup is no proof. A
+            // large folio's pages come back as a block of its order
+            // without `__GFP_COMP`, counted only if freed while another
+            // reference (the held lookup's, taken once the window closed)
+            // was on its first page: the seed-001 interleaving.
+            let order = slot.order.load(Relaxed);
             let mut under_window = false;
-            let reused = adversary_ops::reuse_pfn(pfn, REUSE_WORD, || {
+            let reused = adversary_ops::reuse_pfn(pfn, order, REUSE_WORD, || {
                 under_window = hold_while_open(w, pfn, REUSE_HOLD_MAX_US);
             });
-            if reused && under_window {
-                w.stats.adversary_reused.fetch_add(1, Relaxed);
+            if let Some(shared) = reused {
+                if under_window && (order == 0 || shared) {
+                    w.stats.adversary_reused.fetch_add(1, Relaxed);
+                }
             }
         }
         if slot
