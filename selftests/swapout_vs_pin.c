@@ -33,6 +33,16 @@
  *           __discard_anon_folio_pmd_locked(), but nothing calls it: a
  *           mutant there was not caught, as nothing runs it.)
  *
+ * swapin   (no pin; run twice a round, the parent reading the page before
+ *           its write and not) an unpinned page is swapped out, then the
+ *           process forks: parent and child share the swap entry (fork()
+ *           drops its exclusive marker). The parent's write swaps the page
+ *           in through the swap cache, which the child's entry still
+ *           refers to: do_swap_page() may map it writable only if it is
+ *           exclusive, so the write must copy, and the child must read
+ *           the word from before fork(). Exercised if the page was
+ *           swapped out at fork().
+ *
  * After each case the pin is let go, and MADV_PAGEOUT must then swap the
  * page out (pagemap: swapped) and a read must bring back the last word
  * written; for the lazyfree cases, MADV_FREE and MADV_PAGEOUT must then
@@ -53,7 +63,8 @@
  * page never swapped out (or was never discarded, or was no THP) once let
  * go.
  * Mutants: 212-swapout-unmaps-pinned-page.patch (plain, fork, swapcache),
- * 221-lazyfree-discards-pinned-page.patch (lazyfree, lazyfree_thp).
+ * 221-lazyfree-discards-pinned-page.patch (lazyfree, lazyfree_thp),
+ * 224-swapin-maps-shared-page-writable.patch (swapin).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,6 +106,7 @@ static int pagemap_fd = -1, zram_id = -1;
 static char swap_dev[32];
 static bool swap_on;
 static unsigned long exercised[NR_CASES][NR_PINS], swapped_held;
+static unsigned long swapin_exercised;
 
 static void swap_teardown(void)
 {
@@ -291,6 +303,61 @@ out:
 	munmap(page, len);
 }
 
+/*
+ * The swapin case: a page swapped out and shared with a child by fork();
+ * the parent (after a read fault if @read_first) writes; the child must
+ * read @v.
+ */
+static void swapin_case(bool read_first, uint64_t v)
+{
+	int to_child[2], from_child[2], status;
+	bool out;
+	uint64_t seen;
+	char *page, c;
+	pid_t pid;
+
+	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	put_word(page, v);
+	out = page_out(page);
+	if (pipe(to_child) || pipe(from_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		seen = get_word(page);
+		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
+		      0 : 3);
+	}
+	if (read_first && get_word(page) != v)
+		regress_violation(&r, "swapin: the parent read %#llx back from swap, %#llx was written",
+				  (unsigned long long)get_word(page),
+				  (unsigned long long)v);
+	put_word(page, v + 1);
+	if (write(to_child[1], "x", 1) != 1 ||
+	    read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
+		ksft_exit_fail_msg("swapin: the child did not report\n");
+	waitpid(pid, &status, 0);
+	if (seen != v)
+		regress_violation(&r, "swapin%s: the child reads %#llx, it had %#llx at fork(): the parent's write after swap-in went to the page the child still shares through the swap cache%s",
+				  read_first ? " (read first)" : "",
+				  (unsigned long long)seen,
+				  (unsigned long long)v,
+				  seen == v + 1 ? " (the parent's data)" : "");
+	else if (out)
+		swapin_exercised++;
+	munmap(page, psize);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(from_child[1]);
+}
+
 static void round_seq(int c, int h, unsigned int seq)
 {
 	round_one(c, h, 0x5000 + seq * 0x10ULL);
@@ -300,6 +367,7 @@ int main(void)
 {
 	char missing[512] = "";
 	const char *why;
+	int n;
 
 	pin_init(&r, "swapout_vs_pin", 30);
 	regress_exercise_own(&r, "swap-outs and discards attempted on a pinned page");
@@ -314,6 +382,14 @@ int main(void)
 	}
 	pin_cases(&r, case_name, NR_CASES, hold_name, NR_PINS, round_seq,
 		  &exercised[0][0], missing, sizeof(missing));
+	for (n = 0; n < 3 && regress_running(&r); n++) {
+		swapin_case(true, 0x7000 + n * 0x10ULL);
+		swapin_case(false, 0x7008 + n * 0x10ULL);
+	}
+	ksft_print_msg("swapin: exercised %lu times\n", swapin_exercised);
+	if (!swapin_exercised)
+		snprintf(missing + strlen(missing),
+			 sizeof(missing) - strlen(missing), " swapin");
 	swap_teardown();
 	ksft_print_msg("pinned pages swapped out or discarded by MADV_PAGEOUT: %lu\n",
 		       swapped_held);
