@@ -261,33 +261,6 @@ static bool kprobe_left(void)
 
 /* ---- Memory ---- */
 
-static long meminfo_kb(const char *key)
-{
-	char buf[8192], *p;
-	size_t n = strlen(key);
-
-	if (mmrace_read("/proc/meminfo", buf, sizeof(buf)) <= 0)
-		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, key, n) && p[n] == ':')
-			return strtol(p + n + 1, NULL, 10);
-	return -1;
-}
-
-/* Free pages on the per-CPU lists now, in kB (pagesets' "count:"). */
-static long pcp_count_kb(void)
-{
-	static char buf[65536];
-	long pages = 0;
-	char *p;
-
-	if (mmrace_read("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
-		return 0;
-	for (p = strstr(buf, "count:"); p; p = strstr(p + 6, "count:"))
-		pages += strtol(p + 6, NULL, 10);
-	return pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 struct mem {
 	long free_kb, avail_kb, pcp_kb, slab_kb, unreclaim_kb, vmalloc_kb;
 };
@@ -298,13 +271,13 @@ static void settle_and_measure(struct mem *m)
 	usleep(500000);
 	mmrace_write("/proc/sys/vm/drop_caches", "3");
 	usleep(200000);
-	m->pcp_kb = pcp_count_kb();
+	m->pcp_kb = mmrace_pcp_free_kb();
 	/* Pages on the per-CPU lists are free, but not counted as such. */
-	m->free_kb = meminfo_kb("MemFree") + m->pcp_kb;
-	m->avail_kb = meminfo_kb("MemAvailable") + m->pcp_kb;
-	m->slab_kb = meminfo_kb("Slab");
-	m->unreclaim_kb = meminfo_kb("SUnreclaim");
-	m->vmalloc_kb = meminfo_kb("VmallocUsed");
+	m->free_kb = mmrace_meminfo_kb("MemFree") + m->pcp_kb;
+	m->avail_kb = mmrace_meminfo_kb("MemAvailable") + m->pcp_kb;
+	m->slab_kb = mmrace_meminfo_kb("Slab");
+	m->unreclaim_kb = mmrace_meminfo_kb("SUnreclaim");
+	m->vmalloc_kb = mmrace_meminfo_kb("VmallocUsed");
 }
 
 /*
@@ -321,30 +294,6 @@ static void settle_and_measure(struct mem *m)
  * bytes per cycle are kmemleak's to find (the debug configuration).
  */
 #define MEMORY_TOLERANCE_KB 2048
-
-/*
- * Generic KASAN (the debug configuration) does not free memory when it is
- * freed: it keeps freed slab objects in its quarantine, up to 1/32 of RAM
- * (QUARANTINE_FRACTION in mm/kasan/quarantine.c), to catch uses after free.
- * They still count as Slab, so free memory ends up to that much lower after
- * a run that freed a lot (measured: -36 MB, Slab +36 MB, after 100 cycles
- * with 2 GB of RAM). There the tolerance grows by the quarantine's cap, and
- * the leak check is kmemleak's scan, which the guest runs after every job.
- * Only generic KASAN has a quarantine; its functions are in kallsyms.
- */
-static long kasan_quarantine_cap_kb(void)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "re");
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " kasan_quarantine_reduce\n") != NULL;
-	fclose(f);
-	return found ? meminfo_kb("MemTotal") / 32 : 0;
-}
 
 /* ---- The storm ---- */
 
@@ -965,7 +914,7 @@ int main(int argc, char **argv)
 		       after.avail_kb - before.avail_kb, before.slab_kb,
 		       after.slab_kb, before.unreclaim_kb, after.unreclaim_kb,
 		       before.vmalloc_kb, after.vmalloc_kb);
-	quarantine_kb = kasan_quarantine_cap_kb();
+	quarantine_kb = mmrace_kasan_quarantine_cap_kb();
 	tolerance_kb = MEMORY_TOLERANCE_KB + quarantine_kb;
 	if (quarantine_kb)
 		ksft_print_msg("generic KASAN: freed objects wait in its quarantine (up to %ld kB, RAM/32), still counted as Slab; tolerance %ld kB, kmemleak checks leaks\n",

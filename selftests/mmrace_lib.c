@@ -870,3 +870,51 @@ void mmrace_map_with_drain(int fd, size_t len, char **map, char **drain)
 	if (*map == MAP_FAILED || *drain == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 }
+
+long mmrace_meminfo_kb(const char *key)
+{
+	char buf[8192], *p;
+	size_t n = strlen(key);
+
+	if (mmrace_read("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, n) && p[n] == ':')
+			return strtol(p + n + 1, NULL, 10);
+	return -1;
+}
+
+long mmrace_pcp_free_kb(void)
+{
+	static char buf[65536];
+	long pages = 0;
+	char *p;
+
+	if (mmrace_read("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (p = strstr(buf, "count:"); p; p = strstr(p + 6, "count:"))
+		pages += strtol(p + 6, NULL, 10);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/*
+ * Generic KASAN (the debug configuration) does not free memory when it is
+ * freed: it keeps freed slab objects in its quarantine, up to 1/32 of RAM
+ * (QUARANTINE_FRACTION in mm/kasan/quarantine.c), to catch uses after free.
+ * They still count as Slab, so free memory may end up that much lower
+ * after a run that freed a lot. Only generic KASAN has a quarantine; its
+ * functions are in kallsyms.
+ */
+long mmrace_kasan_quarantine_cap_kb(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " kasan_quarantine_reduce\n") != NULL;
+	fclose(f);
+	return found ? mmrace_meminfo_kb("MemTotal") / 32 : 0;
+}

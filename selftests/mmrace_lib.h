@@ -46,6 +46,15 @@ bool mmrace_kmsg_has(const char *what);
 uint64_t mmrace_own_pfn(const void *p);
 /* How many records of the kernel log hold @what. */
 int mmrace_kmsg_count(const char *what);
+/* A /proc/meminfo field in kB, or -1. */
+long mmrace_meminfo_kb(const char *key);
+/* Free pages on the per-CPU lists now, in kB (/proc/zoneinfo's "count:"). */
+long mmrace_pcp_free_kb(void);
+/*
+ * How much freed memory generic KASAN may hold back in its quarantine, in
+ * kB (1/32 of RAM), or 0 on a kernel without it.
+ */
+long mmrace_kasan_quarantine_cap_kb(void);
 /*
  * Whether the guest runs on QEMU's multi-threaded TCG (mmrace_accel=tcg-multi
  * on its command line, from scripts/run-vm.sh). There a CPU may still execute

@@ -27,16 +27,6 @@
 #include "mmrace_lib.h"
 #include "regress.h"
 
-static long mem_free_kb(void)
-{
-	char buf[4096], *p;
-
-	if (mmrace_read("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "MemFree:");
-	return p ? strtol(p + 8, NULL, 10) : -1;
-}
-
 int main(void)
 {
 	struct regress r;
@@ -48,7 +38,7 @@ int main(void)
 	regress_arm(&r, "pagecache_post_grab", NULL, 100, REGRESS_PROCESS);
 	regress_arm(&r, "pagecache_pre_grab", NULL, 20, REGRESS_PROCESS);
 	regress_exercise(&r, "frees with the reader's reference held");
-	before = mem_free_kb();
+	before = mmrace_meminfo_kb("MemFree");
 	while (regress_running(&r)) {
 		ret = regress_scenario(&r, "spec_ref_reuse iterations=1000 window_us=200",
 				       runs == 0);
@@ -57,7 +47,7 @@ int main(void)
 					   strerror(-ret));
 		runs++;
 	}
-	after = mem_free_kb();
+	after = mmrace_meminfo_kb("MemFree");
 	ksft_print_msg("%d runs of 1000 blocks; MemFree %ld kB before, %ld kB after\n",
 		       runs, before, after);
 	regress_finish(&r, "a speculative reference never loses the tail of a non-compound block");
