@@ -528,7 +528,8 @@ static bool run_might_accept(const char *s)
 		return false;
 	for (i = 1; i < n; i++)
 		if (strncmp(words[i], "iterations=", 11) &&
-		    strncmp(words[i], "window_us=", 10))
+		    strncmp(words[i], "window_us=", 10) &&
+		    strncmp(words[i], "fd=", 3))
 			return false;
 	return true;
 }

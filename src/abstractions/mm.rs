@@ -165,3 +165,20 @@ pub(crate) fn user_addr_to_pfn(pid: &PidRef, addr: u64) -> Result<u64> {
     to_result(unsafe { bindings::mmrace_user_addr_to_pfn(pid.as_ptr(), addr, &mut pfn) })?;
     Ok(pfn as u64)
 }
+
+/// Pins page `index` of the current task's memfd `fd` with
+/// `memfd_pin_folios()` (the long-term pin udmabuf takes; its page-cache
+/// lookup is `filemap_get_folios_contig()`), reads the page's first word
+/// and unpins it: `EBADF` without such a file, `EINVAL` if it is no shmem
+/// or hugetlbfs memfd. Process context (it may sleep: it allocates the
+/// page if the file has none there).
+pub(crate) fn memfd_pin_word(fd: i32, index: u64) -> Result<u64> {
+    let index = kernel::ffi::c_ulong::try_from(index).map_err(|_| EINVAL)?;
+    let mut word = 0u64;
+    // SAFETY: any fd and index: the helper takes its own reference on the
+    // file and its own pin, drops both before it returns, and writes only
+    // `word`, which outlives the call.
+    to_result(unsafe { bindings::mmrace_memfd_pin_word(fd, index, &mut word) })?;
+    Ok(word)
+}
+

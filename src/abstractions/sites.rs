@@ -153,6 +153,19 @@ pub(crate) static FILEMAP_GET_ENTRY_LOAD: Site = unsafe {
     )
 };
 
+/// The same, returning to `filemap_get_folios_contig()` (from
+/// `memfd_pin_folios()`): the first folio of the range is loaded, not yet
+/// referenced.
+// SAFETY: as for `FILEMAP_GET_ENTRY_LOAD`.
+pub(crate) static FOLIOS_CONTIG_LOAD: Site = unsafe {
+    Site::kprobe(
+        c_str!("xas_load"),
+        When::Return,
+        &[c_str!("filemap_get_folios_contig")],
+        Value::XaEntry,
+    )
+};
+
 /// The same, returning to `filemap_get_read_batch()` (the read(2) path):
 /// the first folio of the batch is loaded, not yet referenced.
 // SAFETY: as for `FILEMAP_GET_ENTRY_LOAD`.

@@ -415,6 +415,14 @@ unsigned int mmrace_pfn_order_hint(unsigned long pfn);
 int mmrace_evict_pfn(unsigned long pfn);
 unsigned long mmrace_page_to_pfn(struct page *page);
 void mmrace_reuse_fill(struct page *page, u64 word);
+/*
+ * memfd_pin.c, for scenario memfd_pin: memfd_pin_folios() of page @index of the
+ * current task's file @fd (a shmem or hugetlbfs memfd: its lookup is
+ * filemap_get_folios_contig()), the first word of that page read into
+ * @word, unpin_folio(). 0 or -errno (-EBADF: no such fd, -EINVAL: not a
+ * memfd).
+ */
+int mmrace_memfd_pin_word(int fd, unsigned long index, u64 *word);
 
 /*
  * The hide_symbols module parameter: comma-separated symbols whose probe

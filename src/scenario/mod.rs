@@ -20,6 +20,7 @@ use core::sync::atomic::{
 use kernel::{c_str, prelude::*};
 
 mod isolated_putback;
+mod memfd_pin;
 mod movable_isolate;
 mod movable_migrate;
 mod movable_waiters;
@@ -36,7 +37,7 @@ pub(crate) struct Scenario {
 }
 
 /// Every scenario, in the order of the listing.
-static SCENARIOS: [&Scenario; 11] = [
+static SCENARIOS: [&Scenario; 12] = [
     &typestate::TRANSITIONS,
     &typestate::DROP_FROZEN,
     &typestate::FREEZE_CONTENDED,
@@ -48,6 +49,7 @@ static SCENARIOS: [&Scenario; 11] = [
     &isolated_putback::ISOLATED_PUTBACK,
     &movable_isolate::MOVABLE_ISOLATE,
     &movable_migrate::MOVABLE_MIGRATE,
+    &memfd_pin::MEMFD_PIN,
 ];
 
 /// Options of a run, `key=value` after the scenario's name.
@@ -56,6 +58,8 @@ pub(crate) struct Args {
     pub(crate) iterations: u64,
     /// How long a forced window waits for the other side, in microseconds.
     pub(crate) window_us: u64,
+    /// A file descriptor of the writer's (`memfd_pin`).
+    pub(crate) fd: Option<u64>,
 }
 
 /// Largest `iterations` accepted: an iteration of the seed 002 scenarios
@@ -64,22 +68,27 @@ pub(crate) struct Args {
 const MAX_ITERATIONS: u64 = 10_000;
 /// Largest `window_us` accepted.
 const MAX_WINDOW_US: u64 = 10_000;
+/// Largest `fd` accepted (an `int`).
+const MAX_FD: u64 = i32::MAX as u64;
 
 impl Args {
     fn parse(words: core::str::SplitAsciiWhitespace<'_>, why: &mut Why<'_>) -> Result<Args> {
         let mut args = Args {
             iterations: 200,
             window_us: 200,
+            fd: None,
         };
+        let mut fd = 0;
         for word in words {
             let (key, value) = word.split_once('=').unwrap_or((word, ""));
             let (slot, max) = match key {
                 "iterations" => (&mut args.iterations, MAX_ITERATIONS),
                 "window_us" => (&mut args.window_us, MAX_WINDOW_US),
+                "fd" => (&mut fd, MAX_FD),
                 _ => {
                     reject(
                         why,
-                        format_args!("unknown option '{key}' (iterations=N, window_us=N)"),
+                        format_args!("unknown option '{key}' (iterations=N, window_us=N, fd=N)"),
                     )?;
                     continue;
                 }
@@ -91,6 +100,9 @@ impl Args {
                 Ok(v) if (1..=max).contains(&v) => *slot = v,
                 _ => reject(why, format_args!("{key}: a number from 1 to {max}"))?,
             }
+        }
+        if fd > 0 {
+            args.fd = Some(fd);
         }
         Ok(args)
     }

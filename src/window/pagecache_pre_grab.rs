@@ -7,7 +7,8 @@
 //! - `loaded`: `filemap_get_entry()` and `filemap_get_read_batch()`;
 //! - `map`: `next_uptodate_folio()` (fault-around);
 //! - `gang`: `find_get_entry()` (`find_get_entries()`, `find_lock_entries()`,
-//!   `filemap_get_folios*()`).
+//!   `filemap_get_folios()`, `filemap_get_folios_tag()`);
+//! - `contig`: `filemap_get_folios_contig()` (`memfd_pin_folios()`).
 
 use super::{adversary, Desc, Phase, Window};
 use crate::abstractions::sites;
@@ -35,6 +36,11 @@ pub(crate) static WINDOW: Window = Window::new(
                 name: "gang",
                 default: true,
                 sites: &[&sites::FIND_GET_ENTRY_FIND],
+            },
+            Phase {
+                name: "contig",
+                default: true,
+                sites: &[&sites::FOLIOS_CONTIG_LOAD],
             },
         ],
         fits: adversary::FITS_PAGE_CACHE,
