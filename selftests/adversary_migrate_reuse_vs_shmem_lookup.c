@@ -130,7 +130,6 @@ static void check_lost(struct regress *r, long before,
 int main(void)
 {
 	static const char *const pmd[] = { "ShmemPmdMapped", NULL };
-	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
 	struct mmrace_adversary adv = { 0 };
 	unsigned long reads = 0, untargeted = 0, moved, last_moved = 0;
 	long before, quarantine_kb;
@@ -139,7 +138,7 @@ int main(void)
 	uint64_t *words;
 	char *res, *map;
 	size_t psize, i;
-	int fd, ret;
+	int fd;
 
 	regress_init(&r, "adversary_migrate_reuse_vs_shmem_lookup", 10);
 	if (race_nodes() < 2)
@@ -166,17 +165,7 @@ int main(void)
 
 	regress_arm(&r, WINDOW, "loaded", DELAY_US, REGRESS_PROCESS);
 	regress_arm(&r, HELD, NULL, HELD_US, REGRESS_PROCESS);
-	/* The helper is a child: the tree scope admits its migrations. */
-	if (!rv || strcmp(rv, "off"))
-		regress_arm(&r, "migrate_freeze", "check", 0, REGRESS_TREE);
-	if (r.armed && r.nwindows > 2) {
-		ret = win_set("migrate_freeze", "wait_for", WINDOW);
-		if (!ret)
-			ret = win_set("migrate_freeze", "wait_timeout_us", "%u",
-				      RENDEZVOUS_US);
-		if (ret)
-			ksft_exit_fail_msg("rendezvous: %s\n", strerror(-ret));
-	}
+	regress_migrate_rendezvous(&r, WINDOW, RENDEZVOUS_US);
 	regress_adversary(&r, WINDOW, "migrate+reuse", &adv);
 	regress_exercise(&r, "blocks freed under the held lookup's reference (adversary_reused)");
 

@@ -52,13 +52,12 @@ int main(void)
 {
 	struct mmrace_adversary adv = { 0 };
 	struct mmrace_stats s;
-	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
 	unsigned long reads = 0, untargeted = 0;
 	struct regress r;
 	uint64_t *words;
 	size_t psize, i;
 	char *map;
-	int fd, ret;
+	int fd;
 
 	regress_init(&r, "adversary_migrate_vs_pagecache_lookup", 10);
 	if (race_nodes() < 2)
@@ -75,17 +74,7 @@ int main(void)
 		((uint64_t *)map)[i] = pattern(i);
 
 	regress_arm(&r, WINDOW, "loaded", DELAY_US, REGRESS_PROCESS);
-	/* The helper is a child: the tree scope admits its migrations. */
-	if (!rv || strcmp(rv, "off"))
-		regress_arm(&r, "migrate_freeze", "check", 0, REGRESS_TREE);
-	if (r.armed && r.nwindows > 1) {
-		ret = win_set("migrate_freeze", "wait_for", WINDOW);
-		if (!ret)
-			ret = win_set("migrate_freeze", "wait_timeout_us", "%u",
-				      RENDEZVOUS_US);
-		if (ret)
-			ksft_exit_fail_msg("rendezvous: %s\n", strerror(-ret));
-	}
+	regress_migrate_rendezvous(&r, WINDOW, RENDEZVOUS_US);
 	regress_adversary(&r, WINDOW, "migrate", &adv);
 	regress_exercise(&r, "migrations done while the lookup was held (adversary_inside)");
 

@@ -176,6 +176,23 @@ void regress_adversary(struct regress *r, const char *window, const char *op,
 		ksft_exit_fail_msg("adversary helper: %s\n", strerror(-ret));
 }
 
+void regress_migrate_rendezvous(struct regress *r, const char *window,
+				unsigned int timeout_us)
+{
+	const char *rv = getenv("MMRACE_ADVERSARY_RENDEZVOUS");
+	int ret;
+
+	if (!r->armed || (rv && !strcmp(rv, "off")))
+		return;
+	regress_arm(r, "migrate_freeze", "check", 0, REGRESS_TREE);
+	ret = win_set("migrate_freeze", "wait_for", "%s", window);
+	if (!ret)
+		ret = win_set("migrate_freeze", "wait_timeout_us", "%u",
+			      timeout_us);
+	if (ret)
+		ksft_exit_fail_msg("rendezvous: %s\n", strerror(-ret));
+}
+
 void regress_adversary_stop(struct regress *r, const char *window,
 			    struct mmrace_adversary *adv)
 {

@@ -103,6 +103,15 @@ int regress_scenario(struct regress *r, const char *cmd, bool verbose);
 void regress_adversary(struct regress *r, const char *window, const char *op,
 		       struct mmrace_adversary *adv);
 /*
+ * Arms migrate_freeze (phase "check", this process tree: the helper is a
+ * child) to wait up to @timeout_us for a task held in @window
+ * (wait_for), so that the helper's migration completes while the lookup
+ * is held; not with MMRACE_ADVERSARY_RENDEZVOUS=off (to measure without).
+ * Exits (fail) if it cannot be set.
+ */
+void regress_migrate_rendezvous(struct regress *r, const char *window,
+				unsigned int timeout_us);
+/*
  * Stops the helper and prints its counts and @window's adversary
  * statistics (if armed).
  */
