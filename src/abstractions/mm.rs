@@ -181,4 +181,3 @@ pub(crate) fn memfd_pin_word(fd: i32, index: u64) -> Result<u64> {
     to_result(unsafe { bindings::mmrace_memfd_pin_word(fd, index, &mut word) })?;
     Ok(word)
 }
-
