@@ -142,6 +142,38 @@ static bool kind_held(enum kind k, const char *page)
 	return true;
 }
 
+/*
+ * The start of a case with a child: a page of @k holding @a (NULL if there
+ * is none here) and a pipe to the child.
+ */
+static char *case_start(enum kind k, char **map, int to_child[2], uint64_t a)
+{
+	char *page = area_get(k, map);
+
+	if (!page)
+		return NULL;
+	if (pipe(to_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	put_word(page, a);
+	return page;
+}
+
+static pid_t fork_or_fail(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	return pid;
+}
+
+static void case_end(enum kind k, char *map, int to_child[2])
+{
+	area_put(k, map);
+	close(to_child[0]);
+	close(to_child[1]);
+}
+
 static void leak_case(uint64_t a, uint64_t b)
 {
 	struct cow_leak l;
@@ -177,15 +209,10 @@ static void ropin_case(enum kind k, bool fast, uint64_t a, uint64_t b)
 	uint64_t seen;
 	pid_t pid;
 
-	page = area_get(k, &map);
+	page = case_start(k, &map, to_child, a);
 	if (!page)
 		return;
-	if (pipe(to_child))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	put_word(page, a);
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	pid = fork_or_fail();
 	if (!pid) {
 		cow_wait_byte(to_child[0]);
 		if (k != K_HUGETLB)
@@ -214,9 +241,7 @@ static void ropin_case(enum kind k, bool fast, uint64_t a, uint64_t b)
 				  seen == a ? " (the data before the write)" : "");
 	else if (was_kind)
 		exercised[k][c]++;
-	area_put(k, map);
-	close(to_child[0]);
-	close(to_child[1]);
+	case_end(k, map, to_child);
 }
 
 static void fork_case(enum kind k, uint64_t a, uint64_t b)
@@ -227,20 +252,15 @@ static void fork_case(enum kind k, uint64_t a, uint64_t b)
 	uint64_t seen;
 	pid_t pid;
 
-	page = area_get(k, &map);
+	page = case_start(k, &map, to_child, a);
 	if (!page)
 		return;
-	if (pipe(to_child))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	put_word(page, a);
 	ret = pin_start(page, psize, PIN_WRITE);
 	if (ret)
 		ksft_exit_fail_msg("PIN_LONGTERM_TEST_START: %s\n",
 				   strerror(-ret));
 	was_kind = kind_held(k, page);
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	pid = fork_or_fail();
 	if (!pid) {
 		if (k == K_HUGETLB)
 			cow_wait_byte(to_child[0]);
@@ -262,9 +282,7 @@ static void fork_case(enum kind k, uint64_t a, uint64_t b)
 				  (unsigned long long)b);
 	else if (was_kind)
 		exercised[k][C_FORK]++;
-	area_put(k, map);
-	close(to_child[0]);
-	close(to_child[1]);
+	case_end(k, map, to_child);
 }
 
 static void file_case(uint64_t b)
@@ -311,15 +329,12 @@ static void mprotect_case(enum kind k, uint64_t a, uint64_t b)
 	uint64_t seen;
 	pid_t pid;
 
-	page = area_get(k, &map);
+	page = case_start(k, &map, to_child, a);
 	if (!page)
 		return;
-	if (pipe(to_child) || pipe(from_child))
+	if (pipe(from_child))
 		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	put_word(page, a);
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	pid = fork_or_fail();
 	if (!pid) {
 		cow_wait_byte(to_child[0]);
 		seen = get_word(page);
@@ -343,9 +358,7 @@ static void mprotect_case(enum kind k, uint64_t a, uint64_t b)
 				  seen == b ? " (the parent's data)" : "");
 	else if (was_kind)
 		exercised[k][C_MPROTECT]++;
-	area_put(k, map);
-	close(to_child[0]);
-	close(to_child[1]);
+	case_end(k, map, to_child);
 	close(from_child[0]);
 	close(from_child[1]);
 }
