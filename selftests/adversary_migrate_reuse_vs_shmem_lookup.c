@@ -57,45 +57,15 @@
 #define PAUSE_US 3000
 /* Reads between two checks of free memory (about one a second). */
 #define CHECK_READS 100
-#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define BLOCK_KB 2048
 /* Other allocations between the two counts (helper, page tables, logs). */
 #define NOISE_KB 4096
 
-static char shmem_was[32];
 static long noise_kb = NOISE_KB;
 
 static uint64_t pattern(size_t i)
 {
 	return 0x73686d656d000000ULL | i;
-}
-
-static void shmem_restore(void)
-{
-	if (shmem_was[0])
-		mmrace_write(SHMEM_ENABLED, shmem_was);
-}
-
-/* Sets shmem_enabled to "advise" (restored at exit) unless it allows it. */
-static void shmem_thp_advise(void)
-{
-	char buf[128], *l, *r;
-
-	if (mmrace_read(SHMEM_ENABLED, buf, sizeof(buf)) < 0)
-		ksft_exit_skip("no %s: no shmem THP\n", SHMEM_ENABLED);
-	l = strchr(buf, '[');
-	r = l ? strchr(l, ']') : NULL;
-	if (!r || (size_t)(r - l - 1) >= sizeof(shmem_was))
-		ksft_exit_fail_msg("%s: %s\n", SHMEM_ENABLED, buf);
-	memcpy(shmem_was, l + 1, r - l - 1);
-	if (!strcmp(shmem_was, "advise") || !strcmp(shmem_was, "always") ||
-	    !strcmp(shmem_was, "force")) {
-		shmem_was[0] = 0;
-		return;
-	}
-	if (mmrace_write(SHMEM_ENABLED, "advise"))
-		ksft_exit_skip("cannot set %s to advise\n", SHMEM_ENABLED);
-	atexit(shmem_restore);
 }
 
 /* Free memory in kB: MemFree and the per-CPU lists (/proc/zoneinfo). */
@@ -143,7 +113,7 @@ int main(void)
 	regress_init(&r, "adversary_migrate_reuse_vs_shmem_lookup", 10);
 	if (race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
-	shmem_thp_advise();
+	mmrace_shmem_thp_advise();
 	psize = sysconf(_SC_PAGESIZE);
 	words = malloc(psize);
 	fd = memfd_create("mmrace-adv-thp", 0);

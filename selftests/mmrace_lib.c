@@ -180,6 +180,49 @@ uint64_t mmrace_own_pfn(const void *p)
 	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
 }
 
+int mmrace_kpageflags(uint64_t pfn, uint64_t *flags)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, flags, sizeof(*flags), pfn * sizeof(*flags)) !=
+	    sizeof(*flags))
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+static char shmem_was[32];
+
+static void shmem_restore(void)
+{
+	if (shmem_was[0])
+		mmrace_write(SHMEM_ENABLED, shmem_was);
+}
+
+void mmrace_shmem_thp_advise(void)
+{
+	char buf[128], *l, *r;
+
+	if (mmrace_read(SHMEM_ENABLED, buf, sizeof(buf)) < 0)
+		ksft_exit_skip("no %s: no shmem THP\n", SHMEM_ENABLED);
+	l = strchr(buf, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || (size_t)(r - l - 1) >= sizeof(shmem_was))
+		ksft_exit_fail_msg("%s: %s\n", SHMEM_ENABLED, buf);
+	memcpy(shmem_was, l + 1, r - l - 1);
+	if (!strcmp(shmem_was, "advise") || !strcmp(shmem_was, "always") ||
+	    !strcmp(shmem_was, "force")) {
+		shmem_was[0] = 0;
+		return;
+	}
+	if (mmrace_write(SHMEM_ENABLED, "advise"))
+		ksft_exit_skip("cannot set %s to advise\n", SHMEM_ENABLED);
+	atexit(shmem_restore);
+}
+
 bool mmrace_kmsg_has(const char *what)
 {
 	return mmrace_kmsg_count(what) > 0;
@@ -492,19 +535,6 @@ static bool adversary_same_page(const struct adversary_job *j)
 	return (e & PM_PRESENT) && (e & PM_PFN) == j->pfn;
 }
 
-/* /proc/kpageflags of @pfn: 0 or -errno. */
-static int adversary_kpageflags(unsigned long long pfn, unsigned long long *flags)
-{
-	int fd = open("/proc/kpageflags", O_RDONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, flags, sizeof(*flags), pfn * sizeof(*flags)) !=
-	    sizeof(*flags))
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
 
 /*
  * Opens the file mapped at the job's address (/proc/PID/map_files: ENOENT
@@ -675,11 +705,11 @@ static int adversary_pageout(const struct adversary_job *j, bool *changed)
 static int adversary_split(const struct adversary_job *j, bool *changed)
 {
 	unsigned long page = j->addr & ~(adversary_psize() - 1);
-	unsigned long long flags;
+	uint64_t flags;
 	char buf[96];
 	int ret;
 
-	ret = adversary_kpageflags(j->pfn, &flags);
+	ret = mmrace_kpageflags(j->pfn, &flags);
 	if (ret)
 		return ret;
 	if (!(flags & (1ULL << KPF_THP)))
@@ -689,7 +719,7 @@ static int adversary_split(const struct adversary_job *j, bool *changed)
 	ret = mmrace_write(ADVERSARY_SPLIT, buf);
 	if (ret)
 		return ret;
-	ret = adversary_kpageflags(j->pfn, &flags);
+	ret = mmrace_kpageflags(j->pfn, &flags);
 	if (ret)
 		return ret;
 	*changed = !(flags & (1ULL << KPF_THP));

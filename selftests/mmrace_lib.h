@@ -44,6 +44,14 @@ unsigned long mmrace_tainted(void);
 bool mmrace_kmsg_has(const char *what);
 /* This process's pfn of @p (/proc/self/pagemap; 0 if not present). */
 uint64_t mmrace_own_pfn(const void *p);
+/* The /proc/kpageflags word of @pfn in @flags: 0 or -errno. */
+int mmrace_kpageflags(uint64_t pfn, uint64_t *flags);
+/*
+ * Lets memfds have THPs: sets shmem_enabled to "advise" (restored at exit)
+ * unless it already allows them (advise, always, force); SKIP without
+ * shmem THP support.
+ */
+void mmrace_shmem_thp_advise(void);
 /* How many records of the kernel log hold @what. */
 int mmrace_kmsg_count(const char *what);
 /* A /proc/meminfo field in kB, or -1. */
