@@ -39,6 +39,13 @@
  * reports not_suitable_page_count; the phase ends after LATE_WANT of
  * them. No window: none sits in that gap; the thread's delay sweeps it.
  *
+ * The shmem late pin (shmem/late_pin) does the same to a range of small
+ * shmem pages of a memfd mapped shared: the scan
+ * (hpage_collapse_scan_file()) checks the references locklessly, and
+ * collapse_file() checks them again once each page is locked and
+ * unmapped; a round counts when the mm_khugepaged_collapse_file event
+ * reports not_suitable_page_count.
+ *
  * Invariant: a pinned (or GUP-referenced) page stays the page the process
  * maps until it is let go: what the holder reads is what the process
  * wrote.
@@ -47,7 +54,8 @@
  * scan and the isolation (or no tracefs to see it).
  * Mutants: 211-collapse-ignores-pins.patch (anonymous: small pages and the
  * PTE-mapped THP), 213-collapse-isolate-ignores-pins.patch (the late pin),
- * 214-collapse-file-ignores-pins.patch (shmem).
+ * 214-collapse-file-ignores-pins.patch (shmem),
+ * 228-collapse-file-late-pin.patch (the shmem late pin).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -327,8 +335,10 @@ static void trace_clear(void)
 		close(fd);
 }
 
+/* Anonymous memory's isolation and scan, then shmem's collapse and scan. */
 static const char *const late_events[] = {
-	"mm_collapse_huge_page_isolate", "mm_khugepaged_scan_pmd"
+	"mm_collapse_huge_page_isolate", "mm_khugepaged_scan_pmd",
+	"mm_khugepaged_collapse_file", "mm_khugepaged_scan_file"
 };
 
 /* The collapse's trace events, of thread @tid only (@tid 0: off); 0/-errno. */
@@ -340,7 +350,7 @@ static int trace_events(pid_t tid)
 	if (tid && access(TRACING "/trace", F_OK))
 		mount("nodev", TRACING, "tracefs", 0, NULL);
 	snprintf(filter, sizeof(filter), tid ? "common_pid == %d" : "0", tid);
-	for (i = 0; i < 2 && !ret; i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(late_events) && !ret; i++) {
 		snprintf(path, sizeof(path), HM_EVENTS "%s/filter",
 			 late_events[i]);
 		ret = mmrace_write(path, filter);
@@ -356,8 +366,9 @@ static int trace_events(pid_t tid)
 }
 
 /*
- * Since the last call: isolations that found a page's references
- * unsuitable (@late), and collapses that failed so in their scan (@early).
+ * Since the last call: isolations (anonymous) or collapses (shmem) that
+ * found a page's references unsuitable (@late), and collapses that failed
+ * so in their scan (@early).
  */
 static void trace_take(unsigned long *late_n, unsigned long *early_n)
 {
@@ -371,17 +382,20 @@ static void trace_take(unsigned long *late_n, unsigned long *early_n)
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		if (line[0] == '#' || !strstr(line, "not_suitable_page_count"))
 			continue;
-		if (strstr(line, "mm_collapse_huge_page_isolate:"))
+		if (strstr(line, "mm_collapse_huge_page_isolate:") ||
+		    strstr(line, "mm_khugepaged_collapse_file:"))
 			(*late_n)++;
-		else if (strstr(line, "mm_khugepaged_scan_pmd:"))
+		else if (strstr(line, "mm_khugepaged_scan_pmd:") ||
+			 strstr(line, "mm_khugepaged_scan_file:"))
 			(*early_n)++;
 	}
 	trace_clear();
 	*early_n -= *late_n < *early_n ? *late_n : *early_n;
 }
 
-/* One late-pin round on @rg (PTE-mapped); whether it collapsed. */
-static bool late_round(struct range *rg, int round, char *buf, bool traced)
+/* One late-pin round on @rg (@m, PTE-mapped); whether it collapsed. */
+static bool late_round(enum mem m, struct range *rg, int round, char *buf,
+		       bool traced)
 {
 	unsigned long late_n = 0, early_n = 0;
 	uint64_t v = 0x30000000ULL + round, seen;
@@ -403,7 +417,7 @@ static bool late_round(struct range *rg, int round, char *buf, bool traced)
 		ksft_exit_fail_msg("late pin (%s): %s\n",
 				   late.flags & PIN_FAST ? "fast" : "slow",
 				   strerror(-late.ret));
-	pmd = pmd_mapped(MEM_SMALL, rg);
+	pmd = pmd_mapped(m, rg);
 	put_word(late.page, v);
 	ret = pin_read(buf);
 	pin_stop();
@@ -414,8 +428,8 @@ static bool late_round(struct range *rg, int round, char *buf, bool traced)
 		trace_take(&late_n, &early_n);
 	seen = *(uint64_t *)buf;
 	if (seen != v) {
-		regress_violation(&r, "anon page pinned by %s while MADV_COLLAPSE ran (%lu ns in): the holder reads %#llx, the process wrote %#llx after the collapse (%s, range %sPMD-mapped): the collapse replaced a page pinned after its scan",
-				  hold_name[late.flags & PIN_FAST ?
+		regress_violation(&r, "%s page pinned by %s while MADV_COLLAPSE ran (%lu ns in): the holder reads %#llx, the process wrote %#llx after the collapse (%s, range %sPMD-mapped): the collapse replaced a page pinned after its scan",
+				  mem_name[m], hold_name[late.flags & PIN_FAST ?
 					    HOLD_PIN_FAST : HOLD_PIN_SLOW],
 				  late.delay_ns, (unsigned long long)seen,
 				  (unsigned long long)v,
@@ -446,10 +460,11 @@ static bool late_round(struct range *rg, int round, char *buf, bool traced)
 }
 
 /*
- * Pins a page of a range while MADV_COLLAPSE runs on it until LATE_WANT
- * pins were seen landing between the scan and the isolation (or the cap).
+ * Pins a page of a range of @m while MADV_COLLAPSE runs on it until
+ * LATE_WANT pins were seen landing between the scan and the isolation (or
+ * the cap).
  */
-static void late_phase(char *missing, size_t len)
+static void late_phase(enum mem m, char *missing, size_t len)
 {
 	struct range rg = { NULL, -1 };
 	char *buf = malloc(psize);
@@ -458,6 +473,10 @@ static void late_phase(char *missing, size_t len)
 	int round = 0, ret;
 	pthread_t t;
 
+	late_exercised = late_early = late_after = late_other = 0;
+	late_fast = late_aim_ns = 0;
+	late.round = late.ready = late.go = late.done = 0;
+	late.stop = false;
 	if (!buf || sem_init(&late.wake, 0, 0))
 		ksft_exit_fail_msg("late pin: %s\n", strerror(errno));
 	if (getenv("MMRACE_LATE_PIN"))
@@ -467,14 +486,14 @@ static void late_phase(char *missing, size_t len)
 	ret = trace_events(syscall(SYS_gettid));
 	traced = !ret;
 	if (!traced)
-		ksft_print_msg("late pin: no huge_memory trace events (%s): cannot see a pin land between scan and isolation\n",
-			       strerror(-ret));
+		ksft_print_msg("%s late pin: no huge_memory trace events (%s): cannot see a pin land between scan and isolation\n",
+			       mem_name[m], strerror(-ret));
 	if (pthread_create(&t, NULL, late_pinner, NULL))
 		ksft_exit_fail_msg("pthread_create\n");
 	srand(1);
 	while (regress_running(&r) && late_exercised < LATE_WANT) {
 		if (!have) {
-			ret = range_get(MEM_SMALL, &rg, base);
+			ret = range_get(m, &rg, base);
 			base += 0x1000;
 			if (ret) {
 				ksft_print_msg("late pin: no range to collapse: %s\n",
@@ -488,7 +507,7 @@ static void late_phase(char *missing, size_t len)
 		/* Spread around the aim: uniform in [aim/2, 3*aim/2]. */
 		late.delay_ns = late_aim_ns / 2 +
 				(unsigned long)rand() % (late_aim_ns + 1);
-		have = !late_round(&rg, round, buf, traced);
+		have = !late_round(m, &rg, round, buf, traced);
 		if (!have)
 			range_put(&rg);
 	}
@@ -499,12 +518,13 @@ static void late_phase(char *missing, size_t len)
 	pthread_join(t, NULL);
 	if (traced)
 		trace_events(0);
-	ksft_print_msg("late pin: %d rounds: %lu between scan and isolation (%lu by GUP-fast), %lu before the scan, %lu after the collapse, %lu other; aim %lu ns\n",
-		       round, late_exercised, late_fast, late_early,
+	ksft_print_msg("%s late pin: %d rounds: %lu between scan and isolation (%lu by GUP-fast), %lu before the scan, %lu after the collapse, %lu other; aim %lu ns\n",
+		       mem_name[m], round, late_exercised, late_fast, late_early,
 		       late_after, late_other, late_aim_ns);
 	if (!late_exercised)
 		snprintf(missing + strlen(missing), len - strlen(missing),
-			 " anon/late_pin%s", traced ? "" : "(untraced)");
+			 " %s/late_pin%s", mem_name[m],
+			 traced ? "" : "(untraced)");
 	free(buf);
 }
 
@@ -522,7 +542,9 @@ int main(void)
 	pin_cases(&r, mem_name, NR_MEM, hold_name, NR_HOLD, round_seq,
 		  &exercised[0][0], missing, sizeof(missing));
 	if (!r.violated)
-		late_phase(missing, sizeof(missing));
+		late_phase(MEM_SMALL, missing, sizeof(missing));
+	if (!r.violated)
+		late_phase(MEM_SHMEM, missing, sizeof(missing));
 	ksft_print_msg("mmrace-exercised: %s count=%llu what=%s\n", r.name,
 		       r.exercised, r.exercise);
 	pin_finish(&r, "collapse leaves held pages alone", missing);
