@@ -24,6 +24,12 @@
  *                  split shrinker (drop_caches 2): deferred_split_scan();
  *   anon/cold      MADV_COLD of the first half of the PMD-mapped range:
  *                  madvise_cold_or_pageout_pte_range() splits the folio;
+ *   anon/pmd       not a split of the folio but of its PMD mapping
+ *                  (__split_huge_pmd_locked(), by mprotect(2) of the
+ *                  first page), then mprotect(2) of the whole range
+ *                  read-only and back: the PTEs of an exclusive THP must
+ *                  come out exclusive (PageAnonExclusive) and writable
+ *                  again, or the process's write copies the pinned page;
  *   shmem/debugfs  split_huge_pages on a memfd THP mapped shared;
  *   shmem/punch    fallocate(PUNCH_HOLE) of the memfd THP's first half:
  *                  truncate_inode_partial_folio().
@@ -33,15 +39,17 @@
  * lets go and asks again the same way (the deferred path only runs the
  * shrinker again; the punch goes to the THP's last page): the page must now
  * be split. That shows the attempt made with the page held could have
- * split it: only then does the case count as exercised.
+ * split it: only then does the case count as exercised. The anon/pmd case
+ * counts when the PMD was split with the page held (smaps' AnonHugePages).
  *
  * Invariant: a large folio is never split while a page of it is pinned or
  * GUP-referenced; the pinned page stays the page the process maps.
  * Verdict: fails on a violation (or a kernel BUG/WARNING, in the log);
  * passes only if every case was exercised; SKIP naming the cases that were
  * not (no THP to be had, a split that did not happen once let go).
- * Mutant: 227-split-ignores-pins.patch (every path but the debugfs ones,
- * whose own check before the split still refuses).
+ * Mutants: 227-split-ignores-pins.patch (every path but the debugfs ones,
+ * whose own check before the split still refuses; anon/pmd splits no
+ * folio), 229-pmd-split-drops-anon-exclusive.patch (anon/pmd).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,11 +71,11 @@
 /* In the THP's second half, which no path here unmaps, punches or cools. */
 #define HELD_PAGE	300
 
-enum path { ANON_DEBUGFS, ANON_DEFERRED, ANON_COLD, SHMEM_DEBUGFS,
-	    SHMEM_PUNCH, NR_PATH };
+enum path { ANON_DEBUGFS, ANON_DEFERRED, ANON_COLD, ANON_PMD,
+	    SHMEM_DEBUGFS, SHMEM_PUNCH, NR_PATH };
 static const char *const path_name[NR_PATH] = {
-	"anon/debugfs", "anon/deferred", "anon/cold", "shmem/debugfs",
-	"shmem/punch"
+	"anon/debugfs", "anon/deferred", "anon/cold", "anon/pmd",
+	"shmem/debugfs", "shmem/punch"
 };
 
 static struct regress r;
@@ -170,6 +178,13 @@ static void split_ask(struct thp *t, int path, bool again)
 		if (madvise(t->map, THP_SIZE / 2, MADV_COLD))
 			ksft_exit_fail_msg("MADV_COLD: %s\n", strerror(errno));
 		break;
+	case ANON_PMD:
+		/* The PMD split by the first, the pages write-protected. */
+		if (mprotect(t->map, psize, PROT_READ) ||
+		    mprotect(t->map, THP_SIZE, PROT_READ) ||
+		    mprotect(t->map, THP_SIZE, PROT_READ | PROT_WRITE))
+			ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
+		break;
 	case SHMEM_PUNCH:
 		if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			      again ? THP_SIZE - psize : 0,
@@ -184,6 +199,7 @@ static void round_one(int hold, int path, unsigned int seq)
 	uint64_t w = 0x5100000 + seq * 4, seen;
 	struct held held;
 	struct thp t;
+	bool pmd_split;
 	char *page;
 	size_t i;
 	int ret;
@@ -198,6 +214,7 @@ static void round_one(int hold, int path, unsigned int seq)
 		ksft_exit_fail_msg("holding the page by %s: %s\n",
 				   hold_name[hold], strerror(-ret));
 	split_ask(&t, path, false);
+	pmd_split = !thp_pmd_mapped(page);
 	if (!page_compound(page, path))
 		regress_violation(&r, "%s/%s: the THP was split while page %d was held: the split froze a reference it does not account for",
 				  hold_name[hold], path_name[path], HELD_PAGE);
@@ -211,7 +228,10 @@ static void round_one(int hold, int path, unsigned int seq)
 				  hold_name[hold], path_name[path],
 				  (unsigned long long)seen,
 				  (unsigned long long)(w + 1));
-	if (!r.violated) {
+	if (path == ANON_PMD) {
+		/* Its conflicting change is the PMD split: done, held. */
+		exercised[hold * NR_PATH + path] += pmd_split && !r.violated;
+	} else if (!r.violated) {
 		split_ask(&t, path, true);
 		if (!page_compound(page, path))
 			exercised[hold * NR_PATH + path]++;
