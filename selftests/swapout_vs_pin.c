@@ -42,6 +42,13 @@
  *           exclusive, so the write must copy, and the child must read
  *           the word from before fork(). Exercised if the page was
  *           swapped out at fork().
+ * swapoff  (no pin) the same, but between fork() and the parent's write
+ *           the swap device is turned off (and on again): swapoff's
+ *           unuse_pte() maps the swapped page back into parent and child
+ *           alike, exclusive only where the swap PTE's marker says so, and
+ *           fork() dropped it; the parent's write must copy. Exercised if
+ *           the page was swapped out at fork() and mapped in the parent
+ *           after swapoff (pagemap), before any access.
  *
  * After each case the pin is let go, and MADV_PAGEOUT must then swap the
  * page out (pagemap: swapped) and a read must bring back the last word
@@ -64,7 +71,8 @@
  * go.
  * Mutants: 212-swapout-unmaps-pinned-page.patch (plain, fork, swapcache),
  * 221-lazyfree-discards-pinned-page.patch (lazyfree, lazyfree_thp),
- * 224-swapin-maps-shared-page-writable.patch (swapin).
+ * 224-swapin-maps-shared-page-writable.patch (swapin),
+ * 230-swapoff-maps-shared-page-exclusive.patch (swapoff).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -106,7 +114,7 @@ static int pagemap_fd = -1, zram_id = -1;
 static char swap_dev[32];
 static bool swap_on;
 static unsigned long exercised[NR_CASES][NR_PINS], swapped_held;
-static unsigned long swapin_exercised;
+static unsigned long swapin_exercised, swapoff_exercised;
 
 static void swap_teardown(void)
 {
@@ -303,13 +311,17 @@ out:
 	munmap(page, len);
 }
 
+enum swapin_how { SWAPIN_READ_FIRST, SWAPIN_WRITE, SWAPIN_SWAPOFF };
+
 /*
- * The swapin case: a page swapped out and shared with a child by fork();
- * the parent (after a read fault if @read_first) writes; the child must
- * read @v.
+ * The swapin and swapoff cases: a page swapped out and shared with a child
+ * by fork(); the parent (after a read fault if @how says so, after a
+ * swapoff that maps it back if it says that) writes; the child must read
+ * @v.
  */
-static void swapin_case(bool read_first, uint64_t v)
+static void swapin_case(enum swapin_how how, uint64_t v)
 {
+	bool read_first = how == SWAPIN_READ_FIRST, mapped_back = false;
 	int to_child[2], from_child[2], status;
 	bool out;
 	uint64_t seen;
@@ -334,6 +346,15 @@ static void swapin_case(bool read_first, uint64_t v)
 		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
 		      0 : 3);
 	}
+	if (how == SWAPIN_SWAPOFF) {
+		if (syscall(SYS_swapoff, swap_dev))
+			ksft_exit_fail_msg("swapoff %s: %s\n", swap_dev,
+					   strerror(errno));
+		mapped_back = pagemap_entry(page) >> 63;
+		if (syscall(SYS_swapon, swap_dev, 0))
+			ksft_exit_fail_msg("swapon %s again: %s\n", swap_dev,
+					   strerror(errno));
+	}
 	if (read_first && get_word(page) != v)
 		regress_violation(&r, "swapin: the parent read %#llx back from swap, %#llx was written",
 				  (unsigned long long)get_word(page),
@@ -344,13 +365,16 @@ static void swapin_case(bool read_first, uint64_t v)
 		ksft_exit_fail_msg("swapin: the child did not report\n");
 	waitpid(pid, &status, 0);
 	if (seen != v)
-		regress_violation(&r, "swapin%s: the child reads %#llx, it had %#llx at fork(): the parent's write after swap-in went to the page the child still shares through the swap cache%s",
-				  read_first ? " (read first)" : "",
+		regress_violation(&r, "swap%s: the child reads %#llx, it had %#llx at fork(): the parent's write after swap-in went to the page the child still shares through the swap cache%s",
+				  how == SWAPIN_SWAPOFF ? "off" :
+				  read_first ? "in (read first)" : "in",
 				  (unsigned long long)seen,
 				  (unsigned long long)v,
 				  seen == v + 1 ? " (the parent's data)" : "");
-	else if (out)
+	else if (out && how != SWAPIN_SWAPOFF)
 		swapin_exercised++;
+	else if (out && mapped_back)
+		swapoff_exercised++;
 	munmap(page, psize);
 	close(to_child[0]);
 	close(to_child[1]);
@@ -383,13 +407,18 @@ int main(void)
 	pin_cases(&r, case_name, NR_CASES, hold_name, NR_PINS, round_seq,
 		  &exercised[0][0], missing, sizeof(missing));
 	for (n = 0; n < 3 && regress_running(&r); n++) {
-		swapin_case(true, 0x7000 + n * 0x10ULL);
-		swapin_case(false, 0x7008 + n * 0x10ULL);
+		swapin_case(SWAPIN_READ_FIRST, 0x7000 + n * 0x10ULL);
+		swapin_case(SWAPIN_WRITE, 0x7008 + n * 0x10ULL);
+		swapin_case(SWAPIN_SWAPOFF, 0x7800 + n * 0x10ULL);
 	}
-	ksft_print_msg("swapin: exercised %lu times\n", swapin_exercised);
+	ksft_print_msg("swapin: exercised %lu times; swapoff: %lu times\n",
+		       swapin_exercised, swapoff_exercised);
 	if (!swapin_exercised)
 		snprintf(missing + strlen(missing),
 			 sizeof(missing) - strlen(missing), " swapin");
+	if (!swapoff_exercised)
+		snprintf(missing + strlen(missing),
+			 sizeof(missing) - strlen(missing), " swapoff");
 	swap_teardown();
 	ksft_print_msg("pinned pages swapped out or discarded by MADV_PAGEOUT: %lu\n",
 		       swapped_held);
