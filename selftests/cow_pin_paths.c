@@ -322,35 +322,23 @@ static void file_case(uint64_t b)
 
 static void mprotect_case(enum kind k, uint64_t a, uint64_t b)
 {
-	int to_child[2], from_child[2], status;
 	size_t len = k == K_PAGE ? psize : THP_SIZE;
+	struct sharer child;
 	char *map, *page;
 	bool was_kind;
 	uint64_t seen;
-	pid_t pid;
 
-	page = case_start(k, &map, to_child, a);
+	page = area_get(k, &map);
 	if (!page)
 		return;
-	if (pipe(from_child))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	pid = fork_or_fail();
-	if (!pid) {
-		cow_wait_byte(to_child[0]);
-		seen = get_word(page);
-		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
-		      0 : 1);
-	}
+	put_word(page, a);
+	sharer_fork(&child, page);
 	if (mprotect(map, len, PROT_READ) ||
 	    mprotect(map, len, PROT_READ | PROT_WRITE))
 		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	was_kind = kind_held(k, page);
 	put_word(page, b);
-	cow_send_byte(to_child[1]);
-	if (read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
-		ksft_exit_fail_msg("mprotect/%s: the child did not report\n",
-				   kind_name[k]);
-	waitpid(pid, &status, 0);
+	seen = sharer_read(&child);
 	if (seen != a)
 		regress_violation(&r, "mprotect/%s: the child reads %#llx, it had %#llx at fork(): the parent's write after mprotect(PROT_READ|PROT_WRITE) went to the page it shares with the child%s",
 				  kind_name[k], (unsigned long long)seen,
@@ -358,9 +346,7 @@ static void mprotect_case(enum kind k, uint64_t a, uint64_t b)
 				  seen == b ? " (the parent's data)" : "");
 	else if (was_kind)
 		exercised[k][C_MPROTECT]++;
-	case_end(k, map, to_child);
-	close(from_child[0]);
-	close(from_child[1]);
+	area_put(k, map);
 }
 
 int main(void)

@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -74,11 +73,10 @@ static bool move_shared(char *p)
 static void round_one(int k, int op, unsigned int seq)
 {
 	uint64_t v = 0x5300000 + seq * 4, seen;
-	int to_child[2], from_child[2], status;
 	size_t len = k == K_THP ? THP_SIZE : psize;
 	bool moved, pmd_before = true, pmd_after = true;
-	char *map, *page, c;
-	pid_t pid;
+	struct sharer child;
+	char *map, *page;
 
 	(void)op;
 	if (k == K_THP) {
@@ -93,18 +91,7 @@ static void round_one(int k, int op, unsigned int seq)
 	}
 	page = map + (k == K_THP ? 5 * psize : 0);
 	put_word(page, v);
-	if (pipe(to_child) || pipe(from_child))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid) {
-		if (read(to_child[0], &c, 1) != 1)
-			_exit(3);
-		seen = get_word(page);
-		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
-		      0 : 3);
-	}
+	sharer_fork(&child, page);
 	if (k == K_THP)
 		pmd_before = thp_pmd_mapped(page);
 	moved = move_shared(page);
@@ -116,10 +103,7 @@ static void round_one(int k, int op, unsigned int seq)
 				  (unsigned long long)get_word(page),
 				  (unsigned long long)v);
 	put_word(page, v + 1);
-	if (write(to_child[1], "x", 1) != 1 ||
-	    read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
-		ksft_exit_fail_msg("the child did not report\n");
-	waitpid(pid, &status, 0);
+	seen = sharer_read(&child);
 	if (seen != v)
 		regress_violation(&r, "%s: the child reads %#llx, it had %#llx at fork(): the parent's write after the migration (%s) reused the page the child maps%s",
 				  kind_name[k], (unsigned long long)seen,
@@ -129,10 +113,6 @@ static void round_one(int k, int op, unsigned int seq)
 	else if (moved && pmd_before && pmd_after)
 		exercised[k]++;
 	munmap(map, len);
-	close(to_child[0]);
-	close(to_child[1]);
-	close(from_child[0]);
-	close(from_child[1]);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gup_test.h"
@@ -123,6 +124,41 @@ int hold_read_stop(struct held *h, void *buf, size_t size)
 	close(h->fds[0]);
 	close(h->fds[1]);
 	return ret;
+}
+
+void sharer_fork(struct sharer *s, const char *page)
+{
+	uint64_t seen;
+	char c;
+
+	if (pipe(s->to_child) || pipe(s->from_child))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	s->pid = fork();
+	if (s->pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (s->pid)
+		return;
+	if (read(s->to_child[0], &c, 1) != 1)
+		_exit(3);
+	seen = get_word(page);
+	_exit(write(s->from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
+	      0 : 3);
+}
+
+uint64_t sharer_read(struct sharer *s)
+{
+	uint64_t seen;
+	int status, i;
+
+	if (write(s->to_child[1], "x", 1) != 1 ||
+	    read(s->from_child[0], &seen, sizeof(seen)) != sizeof(seen))
+		ksft_exit_fail_msg("the child sharing the page did not answer\n");
+	waitpid(s->pid, &status, 0);
+	for (i = 0; i < 2; i++) {
+		close(s->to_child[i]);
+		close(s->from_child[i]);
+	}
+	return seen;
 }
 
 char *thp_alloc(void)

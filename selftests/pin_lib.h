@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "regress.h"
 
@@ -53,6 +54,23 @@ int hold_start(struct held *h, enum hold how, void *addr, size_t size);
  * bytes) and lets go of it; 0 or -errno (let go all the same).
  */
 int hold_read_stop(struct held *h, void *buf, size_t size);
+
+/*
+ * A child that shares the process's pages after fork() and reads the first
+ * word of one when asked: the other party of the COW tests.
+ */
+struct sharer {
+	pid_t pid;
+	int to_child[2], from_child[2];
+};
+
+/* Forks it; it waits until sharer_read() asks for the word at @page. */
+void sharer_fork(struct sharer *s, const char *page);
+/*
+ * The word it reads now; reaps it and closes its pipes (fails the test if
+ * it does not answer).
+ */
+uint64_t sharer_read(struct sharer *s);
 
 /* regress_init(), and opens gup_test (SKIP without it). */
 void pin_init(struct regress *r, const char *name, double default_cap_s);

@@ -322,11 +322,10 @@ enum swapin_how { SWAPIN_READ_FIRST, SWAPIN_WRITE, SWAPIN_SWAPOFF };
 static void swapin_case(enum swapin_how how, uint64_t v)
 {
 	bool read_first = how == SWAPIN_READ_FIRST, mapped_back = false;
-	int to_child[2], from_child[2], status;
-	bool out;
+	struct sharer child;
 	uint64_t seen;
-	char *page, c;
-	pid_t pid;
+	char *page;
+	bool out;
 
 	page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -334,18 +333,7 @@ static void swapin_case(enum swapin_how how, uint64_t v)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	put_word(page, v);
 	out = page_out(page);
-	if (pipe(to_child) || pipe(from_child))
-		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	if (!pid) {
-		if (read(to_child[0], &c, 1) != 1)
-			_exit(3);
-		seen = get_word(page);
-		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
-		      0 : 3);
-	}
+	sharer_fork(&child, page);
 	if (how == SWAPIN_SWAPOFF) {
 		if (syscall(SYS_swapoff, swap_dev))
 			ksft_exit_fail_msg("swapoff %s: %s\n", swap_dev,
@@ -360,10 +348,7 @@ static void swapin_case(enum swapin_how how, uint64_t v)
 				  (unsigned long long)get_word(page),
 				  (unsigned long long)v);
 	put_word(page, v + 1);
-	if (write(to_child[1], "x", 1) != 1 ||
-	    read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
-		ksft_exit_fail_msg("swapin: the child did not report\n");
-	waitpid(pid, &status, 0);
+	seen = sharer_read(&child);
 	if (seen != v)
 		regress_violation(&r, "swap%s: the child reads %#llx, it had %#llx at fork(): the parent's write after swap-in went to the page the child still shares through the swap cache%s",
 				  how == SWAPIN_SWAPOFF ? "off" :
@@ -376,10 +361,6 @@ static void swapin_case(enum swapin_how how, uint64_t v)
 	else if (out && mapped_back)
 		swapoff_exercised++;
 	munmap(page, psize);
-	close(to_child[0]);
-	close(to_child[1]);
-	close(from_child[0]);
-	close(from_child[1]);
 }
 
 static void round_seq(int c, int h, unsigned int seq)
