@@ -16,7 +16,9 @@
  * writes a word; a thread on CPU 1 migrates the page to the other node
  * (move_pages(2)); the migrate_freeze window (phase check, targeted at the
  * page, this process) holds the migration after the unmap, before the
- * copy, for HOLD_US; on CPU 0 the test forks after a delay from the
+ * copy, for HOLD_US (HOLD_KASAN_US on a KASAN kernel, where fork() alone
+ * takes longer: the child must see the entry before the migration ends);
+ * on CPU 0 the test forks after a delay from the
  * start of the migration. The child reads its pagemap entry of the page at
  * once (a migration entry shows as swapped) and reports it; then the
  * parent writes a new word and the child must still read the old one. The
@@ -59,6 +61,8 @@
 
 #define WINDOW		"migrate_freeze"
 #define HOLD_US		10000
+/* On a KASAN kernel fork() alone takes longer than HOLD_US. */
+#define HOLD_KASAN_US	60000
 /* Rounds that had a fork() copy a migration entry, per kind, to end. */
 #define WANT		5
 
@@ -68,6 +72,7 @@ static const char *const kind_name[NR_KIND] = { "page", "thp" };
 static struct regress r;
 static size_t psize;
 static unsigned long exercised[NR_KIND], before[NR_KIND], after[NR_KIND];
+static uint64_t fork_ns, forks;	/* time spent in fork(), forks */
 
 /* The migrating thread and its handshake with the main one. */
 static struct {
@@ -129,7 +134,7 @@ static uint64_t pagemap_entry(const void *p)
 static void round_one(enum kind k, int round, uint64_t delay_ns,
 		      uint64_t *aim_ns)
 {
-	uint64_t v = 0x5400000 + round * 4ULL, seen, old_pfn, e;
+	uint64_t v = 0x5400000 + round * 4ULL, seen, old_pfn, e, t0;
 	int to_child[2], from_child[2], status, ret;
 	char *map, *page, c;
 	pid_t pid;
@@ -160,6 +165,7 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 		;
 	while (now_ns() < mig.started_ns + delay_ns)
 		;
+	t0 = now_ns();
 	pid = fork();
 	if (pid < 0)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
@@ -172,6 +178,8 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 		_exit(write(from_child[1], &seen, sizeof(seen)) == sizeof(seen) ?
 		      0 : 3);
 	}
+	fork_ns += now_ns() - t0;
+	forks++;
 	if (read(from_child[0], &e, sizeof(e)) != sizeof(e))
 		ksft_exit_fail_msg("the child did not report its pagemap\n");
 	while (__atomic_load_n(&mig.done, __ATOMIC_ACQUIRE) != round)
@@ -215,7 +223,9 @@ int main(void)
 	if (race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
-	regress_arm(&r, WINDOW, "check", HOLD_US, REGRESS_PROCESS);
+	regress_arm(&r, WINDOW, "check",
+		    mmrace_kasan_quarantine_cap_kb() ? HOLD_KASAN_US : HOLD_US,
+		    REGRESS_PROCESS);
 	regress_exercise_own(&r, "forks that copied the page's migration entry (the child found it in its pagemap)");
 	regress_pin_cpu(0);
 	if (pthread_create(&t, NULL, migrator, NULL))
@@ -231,6 +241,8 @@ int main(void)
 	__atomic_store_n(&mig.stop, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&mig.go, round + 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
+	ksft_print_msg("fork() took %llu us on average\n",
+		       (unsigned long long)(forks ? fork_ns / forks / 1000 : 0));
 	for (k = 0; k < NR_KIND; k++) {
 		ksft_print_msg("%s: %lu forks found the page under migration, %lu before it, %lu after; aim %llu us\n",
 			       kind_name[k], exercised[k], before[k], after[k],
