@@ -139,17 +139,9 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 	char *map, *page, c;
 	pid_t pid;
 
-	if (k == K_THP) {
-		map = thp_alloc();
-		if (!map)
-			return;
-	} else {
-		map = mmap(NULL, psize, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (map == MAP_FAILED)
-			ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	}
-	page = map + (k == K_THP ? 5 * psize : 0);
+	page = anon_page_get(k == K_THP, &map);
+	if (!page)
+		return;
 	put_word(page, v);
 	old_pfn = pagemap_entry(page) & PM_PFN;
 	/* The head page: the filter matches the folio whose head it is. */
@@ -205,7 +197,7 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 		after[k]++;
 		*aim_ns -= *aim_ns / 8;
 	}
-	munmap(map, k == K_THP ? THP_SIZE : psize);
+	anon_page_put(k == K_THP, map);
 	close(to_child[0]);
 	close(to_child[1]);
 	close(from_child[0]);

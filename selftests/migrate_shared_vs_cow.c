@@ -73,23 +73,14 @@ static bool move_shared(char *p)
 static void round_one(int k, int op, unsigned int seq)
 {
 	uint64_t v = 0x5300000 + seq * 4, seen;
-	size_t len = k == K_THP ? THP_SIZE : psize;
 	bool moved, pmd_before = true, pmd_after = true;
 	struct sharer child;
 	char *map, *page;
 
 	(void)op;
-	if (k == K_THP) {
-		map = thp_alloc();
-		if (!map)
-			return;
-	} else {
-		map = mmap(NULL, psize, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (map == MAP_FAILED)
-			ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	}
-	page = map + (k == K_THP ? 5 * psize : 0);
+	page = anon_page_get(k == K_THP, &map);
+	if (!page)
+		return;
 	put_word(page, v);
 	sharer_fork(&child, page);
 	if (k == K_THP)
@@ -112,7 +103,7 @@ static void round_one(int k, int op, unsigned int seq)
 				  seen == v + 1 ? " (the parent's data)" : "");
 	else if (moved && pmd_before && pmd_after)
 		exercised[k]++;
-	munmap(map, len);
+	anon_page_put(k == K_THP, map);
 }
 
 int main(void)

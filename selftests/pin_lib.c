@@ -191,6 +191,26 @@ void thp_free(char *thp)
 	munmap(thp, THP_SIZE);
 }
 
+char *anon_page_get(bool thp, char **map)
+{
+	size_t psize = sysconf(_SC_PAGESIZE);
+
+	if (thp) {
+		*map = thp_alloc();
+		return *map ? *map + 5 * psize : NULL;
+	}
+	*map = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*map == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	return *map;
+}
+
+void anon_page_put(bool thp, char *map)
+{
+	munmap(map, thp ? THP_SIZE : (size_t)sysconf(_SC_PAGESIZE));
+}
+
 unsigned long smaps_kb(const void *addr, const char *const fields[])
 {
 	unsigned long a = (unsigned long)addr, start, end, kb, total = 0;

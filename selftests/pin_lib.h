@@ -87,6 +87,13 @@ void pin_stop(void);
 /* A 2 MiB-aligned anonymous THP, touched; NULL if none could be had. */
 char *thp_alloc(void);
 void thp_free(char *thp);
+/*
+ * An anonymous page to test on: a small page of its own (@thp false), or
+ * page 5 of a PMD-mapped THP (thp_alloc()); what to unmap in *@map. NULL
+ * if no THP could be had.
+ */
+char *anon_page_get(bool thp, char **map);
+void anon_page_put(bool thp, char *map);
 /* Whether the VMA holding @addr maps a THP with a PMD (smaps). */
 bool thp_pmd_mapped(const void *addr);
 /*
