@@ -39,7 +39,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,20 +111,6 @@ static void *migrator(void *arg)
 	}
 }
 
-/* This process's pagemap entry of @p. */
-static uint64_t pagemap_entry(const void *p)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0 || pread(fd, &e, sizeof(e),
-			    (unsigned long)p / psize * sizeof(e)) != sizeof(e))
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	return e;
-}
-
 #define PM_PRESENT	(1ULL << 63)
 #define PM_SWAP		(1ULL << 62)
 #define PM_PFN		((1ULL << 55) - 1)
@@ -143,7 +128,7 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 	if (!page)
 		return;
 	put_word(page, v);
-	old_pfn = pagemap_entry(page) & PM_PFN;
+	old_pfn = mmrace_pagemap_entry(page) & PM_PFN;
 	/* The head page: the filter matches the folio whose head it is. */
 	ret = r.armed ? win_target(WINDOW, map) : 0;
 	if (ret)
@@ -162,7 +147,7 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 	if (pid < 0)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
 	if (!pid) {
-		e = pagemap_entry(page);
+		e = mmrace_pagemap_entry(page);
 		if (write(from_child[1], &e, sizeof(e)) != sizeof(e) ||
 		    read(to_child[0], &c, 1) != 1)
 			_exit(3);

@@ -165,7 +165,7 @@ int mmrace_kmsg_count(const char *what)
 	return found;
 }
 
-uint64_t mmrace_own_pfn(const void *p)
+uint64_t mmrace_pagemap_entry(const void *p)
 {
 	long psize = sysconf(_SC_PAGESIZE);
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -177,6 +177,13 @@ uint64_t mmrace_own_pfn(const void *p)
 	    sizeof(e))
 		e = 0;
 	close(fd);
+	return e;
+}
+
+uint64_t mmrace_own_pfn(const void *p)
+{
+	uint64_t e = mmrace_pagemap_entry(p);
+
 	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
 }
 

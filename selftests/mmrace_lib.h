@@ -42,6 +42,8 @@ int mmrace_write(const char *path, const char *str);
 unsigned long mmrace_tainted(void);
 /* Whether the kernel log holds @what (reads /dev/kmsg without waiting). */
 bool mmrace_kmsg_has(const char *what);
+/* This process's /proc/self/pagemap entry of @p (0 if unreadable). */
+uint64_t mmrace_pagemap_entry(const void *p);
 /* This process's pfn of @p (/proc/self/pagemap; 0 if not present). */
 uint64_t mmrace_own_pfn(const void *p);
 /* The /proc/kpageflags word of @pfn in @flags: 0 or -errno. */
