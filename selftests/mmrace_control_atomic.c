@@ -63,11 +63,15 @@ struct window {
 	int nphases;			/* 0: no phase file (one phase) */
 	char phases[MAX_PHASES][32];
 	int kprobes[MAX_PHASES];	/* kprobe sites per phase */
+	/* Functions whose direct call each phase uses ("[direct]" sites). */
+	char direct[MAX_PHASES][4][64];
+	int ndirect[MAX_PHASES];
 };
 
 static struct window windows[MAX_WINDOWS];
 static int nwindows;
 static int baseline;		/* kprobes listed before the test */
+static int direct_baseline;	/* direct calls of mmrace's before */
 static char pidstr[32];
 
 static int count_lines(const char *path)
@@ -126,8 +130,16 @@ static void discover(void)
 			*colon = '\0';
 			while (p < w->nphases && strcmp(w->phases[p], line))
 				p++;
-			if (p < MAX_PHASES)
-				w->kprobes[p]++;
+			if (p >= MAX_PHASES)
+				continue;
+			/* A direct call is listed once per function. */
+			if (strstr(colon + 1, "[direct]")) {
+				if (w->ndirect[p] < 4)
+					sscanf(colon + 2, "%63[^:+]",
+					       w->direct[p][w->ndirect[p]++]);
+				continue;
+			}
+			w->kprobes[p]++;
 		}
 	}
 }
@@ -151,8 +163,23 @@ static const char *state_value(const char *state, const char *key,
  * Whether the files agree (see the top); @why says how they do not.
  * @expect_default: the state must also be the default one.
  */
+/* Adds the functions of @w's phase @p's direct calls to @set, each once. */
+static void add_directs(const struct window *w, int p, char set[][64], int *n)
+{
+	int i, j;
+
+	for (i = 0; i < w->ndirect[p]; i++) {
+		for (j = 0; j < *n && strcmp(set[j], w->direct[p][i]); j++)
+			;
+		if (j == *n && *n < MAX_WINDOWS * 4)
+			snprintf(set[(*n)++], 64, "%s", w->direct[p][i]);
+	}
+}
+
 static bool agree(bool expect_default, char *why, size_t len)
 {
+	static char directs[MAX_WINDOWS * 4][64];
+	int ndirects = 0;
 	char summary[8192], state[1024], path[256], buf[512];
 	char enabled[16], pid[32], armed[512];
 	int i, expected = 0, listed;
@@ -204,6 +231,7 @@ static bool agree(bool expect_default, char *why, size_t len)
 			continue;
 		if (!w->nphases) {
 			expected += w->kprobes[0];
+			add_directs(w, 0, directs, &ndirects);
 			continue;
 		}
 		snprintf(path, sizeof(path), WINDOWS "%.63s/phase", w->name);
@@ -213,14 +241,22 @@ static bool agree(bool expect_default, char *why, size_t len)
 			char sel[48];
 
 			snprintf(sel, sizeof(sel), "[%s]", w->phases[p]);
-			if (strstr(buf, sel))
+			if (strstr(buf, sel)) {
 				expected += w->kprobes[p];
+				add_directs(w, p, directs, &ndirects);
+			}
 		}
 	}
 	listed = count_lines(KPROBES) - baseline;
 	if (listed != expected) {
 		snprintf(why, len, "%d kprobes listed, %d expected (%.300s)",
 			 listed, expected, armed);
+		return false;
+	}
+	listed = direct_count() - direct_baseline;
+	if (listed != ndirects) {
+		snprintf(why, len, "%d direct calls listed, %d expected (%.300s)",
+			 listed, ndirects, armed);
 		return false;
 	}
 	return true;
@@ -368,17 +404,6 @@ static void storm(int seconds)
 			 THREADS, seconds, bad, epochs);
 }
 
-static bool kprobe_on(const char *symbol)
-{
-	static char buf[65536];
-	char needle[128];
-
-	if (mmrace_read(KPROBES, buf, sizeof(buf)) < 0)
-		return false;
-	snprintf(needle, sizeof(needle), " %s+", symbol);
-	return strstr(buf, needle);
-}
-
 #define CI WINDOWS "compact_isolate/"
 
 static void rejected_phase(void)
@@ -393,11 +418,11 @@ static void rejected_phase(void)
 	}
 	mmrace_write(CI "phase", "migrate");
 	mmrace_write(CI "enable", "1");
-	before = kprobe_on("move_to_new_folio");
+	before = hook_listed("move_to_new_folio");
 	ret = mmrace_write(CI "phase", "migrate,putback");
 	mmrace_read(CI "enable", enable, sizeof(enable));
 	mmrace_read(CI "phase", phase, sizeof(phase));
-	after = kprobe_on("move_to_new_folio");
+	after = hook_listed("move_to_new_folio");
 	ksft_print_msg("phase migrate,putback: %s; then enable %.*s, phase %.*s, move_to_new_folio %slisted\n",
 		       strerror(-ret), (int)strcspn(enable, "\n"), enable,
 		       (int)strcspn(phase, "\n"), phase, after ? "" : "not ");
@@ -440,6 +465,9 @@ int main(int argc, char **argv)
 	baseline = count_lines(KPROBES);
 	if (baseline < 0)
 		ksft_exit_skip("no " KPROBES "\n");
+	direct_baseline = direct_count();
+	if (direct_calls_supported() && direct_baseline < 0)
+		ksft_exit_skip("no tracefs enabled_functions: direct calls cannot be counted\n");
 	discover();
 	snprintf(pidstr, sizeof(pidstr), "%d", getpid());
 

@@ -224,16 +224,18 @@ static int find_windows(void)
 /* ---- kprobes/list ---- */
 
 static char kprobes_before[16384];
+static int directs_before;
 
 static bool kprobes_readable(void)
 {
+	directs_before = direct_count();
 	return mmrace_read("/sys/kernel/debug/kprobes/list", kprobes_before,
 			   sizeof(kprobes_before)) >= 0;
 }
 
 /*
- * Whether a probe is registered that was not before the test, on any of
- * the windows' symbols or anywhere; says which.
+ * Whether a probe (a kprobe, or a direct call) is registered that was not
+ * before the test, on any of the windows' symbols or anywhere; says which.
  */
 static bool kprobe_left(void)
 {
@@ -242,10 +244,15 @@ static bool kprobe_left(void)
 	int i;
 
 	for (i = 0; i < nsymbols; i++) {
-		if (kprobe_listed(symbols[i])) {
+		if (hook_listed(symbols[i])) {
 			ksft_print_msg("kprobe left on %s\n", symbols[i]);
 			return true;
 		}
+	}
+	if (direct_count() > directs_before) {
+		ksft_print_msg("direct call left: %d, %d before\n",
+			       direct_count(), directs_before);
+		return true;
 	}
 	if (mmrace_read("/sys/kernel/debug/kprobes/list", now, sizeof(now)) < 0)
 		return false;

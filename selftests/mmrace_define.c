@@ -328,8 +328,8 @@ int main(void)
 			break;
 		usleep(100000);
 	}
-	ksft_test_result(!ret && !kprobe_listed("vfs_read") &&
-			 !kprobe_listed("filemap_get_entry"),
+	ksft_test_result(!ret && !hook_listed("vfs_read") &&
+			 !hook_listed("filemap_get_entry"),
 			 "unloaded with defined windows armed, no probe left (%s)\n",
 			 strerror(-ret));
 	if (was_loaded)

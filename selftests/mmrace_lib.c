@@ -955,3 +955,85 @@ long mmrace_kasan_quarantine_cap_kb(void)
 	fclose(f);
 	return found ? mmrace_meminfo_kb("MemTotal") / 32 : 0;
 }
+
+bool kprobe_listed(const char *symbol)
+{
+	static char buf[16384];
+	char needle[128];
+
+	if (mmrace_read("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)) < 0)
+		return false;
+	snprintf(needle, sizeof(needle), " %s+", symbol);
+	return strstr(buf, needle);
+}
+
+/* tracefs enabled_functions into @buf: its length, or -1. */
+static int read_enabled_functions(char *buf, size_t len)
+{
+	static const char * const paths[] = {
+		"/sys/kernel/tracing/enabled_functions",
+		"/sys/kernel/debug/tracing/enabled_functions",
+	};
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		n = mmrace_read(paths[i], buf, len);
+		if (n >= 0)
+			return n;
+	}
+	return -1;
+}
+
+#define DIRECT_MARK "direct-->mmrace_direct_stub"
+
+bool direct_listed(const char *symbol)
+{
+	static char buf[65536];
+	char *line, *save;
+	bool ours = false;
+	size_t n = strlen(symbol);
+
+	if (read_enabled_functions(buf, sizeof(buf)) < 0)
+		return false;
+	/* "SYMBOL (1) R   D ...", then "\tdirect-->STUB+0x0/0xf [mmrace]". */
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (ours && strstr(line, DIRECT_MARK))
+			return true;
+		ours = !strncmp(line, symbol, n) && line[n] == ' ';
+	}
+	return false;
+}
+
+int direct_count(void)
+{
+	static char buf[65536];
+	const char *p;
+	int n = 0;
+
+	if (read_enabled_functions(buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; (p = strstr(p, DIRECT_MARK)); p++)
+		n++;
+	return n;
+}
+
+bool hook_listed(const char *symbol)
+{
+	return kprobe_listed(symbol) || direct_listed(symbol);
+}
+
+bool direct_calls_supported(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " register_ftrace_direct\n") != NULL;
+	fclose(f);
+	return found;
+}

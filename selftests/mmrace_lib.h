@@ -163,4 +163,18 @@ int mmrace_adversary_start(struct mmrace_adversary *a, int cpu);
 /* Stops it (within one wait's timeout) and reaps it; 0 or -errno. */
 int mmrace_adversary_stop(struct mmrace_adversary *a);
 
+/* Whether a kprobe on @symbol is listed in debugfs kprobes/list. */
+bool kprobe_listed(const char *symbol);
+/*
+ * Whether @symbol's ftrace call is a direct call of one of mmrace's
+ * trampolines (tracefs enabled_functions: "direct-->mmrace_direct_stub").
+ */
+bool direct_listed(const char *symbol);
+/* How many functions' ftrace calls are direct calls of mmrace's: -1 unreadable. */
+int direct_count(void);
+/* Whether mmrace hooks @symbol: a kprobe, or a direct call. */
+bool hook_listed(const char *symbol);
+/* Whether the kernel has ftrace direct calls (register_ftrace_direct). */
+bool direct_calls_supported(void);
+
 #endif /* MMRACE_LIB_H */

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * How the windows' probes reach their sites: every line of every built-in
- * window's "sites" names its mechanism; on a kernel whose function tracer
- * can host kprobes (the test kernel), each kprobe site at a function's entry
- * of a function ftrace can trace (a kretprobe's entry too) rides ftrace, in
- * "sites" and in kprobes/list ([FTRACE]) once armed, and elsewhere (lib/,
- * built without ftrace calls: xas_load; a kernel without the tracer) it
- * is an int3 kprobe; and a caller-filtered return site riding ftrace
- * still recognizes its caller (the return address its entry reads): a
- * window defined on filemap_get_entry()'s return for the shmem callers
- * sees this process's reads of a memfd, one for filemap_fault() none.
+ * window's "sites" names its mechanism. On a kernel with ftrace direct
+ * calls (the test kernel), a site at the entry of a function ftrace can
+ * trace is a direct call of mmrace's trampoline, and so is the return of
+ * try_grab_folio_fast() (its arguments travel in registers): armed, it is
+ * listed in tracefs enabled_functions ("direct-->mmrace_direct_stub"), not
+ * in kprobes/list. Another return site of such a function is a kretprobe
+ * riding ftrace ([FTRACE] in kprobes/list); elsewhere (lib/, built without
+ * ftrace calls: xas_load; a kernel without the tracer) a probe is an int3
+ * kprobe. Caller filters hold on both: a window defined on
+ * filemap_get_entry()'s return for the shmem callers (a kretprobe) and one
+ * on folio_mark_accessed()'s entry for shmem_file_read_iter() (a direct
+ * call, its caller read from the trampoline's frame) see this process's
+ * reads of a memfd, the same for other callers none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +59,8 @@ static bool ftrace_has(const char *symbol)
 }
 
 /* Checks one "PHASE: SITE [MECHANISM]" line; false with a message if bad. */
-static bool site_ok(const char *window, char *line, bool ftrace)
+static bool site_ok(const char *window, char *line, bool ftrace,
+		    bool direct)
 {
 	char *l = strrchr(line, '['), *r = strrchr(line, ']');
 	const char *want;
@@ -77,6 +82,11 @@ static bool site_ok(const char *window, char *line, bool ftrace)
 		if (sscanf(line, "%*[^:]: %127[^:+]", sym) != 1)
 			sym[0] = '\0';
 		want = ftrace && ftrace_has(sym) ? "ftrace" : "int3";
+		/* Entries, and try_grab_folio_fast's return, go direct. */
+		if (!strcmp(want, "ftrace") && direct &&
+		    (strstr(line, ":entry(arg") ||
+		     strstr(line, ": try_grab_folio_fast:return")))
+			want = "direct";
 	}
 	if (strcmp(l + 1, want)) {
 		ksft_print_msg("... is %s, expected %s\n", l + 1, want);
@@ -115,7 +125,7 @@ int main(void)
 	char path[256], buf[4096], *line, *save, pbuf[64];
 	struct mmrace_stats s, other;
 	struct race_page p;
-	bool ftrace, ok = true;
+	bool ftrace, direct, ok = true;
 	unsigned int i, lines = 0;
 	int ret;
 
@@ -123,10 +133,11 @@ int main(void)
 	ret = mmrace_get();
 	if (ret < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-ret));
-	ksft_set_plan(3);
+	ksft_set_plan(5);
 	ftrace = ftrace_has("try_grab_folio_fast");
-	ksft_print_msg("kernel %s a function tracer for kprobes\n",
-		       ftrace ? "has" : "lacks");
+	direct = ftrace && direct_calls_supported();
+	ksft_print_msg("kernel %s a function tracer for kprobes, %s direct calls\n",
+		       ftrace ? "has" : "lacks", direct ? "with" : "without");
 
 	for (i = 0; i < ARRAY_SIZE(builtin); i++) {
 		snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/sites",
@@ -135,10 +146,10 @@ int main(void)
 			ksft_exit_fail_msg("%s unreadable\n", path);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save), lines++)
-			ok = site_ok(builtin[i], line, ftrace) && ok;
+			ok = site_ok(builtin[i], line, ftrace, direct) && ok;
 	}
-	ksft_test_result(ok && lines, "%u sites name their mechanism: ftrace at the entry of functions ftrace can trace, int3 elsewhere\n",
-			 lines);
+	ksft_test_result(ok && lines, "%u sites name their mechanism: %s at the entry of functions ftrace can trace, int3 elsewhere\n",
+			 lines, direct ? "direct" : "ftrace");
 
 	mmrace_control("reset");
 	ret = race_memfd_page(&p);
@@ -150,10 +161,14 @@ int main(void)
 	    win_set("pagecache_pre_grab", "phase", "loaded") ||
 	    win_set("pagecache_pre_grab", "enable", "1"))
 		ksft_exit_fail_msg("cannot arm\n");
-	ksft_test_result(listed_as_expected("try_grab_folio_fast") &&
+	ksft_test_result((direct ? direct_listed("try_grab_folio_fast") &&
+					   !kprobe_listed("try_grab_folio_fast") :
+				  listed_as_expected("try_grab_folio_fast")) &&
 			 listed_as_expected("xas_load"),
-			 "armed kretprobes on try_grab_folio_fast (%s) and xas_load (%s) in kprobes/list\n",
-			 ftrace_has("try_grab_folio_fast") ? "[FTRACE]" : "int3",
+			 "armed: try_grab_folio_fast's return %s, xas_load's a kretprobe (%s) in kprobes/list\n",
+			 direct ? "a direct call in enabled_functions" :
+			 ftrace_has("try_grab_folio_fast") ? "a kretprobe [FTRACE] in kprobes/list" :
+			 "an int3 kretprobe in kprobes/list",
 			 ftrace_has("xas_load") ? "[FTRACE]" : "int3");
 
 	/*
@@ -199,6 +214,51 @@ int main(void)
 			 (unsigned long long)other.entered);
 	mmrace_write(DEFINE, "-:mech_shmem");
 	mmrace_write(DEFINE, "-:mech_fault");
+
+	/*
+	 * The same at an entry (a direct call where the kernel has them):
+	 * shmem's read marks the folio accessed when it reads from offset 0,
+	 * filemap_read() (other files) never for this memfd.
+	 */
+	mmrace_control("reset");
+	ret = mmrace_write(DEFINE, "p:mech_acc folio_mark_accessed<-shmem_file_read_iter folio=$arg1");
+	if (!ret)
+		ret = mmrace_write(DEFINE, "p:mech_accf folio_mark_accessed<-filemap_read folio=$arg1");
+	if (ret)
+		ksft_exit_fail_msg("cannot define: %s\n", strerror(-ret));
+	for (i = 0; i < 2; i++) {
+		const char *w = i ? "mech_accf" : "mech_acc";
+
+		if (win_set(w, "pid", "%d", getpid()) ||
+		    win_set(w, "enable", "1"))
+			ksft_exit_fail_msg("cannot arm %s\n", w);
+	}
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/mech_acc/sites");
+	if (mmrace_read(path, buf, sizeof(buf)) <= 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	ksft_print_msg("mech_acc: %s\n", buf);
+	for (i = 0; i < READS; i++)
+		if (pread(p.memfd, pbuf, sizeof(pbuf), 0) != sizeof(pbuf))
+			ksft_exit_fail_msg("pread: %s\n", strerror(errno));
+	win_stats("mech_acc", &s);
+	win_print("mech_acc", "after the reads", &s);
+	win_stats("mech_accf", &other);
+	win_print("mech_accf", "after the reads", &other);
+	ksft_test_result(s.entered - s.filtered_out >= READS &&
+			 other.entered == 0 &&
+			 (!direct || (strstr(buf, "[direct]") &&
+				      direct_listed("folio_mark_accessed"))),
+			 "folio_mark_accessed:entry<-shmem_file_read_iter (%s) saw %d reads (entered %llu, filtered out %llu), <-filemap_read none (entered %llu)\n",
+			 strstr(buf, "[direct]") ? "direct" :
+			 strstr(buf, "[ftrace]") ? "ftrace" : "int3", READS,
+			 (unsigned long long)s.entered,
+			 (unsigned long long)s.filtered_out,
+			 (unsigned long long)other.entered);
+	mmrace_write(DEFINE, "-:mech_acc");
+	mmrace_write(DEFINE, "-:mech_accf");
+	ksft_test_result(!direct_listed("folio_mark_accessed"),
+			 "undefined: no direct call left on folio_mark_accessed\n");
 	mmrace_control("reset");
 	race_page_free(&p);
 	ksft_finished();

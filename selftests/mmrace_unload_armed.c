@@ -63,9 +63,9 @@ int main(void)
 	ksft_test_result(!ret && cycles == 5,
 			 "5 load/arm-all/unload cycles under load (%u windows armed in all; %s)\n",
 			 armed, strerror(-ret));
-	ksft_test_result(!kprobe_listed("try_grab_folio_fast") &&
-			 !kprobe_listed("xas_load") &&
-			 !kprobe_listed("move_to_new_folio"),
+	ksft_test_result(!hook_listed("try_grab_folio_fast") &&
+			 !hook_listed("xas_load") &&
+			 !hook_listed("move_to_new_folio"),
 			 "no kprobe left registered after unload\n");
 	race_run(&p, side_gup_fast, side_migrate, 200, &gups, &moves);
 	ksft_test_result(gups > 0 && moves > 0,

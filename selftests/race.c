@@ -157,17 +157,6 @@ int mmrace_control(const char *cmd)
 	return mmrace_write(MMRACE_DEBUGFS "/control", cmd);
 }
 
-bool kprobe_listed(const char *symbol)
-{
-	static char buf[16384];
-	char needle[128];
-
-	if (mmrace_read("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)) < 0)
-		return false;
-	snprintf(needle, sizeof(needle), " %s+", symbol);
-	return strstr(buf, needle);
-}
-
 static int race_page_init(struct race_page *p, int memfd)
 {
 	long size = sysconf(_SC_PAGESIZE);
@@ -523,7 +512,7 @@ int window_test_main(const struct window_test *t)
 	if (ret)
 		ksft_exit_fail_msg("cannot arm %s\n", t->window);
 	if (t->probe_symbol)
-		ksft_test_result(kprobe_listed(t->probe_symbol),
+		ksft_test_result(hook_listed(t->probe_symbol),
 				 "probe on %s listed while armed\n",
 				 t->probe_symbol);
 	else
@@ -589,7 +578,7 @@ int window_test_main(const struct window_test *t)
 				      WINDOW_GAIN);
 
 	must(mmrace_control("reset"), "reset after", t->window);
-	ksft_test_result(!t->probe_symbol || !kprobe_listed(t->probe_symbol),
+	ksft_test_result(!t->probe_symbol || !hook_listed(t->probe_symbol),
 			 "no probe left after reset\n");
 	race_page_free(&p);
 	if (loaded == 1)

@@ -69,9 +69,6 @@ void win_print(const char *window, const char *label,
 	       const struct mmrace_stats *s);
 /* Write to the top-level control file ("reset", "disarm-all"). */
 int mmrace_control(const char *cmd);
-/* Whether a kprobe on @symbol is listed in debugfs kprobes/list. */
-bool kprobe_listed(const char *symbol);
-
 /* The page under test and the handles the sides need. */
 struct race_page {
 	char *addr;		/* one page, mapped and populated */

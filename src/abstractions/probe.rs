@@ -148,6 +148,11 @@ pub(crate) enum Mechanism {
     /// A `page_ref` tracepoint: a static call, the stack walked for the
     /// callers only once the cheaper filters passed.
     Tracepoint,
+    /// The function's ftrace call made a direct call of mmrace's own
+    /// trampoline (`CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS`): no trap, no
+    /// saved registers beyond the arguments, and a return hooked only for
+    /// the calls whose entry passed the filter.
+    Direct,
 }
 
 impl Mechanism {
@@ -158,6 +163,7 @@ impl Mechanism {
             Mechanism::Ftrace => "ftrace",
             Mechanism::Int3 => "int3",
             Mechanism::Tracepoint => "tracepoint",
+            Mechanism::Direct => "direct",
         }
     }
 
@@ -167,6 +173,7 @@ impl Mechanism {
             Mechanism::Ftrace => 1,
             Mechanism::Int3 => 2,
             Mechanism::Tracepoint => 3,
+            Mechanism::Direct => 4,
         }
     }
 
@@ -175,6 +182,7 @@ impl Mechanism {
             1 => Mechanism::Ftrace,
             2 => Mechanism::Int3,
             3 => Mechanism::Tracepoint,
+            4 => Mechanism::Direct,
             _ => Mechanism::Unknown,
         }
     }
@@ -211,6 +219,9 @@ pub(crate) struct Site {
     /// For a return site: the entry argument that already says which page
     /// the call concerns, and what it is ([`Site::known_at_entry`]).
     entry: Option<(u32, Value)>,
+    /// For a return site: the function's arguments all travel in
+    /// registers ([`Site::register_args`]).
+    register_args: bool,
 }
 
 impl Site {
@@ -250,6 +261,7 @@ impl Site {
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
             mechanism: AtomicU8::new(0),
             entry: None,
+            register_args: false,
         }
     }
 
@@ -268,6 +280,45 @@ impl Site {
     pub(crate) const unsafe fn known_at_entry(mut self, arg: u32, value: Value) -> Self {
         self.entry = Some((arg, value));
         self
+    }
+
+    /// The same return site, told that the function's arguments all travel
+    /// in registers: its return may then ride a direct call
+    /// ([`Mechanism::Direct`]), which calls the function's body from a
+    /// frame of its own.
+    ///
+    /// # Safety
+    ///
+    /// In every kernel the module loads into, the probed function must
+    /// take at most six arguments, none of them a structure passed by
+    /// value on the stack, and not be variadic.
+    pub(crate) const unsafe fn register_args(mut self) -> Self {
+        self.register_args = true;
+        self
+    }
+
+    /// Whether the site's probe rides a direct call on this kernel, once
+    /// resolved to a function's ftrace call.
+    fn rides_direct(&self) -> bool {
+        let (kind, arg) = match &self.hook {
+            Hook::Kprobe {
+                offset: 0,
+                when: When::Entry { arg },
+                ..
+            } => (bindings::mmrace_probe_kind_MMRACE_PROBE_ENTRY, *arg),
+            Hook::Kprobe {
+                offset: 0,
+                when: When::Return,
+                ..
+            } if self.register_args => (bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN_REGARGS, 0),
+            _ => return false,
+        };
+        let entry_arg = match self.entry {
+            Some((arg, _)) => i32::try_from(arg).unwrap_or(i32::MAX),
+            None => -1,
+        };
+        // SAFETY: the helper only compares its arguments.
+        unsafe { bindings::mmrace_probe_direct(kind, arg, entry_arg) }
     }
 
     /// A `page_ref` tracepoint, delivering the page whose operation
@@ -293,6 +344,7 @@ impl Site {
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
             mechanism: AtomicU8::new(0),
             entry: None,
+            register_args: false,
         }
     }
 
@@ -321,6 +373,7 @@ impl Site {
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
             mechanism: AtomicU8::new(0),
             entry: None,
+            register_args: false,
         };
         site.resolve()?;
         Ok(site)
@@ -341,6 +394,7 @@ impl Site {
             ranges: [const { AtomicUsize::new(0) }; 2 * (1 + MAX_CALLERS)],
             mechanism: AtomicU8::new(0),
             entry: None,
+            register_args: false,
         };
         site.resolve()?;
         Ok(site)
@@ -488,7 +542,11 @@ impl Site {
             site.ranges[2 * slot].store(start[j], Relaxed);
             site.ranges[2 * slot + 1].store(end[j], Relaxed);
             if slot == 0 && matches!(site.hook, Hook::Kprobe { offset: 0, .. }) {
-                site.mechanism.store(mechanism_of(mech[j]).code(), Relaxed);
+                let mut mechanism = mechanism_of(mech[j]);
+                if mechanism == Mechanism::Ftrace && site.rides_direct() {
+                    mechanism = Mechanism::Direct;
+                }
+                site.mechanism.store(mechanism.code(), Relaxed);
             }
         }
         Ok(())
@@ -731,6 +789,9 @@ impl Probe {
             } => {
                 let (kind, arg) = match *when {
                     When::Entry { arg } => (bindings::mmrace_probe_kind_MMRACE_PROBE_ENTRY, arg),
+                    When::Return if site.register_args => {
+                        (bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN_REGARGS, 0)
+                    }
                     When::Return => (bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN, 0),
                     When::Register { name } => {
                         let name = CString::try_from_fmt(format_args!("{name}"))?;
@@ -742,6 +803,8 @@ impl Probe {
                     }
                 };
                 let pairs = u32::try_from(ranges.len() / 2).map_err(|_| EINVAL)?;
+                // The function's start, for a direct call (0: a kprobe).
+                let func = site.range(0).map_or(0, |(start, _)| start);
                 let entry_arg = match site.entry {
                     Some((arg, _)) => i32::try_from(arg).map_err(|_| EINVAL)?,
                     None => -1,
@@ -753,10 +816,13 @@ impl Probe {
                 // invariant); the glue hands `admit_trampoline` argument
                 // `entry_arg` only if it is not negative, what
                 // `Registration::entry` says it is (`Site::known_at_entry`'s
-                // contract).
+                // contract); `func` is 0 or the start of `symbol`, as
+                // kprobes resolved it; a return probe is RETURN_REGARGS
+                // only by `Site::register_args`'s contract.
                 let ptr = from_err_ptr(unsafe {
                     bindings::mmrace_probe_register(
                         symbol.get().as_char_ptr(),
+                        func,
                         *offset,
                         kind,
                         arg,

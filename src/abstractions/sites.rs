@@ -28,6 +28,7 @@ pub(crate) static GUP_FAST_GRAB_ENTRY: Site = unsafe {
 // the folio of argument 0, the `struct page *`, which GUP-fast reads with
 // interrupts off, so that the folio cannot be freed or split (both wait
 // for a TLB-flush IPI, or an RCU grace period) between entry and return.
+// Its three arguments travel in registers.
 pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
     Site::kprobe(
         c_str!("try_grab_folio_fast"),
@@ -36,6 +37,7 @@ pub(crate) static GUP_FAST_GRAB_RETURN: Site = unsafe {
         Value::Folio,
     )
     .known_at_entry(0, Value::Page)
+    .register_args()
 };
 
 /// `mm/migrate.c`: `static int __migrate_folio(struct address_space

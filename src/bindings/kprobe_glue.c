@@ -2,7 +2,8 @@
 /*
  * mmrace kprobe glue: a kprobe (at a function's entry) or kretprobe (at its
  * return) that hands one argument or the return value to a Rust callback,
- * optionally only when called from a given function (caller_filter.c); and
+ * optionally only when called from a given function (caller_filter.c), or
+ * the same on a direct call where the kernel allows (direct_call.c); and
  * the symbol lookup the sites resolve through.
  */
 #include <linux/kallsyms.h>
@@ -13,6 +14,7 @@
 #include <linux/string.h>
 
 #include "caller_filter.h"
+#include "direct_call.h"
 #include "shim.h"
 
 struct mmrace_probe {
@@ -26,6 +28,8 @@ struct mmrace_probe {
 	mmrace_admit_fn admit;
 	int entry_arg;		/* for admit; negative: none */
 	const void *ctx;
+	bool direct;		/* on a direct call: @du, not @krp */
+	struct mmrace_direct_user du;
 };
 
 /* Whether the call being probed comes from the caller the probe wants. */
@@ -78,7 +82,35 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
+bool mmrace_probe_direct(enum mmrace_probe_kind kind, unsigned int arg,
+			 int entry_arg)
+{
+	if (!IS_ENABLED(CONFIG_X86_64) ||
+	    !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS))
+		return false;
+	/* The trampoline hands over the six argument registers. */
+	if (kind == MMRACE_PROBE_ENTRY)
+		return arg < 6;
+	return kind == MMRACE_PROBE_RETURN_REGARGS && entry_arg < 6;
+}
+
+/* @probe on a direct call at @func's entry: 0 or direct_call.c's error. */
+static int mmrace_probe_attach_direct(struct mmrace_probe *probe,
+				      unsigned long func)
+{
+	probe->du.ret = probe->kind != MMRACE_PROBE_ENTRY;
+	probe->du.arg = probe->arg;
+	probe->du.entry_arg = probe->admit ? probe->entry_arg : -1;
+	probe->du.callers = probe->callers;
+	probe->du.ncallers = probe->ncallers;
+	probe->du.fn = probe->fn;
+	probe->du.admit = probe->admit;
+	probe->du.ctx = probe->ctx;
+	return mmrace_direct_attach(&probe->du, func);
+}
+
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   unsigned long func,
 					   unsigned int offset,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
@@ -110,9 +142,21 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 		kfree(probe);
 		return ERR_PTR(-EINVAL);
 	}
+	if (func && !offset &&
+	    mmrace_probe_direct(kind, arg, admit ? entry_arg : -1)) {
+		ret = mmrace_probe_attach_direct(probe, func);
+		if (!ret) {
+			probe->direct = true;
+			return probe;
+		}
+		/* Taken by another direct caller, say: a kprobe still works. */
+		pr_warn_once("mmrace: %s: no direct call (%d), a kprobe instead\n",
+			     symbol, ret);
+	}
 	probe->krp.kp.symbol_name = probe->symbol;
 	probe->krp.kp.offset = offset;
-	if (kind == MMRACE_PROBE_RETURN) {
+	if (kind == MMRACE_PROBE_RETURN ||
+	    kind == MMRACE_PROBE_RETURN_REGARGS) {
 		probe->krp.entry_handler = mmrace_kretprobe_entry;
 		probe->krp.handler = mmrace_kretprobe_ret;
 		probe->krp.maxactive = 4 * num_possible_cpus();
@@ -128,9 +172,20 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 	return probe;
 }
 
+/* Whether @probe is a kretprobe. */
+static bool mmrace_probe_is_kretprobe(const struct mmrace_probe *probe)
+{
+	return !probe->direct && (probe->kind == MMRACE_PROBE_RETURN ||
+				  probe->kind == MMRACE_PROBE_RETURN_REGARGS);
+}
+
 void mmrace_probe_unregister(struct mmrace_probe *probe)
 {
-	if (probe->kind == MMRACE_PROBE_RETURN)
+	struct mmrace_direct_user *du = &probe->du;
+
+	if (probe->direct)
+		mmrace_direct_detach(&du, 1);
+	else if (mmrace_probe_is_kretprobe(probe))
 		unregister_kretprobe(&probe->krp);
 	else
 		unregister_kprobe(&probe->krp.kp);
@@ -145,25 +200,32 @@ void mmrace_probe_unregister(struct mmrace_probe *probe)
  */
 void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 {
+	struct mmrace_direct_user **dus;
 	struct kretprobe **rps;
 	struct kprobe **kps;
-	unsigned int i, nk = 0, nr = 0;
+	unsigned int i, nk = 0, nr = 0, nd = 0;
 
 	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
 	rps = kcalloc(n, sizeof(*rps), GFP_KERNEL);
-	if (!kps || !rps) {
+	dus = kcalloc(n, sizeof(*dus), GFP_KERNEL);
+	if (!kps || !rps || !dus) {
 		kfree(kps);
 		kfree(rps);
+		kfree(dus);
 		for (i = 0; i < n; i++)
 			mmrace_probe_unregister(probes[i]);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (probes[i]->kind == MMRACE_PROBE_RETURN)
+		if (probes[i]->direct)
+			dus[nd++] = &probes[i]->du;
+		else if (mmrace_probe_is_kretprobe(probes[i]))
 			rps[nr++] = &probes[i]->krp;
 		else
 			kps[nk++] = &probes[i]->krp.kp;
 	}
+	if (nd)
+		mmrace_direct_detach(dus, nd);
 	if (nk)
 		unregister_kprobes(kps, nk);
 	if (nr)
@@ -172,6 +234,7 @@ void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 		kfree(probes[i]);
 	kfree(kps);
 	kfree(rps);
+	kfree(dus);
 }
 
 /* [start, end) of the function containing @addr, from "%pS"'s "name+off/size". */

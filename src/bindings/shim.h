@@ -45,6 +45,12 @@ enum mmrace_probe_kind {
 	MMRACE_PROBE_RETURN,
 	/* At entry (+offset): @arg is a byte offset in struct pt_regs. */
 	MMRACE_PROBE_REGISTER,
+	/*
+	 * RETURN, on a function whose arguments all travel in registers (at
+	 * most six, not variadic, no structure passed by value on the
+	 * stack): its return may ride a direct call.
+	 */
+	MMRACE_PROBE_RETURN_REGARGS,
 };
 
 /*
@@ -70,6 +76,8 @@ enum mmrace_probe_mechanism {
 	MMRACE_MECH_INT3,
 	/* The function's ftrace call (CONFIG_KPROBES_ON_FTRACE). */
 	MMRACE_MECH_FTRACE,
+	/* The function's ftrace call, made a direct call (direct_call.c). */
+	MMRACE_MECH_DIRECT,
 };
 
 struct mmrace_probe;
@@ -78,8 +86,11 @@ struct mmrace_probe;
 #define MMRACE_MAX_CALLERS 6
 
 /*
- * Register a kprobe (ENTRY, REGISTER) at @symbol+@offset or a kretprobe
- * (RETURN, @offset 0) on @symbol (copied). For ENTRY, @arg is the index of
+ * Register a probe at @symbol+@offset (ENTRY, REGISTER) or at @symbol's
+ * return (RETURN, RETURN_REGARGS; @offset 0), @symbol copied. @func is the
+ * function's start (0: not known). Where mmrace_probe_direct() allows and
+ * @func is known, the probe rides a direct call (direct_call.c); else it is
+ * a kprobe or a kretprobe. For ENTRY, @arg is the index of
  * the argument handed to @fn; for REGISTER, the pt_regs offset of the
  * register. If @ncallers (at most
  * MMRACE_MAX_CALLERS) is non-zero, the probe only fires when called directly
@@ -89,6 +100,7 @@ struct mmrace_probe;
  * it agrees. Returns the probe or an ERR_PTR.
  */
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
+					   unsigned long func,
 					   unsigned int offset,
 					   enum mmrace_probe_kind kind,
 					   unsigned int arg,
@@ -97,6 +109,13 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   mmrace_probe_fn fn,
 					   mmrace_admit_fn admit,
 					   int entry_arg, const void *ctx);
+/*
+ * Whether a probe of @kind, handing over argument @arg (ENTRY) or admitting
+ * on @entry_arg (RETURN_REGARGS; negative: none), at the ftrace call of a
+ * function's entry, rides a direct call on this kernel.
+ */
+bool mmrace_probe_direct(enum mmrace_probe_kind kind, unsigned int arg,
+			 int entry_arg);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
 /* The same for @n probes, with one RCU grace period per kind for all. */
