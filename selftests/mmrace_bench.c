@@ -13,11 +13,12 @@
  *    window armed but filtered to a page the workload never touches, and
  *    with each window so armed alone; interleaved in the same boot,
  *    medians and spread; and how each window's probes reach their sites
- *    (ftrace, int3, tracepoint), from its "sites" file.
+ *    (direct, ftrace, int3, tracepoint), from its "sites" file.
  *
  * Prints reStructuredText tables between "BEGIN RST" and "END RST", which
  * scripts/bench.sh puts into Documentation/benchmarks.rst. --smoke runs
- * everything briefly, for make check.
+ * everything briefly, for make check; --overhead the overhead tables alone
+ * (MMRACE_BENCH=--overhead make bench: the document is not rewritten).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -385,6 +386,8 @@ static void overhead_table(void)
 
 int main(int argc, char **argv)
 {
+	bool overhead_only = argc > 1 && !strcmp(argv[1], "--overhead");
+
 	if (argc > 1 && !strcmp(argv[1], "--smoke")) {
 		run_ms = 200;
 		reps = 3;
@@ -400,8 +403,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("BEGIN RST\n");
-	amplification();
-	rendezvous();
+	if (!overhead_only) {
+		amplification();
+		rendezvous();
+	}
 	overhead_table();
 	printf("END RST\n");
 	fflush(stdout);

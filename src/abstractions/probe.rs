@@ -674,6 +674,31 @@ pub(crate) trait Handler: Sync + 'static {
         let _ = (tag, page);
         true
     }
+
+    /// The skip counter (below [`SKIP_COUNTERS`]) where the handler's
+    /// probes count the calls their page filter ([`Probe::filter_pfn`])
+    /// turns away before any callback.
+    fn skip_counter(&self) -> u32;
+}
+
+/// How many skip counters there are ([`Handler::skip_counter`]).
+pub(crate) const SKIP_COUNTERS: usize = bindings::MMRACE_SKIP_COUNTERS as usize;
+
+/// The calls turned away by the page filters of the probes counting in
+/// `counter` ([`Handler::skip_counter`]), since the module was loaded.
+pub(crate) fn skipped(counter: u32) -> u64 {
+    // SAFETY: the helper only sums per-CPU counters (none past the last).
+    unsafe { bindings::mmrace_skipped(counter) }
+}
+
+/// What a value is, for the glue's page filter.
+fn page_key(value: Option<Value>) -> bindings::mmrace_page_key {
+    match value {
+        Some(Value::Page) => bindings::mmrace_page_key_MMRACE_KEY_PAGE,
+        Some(Value::Folio) => bindings::mmrace_page_key_MMRACE_KEY_FOLIO,
+        // Entries and claimed values are checked in Rust.
+        _ => bindings::mmrace_page_key_MMRACE_KEY_NONE,
+    }
 }
 
 /// One firing of a probe.
@@ -809,6 +834,13 @@ impl Probe {
                     Some((arg, _)) => i32::try_from(arg).map_err(|_| EINVAL)?,
                     None => -1,
                 };
+                // The page filter applies to the value `trampoline` gets
+                // (entry) or `admit_trampoline` gets (return).
+                let key = match *when {
+                    When::Return => page_key(site.entry.map(|(_, value)| value)),
+                    When::Entry { .. } => page_key(Some(site.value)),
+                    When::Register { .. } => page_key(None),
+                };
                 // SAFETY: `symbol` is NUL-terminated, and the glue copies
                 // it; `ranges` holds `pairs` (start, end) pairs, at most
                 // MAX_CALLERS (`caller_ranges`), which the glue copies;
@@ -818,7 +850,8 @@ impl Probe {
                 // `Registration::entry` says it is (`Site::known_at_entry`'s
                 // contract); `func` is 0 or the start of `symbol`, as
                 // kprobes resolved it; a return probe is RETURN_REGARGS
-                // only by `Site::register_args`'s contract.
+                // only by `Site::register_args`'s contract; `key` says
+                // what the filtered value is by the same contracts.
                 let ptr = from_err_ptr(unsafe {
                     bindings::mmrace_probe_register(
                         symbol.get().as_char_ptr(),
@@ -831,6 +864,8 @@ impl Probe {
                         Some(trampoline),
                         Some(admit_trampoline),
                         entry_arg,
+                        key,
+                        handler.skip_counter(),
                         ctx,
                     )
                 })?;
@@ -840,7 +875,12 @@ impl Probe {
                 let tp = raw_tracepoint(*tp);
                 // SAFETY: as above.
                 to_result(unsafe {
-                    bindings::mmrace_tracepoint_register(tp, Some(trampoline), ctx)
+                    bindings::mmrace_tracepoint_register(
+                        tp,
+                        Some(trampoline),
+                        handler.skip_counter(),
+                        ctx,
+                    )
                 })
                 .map_err(|e| {
                     // The shim's answer when the kernel has no page_ref
@@ -856,6 +896,29 @@ impl Probe {
         };
         // INVARIANT: registered with `ctx` pointing into the box.
         Ok(Probe { raw, registration })
+    }
+}
+
+impl Probe {
+    /// Filters the probe to pages whose pfn or head pfn is `pfn` (`None`:
+    /// every page): the glue turns the others away before any callback,
+    /// counting them in the handler's skip counter. A site whose value
+    /// is not a page or folio (or, for a return site, whose entry names
+    /// none) ignores the filter. A call sees the old filter or the new.
+    pub(crate) fn filter_pfn(&self, pfn: Option<u64>) {
+        // MMRACE_PFN_ANY.
+        let pfn = pfn.unwrap_or(u64::MAX);
+        match self.raw {
+            // SAFETY: registered (type invariant); the helper only sets
+            // the filter word.
+            Raw::Kprobe(p) => unsafe { bindings::mmrace_probe_filter_pfn(p.as_ptr(), pfn) },
+            Raw::Tracepoint(tp) => {
+                let ctx: *const c_void = (&raw const *self.registration).cast();
+                // SAFETY: the registered (tracepoint, fn, ctx); the helper
+                // only sets the slot's filter word.
+                unsafe { bindings::mmrace_tracepoint_filter_pfn(tp, Some(trampoline), ctx, pfn) }
+            }
+        }
     }
 }
 

@@ -7,7 +7,10 @@
  * (register_ftrace_direct(), as BPF trampolines do). Ours saves the argument
  * registers and hands them to mmrace_direct_entry(), which runs the entry
  * users of the function and asks its return users whether this call concerns
- * them. Only when one says yes does the trampoline call the function's body
+ * them; first, without touching the users themselves, it applies the page
+ * filters of the users that have no caller filter (page_key.h), so that a
+ * call for another page costs a few loads and a per-CPU increment. Only
+ * when a return user says yes does the trampoline call the function's body
  * itself and run mmrace_direct_exit() on its return value; every other call
  * goes on into the body as if nothing had happened. A call that concerns no
  * user thus pays a direct call and a short loop: no trap, no pt_regs, no
@@ -36,6 +39,7 @@
 #include <linux/trace_recursion.h>
 
 #include "direct_call.h"
+#include "page_key.h"
 
 #if defined(CONFIG_X86_64) && defined(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)
 
@@ -53,6 +57,11 @@ struct mmrace_direct_slot {
 	unsigned long ip;
 	/* Users 0..nr-1 (NULL: a free entry), read by the entries locklessly. */
 	struct mmrace_direct_user *users[MMRACE_DIRECT_USERS];
+	/*
+	 * Their page filters, for those without a caller filter (0: none):
+	 * static, so that the entries read them without RCU.
+	 */
+	u64 keys[MMRACE_DIRECT_USERS];
 	unsigned int nr;
 };
 
@@ -77,18 +86,23 @@ static DEFINE_MUTEX(mmrace_direct_lock);
  * IBT the body has no ENDBR), keep %rax/%rdx, run mmrace_direct_exit(), and
  * return to the caller straight from this frame.
  */
-/* Each stub: ENDBR, a 6-byte move, a 5-byte jump; aligned to 16 bytes. */
+/*
+ * Each stub: ENDBR, a 6-byte move, a 5-byte jump; 16 bytes apart, from
+ * mmrace_direct_stubs (stub 0).
+ */
 #define MMRACE_DIRECT_STUB_SIZE 16
 #define MMRACE_DIRECT_STUB(n)						\
 	"	.balign 16, 0xcc\n"					\
+	"	.type mmrace_direct_stub" #n ", @function\n"		\
+	"mmrace_direct_stub" #n ":\n"					\
 	ASM_ENDBR							\
 	"	movl $" #n ", %r11d\n"					\
-	"	jmp mmrace_direct_common\n"
+	"	jmp mmrace_direct_common\n"				\
+	"	.size mmrace_direct_stub" #n ", .-mmrace_direct_stub" #n "\n"
 
 asm("	.pushsection .text, \"ax\", @progbits\n"
 "	.balign 16, 0xcc\n"
 "	.globl mmrace_direct_stubs\n"
-"	.type mmrace_direct_stubs, @function\n"
 "mmrace_direct_stubs:\n"
 MMRACE_DIRECT_STUB(0) MMRACE_DIRECT_STUB(1) MMRACE_DIRECT_STUB(2)
 MMRACE_DIRECT_STUB(3) MMRACE_DIRECT_STUB(4) MMRACE_DIRECT_STUB(5)
@@ -96,7 +110,6 @@ MMRACE_DIRECT_STUB(6) MMRACE_DIRECT_STUB(7) MMRACE_DIRECT_STUB(8)
 MMRACE_DIRECT_STUB(9) MMRACE_DIRECT_STUB(10) MMRACE_DIRECT_STUB(11)
 MMRACE_DIRECT_STUB(12) MMRACE_DIRECT_STUB(13) MMRACE_DIRECT_STUB(14)
 MMRACE_DIRECT_STUB(15)
-"	.size mmrace_direct_stubs, .-mmrace_direct_stubs\n"
 "	.type mmrace_direct_common, @function\n"
 "mmrace_direct_common:\n"
 "	pushq %rbp\n"
@@ -187,21 +200,34 @@ u64 notrace mmrace_direct_entry(unsigned long slot, const unsigned long *args,
 	struct mmrace_direct_slot *s = &mmrace_direct_slots[slot];
 	struct mmrace_direct_user *u;
 	unsigned int i, nr;
-	u64 mask = 0;
+	u64 key, want = 0, mask = 0;
 	int bit;
 
-	if (!rcu_is_watching())
+	/* The page filters first: most calls end here. */
+	nr = min_t(unsigned int, READ_ONCE(s->nr), MMRACE_DIRECT_USERS);
+	for (i = 0; i < nr; i++) {
+		key = READ_ONCE(s->keys[i]);
+		if (!mmrace_key_skips(key, args[MMRACE_KEY_ARG(key)]))
+			want |= BIT_ULL(i);
+	}
+	if (!want || !rcu_is_watching())
 		return 0;
 	bit = ftrace_test_recursion_trylock(READ_ONCE(s->ip), parent);
 	if (bit < 0)
 		return 0;
 	preempt_disable_notrace();
-	nr = min_t(unsigned int, READ_ONCE(s->nr), MMRACE_DIRECT_USERS);
 	for (i = 0; i < nr; i++) {
+		if (!(want & BIT_ULL(i)))
+			continue;
 		/* Pairs with the attach's release: @u is filled in. */
 		u = smp_load_acquire(&s->users[i]);
 		if (!u || READ_ONCE(u->dead) ||
 		    !mmrace_direct_caller_ok(u, parent))
+			continue;
+		/* With a caller filter, the page filter comes second. */
+		key = READ_ONCE(u->key);
+		if (u->ncallers &&
+		    mmrace_key_skips(key, args[MMRACE_KEY_ARG(key)]))
 			continue;
 		if (!u->ret) {
 			u->fn(u->ctx, args[u->arg]);
@@ -271,6 +297,7 @@ int mmrace_direct_attach(struct mmrace_direct_user *user, unsigned long func)
 		goto out;
 	user->slot = s - mmrace_direct_slots;
 	user->index = i;
+	WRITE_ONCE(s->keys[i], 0);
 	/* Pairs with the entries' acquire: they see @user filled in. */
 	smp_store_release(&s->users[i], user);
 	if (i >= s->nr)
@@ -293,12 +320,30 @@ out:
 	return ret;
 }
 
+void mmrace_direct_filter(struct mmrace_direct_user *user, u64 key)
+{
+	struct mmrace_direct_slot *s = &mmrace_direct_slots[user->slot];
+
+	mutex_lock(&mmrace_direct_lock);
+	WRITE_ONCE(user->key, key);
+	if (!user->ncallers)
+		WRITE_ONCE(s->keys[user->index], key);
+	mutex_unlock(&mmrace_direct_lock);
+}
+
 void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n)
 {
 	struct mmrace_direct_slot *s;
 	unsigned long tramp;
 	unsigned int i, j;
 
+	/* Calls the filters turned away now go on, to find them dead. */
+	mutex_lock(&mmrace_direct_lock);
+	for (i = 0; i < n; i++) {
+		s = &mmrace_direct_slots[users[i]->slot];
+		WRITE_ONCE(s->keys[users[i]->index], 0);
+	}
+	mutex_unlock(&mmrace_direct_lock);
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(users[i]->dead, true);
 	/* Entries that saw a user alive ran with preemption disabled. */
@@ -323,6 +368,10 @@ void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n)
 }
 
 #else /* no direct calls: every probe is a kprobe */
+
+void mmrace_direct_filter(struct mmrace_direct_user *user, u64 key)
+{
+}
 
 int mmrace_direct_attach(struct mmrace_direct_user *user, unsigned long func)
 {

@@ -24,6 +24,8 @@ struct mmrace_direct_user {
 	mmrace_probe_fn fn;
 	mmrace_admit_fn admit;
 	const void *ctx;
+	/* The page filter of the value handed over (page_key.h). */
+	u64 key;
 	/* Owned by direct_call.c while attached. */
 	bool dead;
 	atomic_t inflight;
@@ -37,6 +39,8 @@ struct mmrace_direct_user {
  * holds the function; -EINVAL: no ftrace call there).
  */
 int mmrace_direct_attach(struct mmrace_direct_user *user, unsigned long func);
+/* Sets @user's page filter to @key (page_key.h). */
+void mmrace_direct_filter(struct mmrace_direct_user *user, u64 key);
 /*
  * Detach @n attached users: after it returns none is running or will run,
  * and a function left without users is back to its plain ftrace call.

@@ -15,6 +15,7 @@
 
 #include "caller_filter.h"
 #include "direct_call.h"
+#include "page_key.h"
 #include "shim.h"
 
 struct mmrace_probe {
@@ -28,6 +29,9 @@ struct mmrace_probe {
 	mmrace_admit_fn admit;
 	int entry_arg;		/* for admit; negative: none */
 	const void *ctx;
+	enum mmrace_page_key key_kind;
+	unsigned int counter;
+	u64 key;		/* the page filter (page_key.h) */
 	bool direct;		/* on a direct call: @du, not @krp */
 	struct mmrace_direct_user du;
 };
@@ -44,13 +48,16 @@ static int mmrace_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct mmrace_probe *probe =
 		container_of(kp, struct mmrace_probe, krp.kp);
 
+	unsigned long value;
+
 	if (!mmrace_probe_caller_ok(probe, regs))
 		return 0;
 	if (probe->kind == MMRACE_PROBE_REGISTER)
-		probe->fn(probe->ctx, regs_get_register(regs, probe->arg));
+		value = regs_get_register(regs, probe->arg);
 	else
-		probe->fn(probe->ctx,
-			  regs_get_kernel_argument(regs, probe->arg));
+		value = regs_get_kernel_argument(regs, probe->arg);
+	if (!mmrace_key_skips(READ_ONCE(probe->key), value))
+		probe->fn(probe->ctx, value);
 	return 0;
 }
 
@@ -62,6 +69,10 @@ static int mmrace_kretprobe_entry(struct kretprobe_instance *ri,
 
 	/* Non-zero: no return probe for this call. */
 	if (!mmrace_probe_caller_ok(probe, regs))
+		return 1;
+	if (probe->entry_arg >= 0 &&
+	    mmrace_key_skips(READ_ONCE(probe->key),
+			     regs_get_kernel_argument(regs, probe->entry_arg)))
 		return 1;
 	if (!probe->admit)
 		return 0;
@@ -106,6 +117,7 @@ static int mmrace_probe_attach_direct(struct mmrace_probe *probe,
 	probe->du.fn = probe->fn;
 	probe->du.admit = probe->admit;
 	probe->du.ctx = probe->ctx;
+	probe->du.key = 0;
 	return mmrace_direct_attach(&probe->du, func);
 }
 
@@ -118,7 +130,9 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   unsigned int ncallers,
 					   mmrace_probe_fn fn,
 					   mmrace_admit_fn admit,
-					   int entry_arg, const void *ctx)
+					   int entry_arg,
+					   enum mmrace_page_key key,
+					   unsigned int counter, const void *ctx)
 {
 	struct mmrace_probe *probe;
 	int ret;
@@ -138,6 +152,8 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 	probe->admit = admit;
 	probe->entry_arg = entry_arg;
 	probe->ctx = ctx;
+	probe->key_kind = key;
+	probe->counter = counter;
 	if (strscpy(probe->symbol, symbol, sizeof(probe->symbol)) < 0) {
 		kfree(probe);
 		return ERR_PTR(-EINVAL);
@@ -170,6 +186,23 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 		return ERR_PTR(ret);
 	}
 	return probe;
+}
+
+void mmrace_probe_filter_pfn(struct mmrace_probe *probe, u64 pfn)
+{
+	bool ret = probe->kind == MMRACE_PROBE_RETURN ||
+		   probe->kind == MMRACE_PROBE_RETURN_REGARGS;
+	int arg = ret ? probe->entry_arg : (int)probe->arg;
+	u64 key = 0;
+
+	/* A return probe filters on its entry argument, if it has one. */
+	if (probe->kind != MMRACE_PROBE_REGISTER && arg >= 0)
+		key = mmrace_key_make(probe->key_kind, arg, probe->counter,
+				      pfn);
+	if (probe->direct)
+		mmrace_direct_filter(&probe->du, key);
+	else
+		WRITE_ONCE(probe->key, key);
 }
 
 /* Whether @probe is a kretprobe. */

@@ -82,6 +82,24 @@ enum mmrace_probe_mechanism {
 
 struct mmrace_probe;
 
+/*
+ * What a probe's value is, for its page filter (page_key.c): a struct page
+ * *, a struct folio *, or anything else (no filter possible).
+ */
+enum mmrace_page_key {
+	MMRACE_KEY_NONE,
+	MMRACE_KEY_PAGE,
+	MMRACE_KEY_FOLIO,
+};
+
+/* A page filter's "any page". */
+#define MMRACE_PFN_ANY (~0ULL)
+/* Skip counters: one per window. */
+#define MMRACE_SKIP_COUNTERS 128
+
+/* The calls turned away by page filters counting in @counter, so far. */
+u64 mmrace_skipped(unsigned int counter);
+
 /* Most callers a probe filters on. */
 #define MMRACE_MAX_CALLERS 6
 
@@ -97,7 +115,10 @@ struct mmrace_probe;
  * from one of the [start, end) pairs in @callers (an empty pair never
  * matches). A RETURN probe calls @admit (if not NULL) at entry, with
  * argument @entry_arg if it is not negative, and hooks the return only if
- * it agrees. Returns the probe or an ERR_PTR.
+ * it agrees. @key is what the value handed to @fn (ENTRY) or @admit
+ * (RETURN, RETURN_REGARGS) is, for the page filter
+ * (mmrace_probe_filter_pfn()), whose turned-away calls count in @counter.
+ * Returns the probe or an ERR_PTR.
  */
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   unsigned long func,
@@ -108,7 +129,15 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 					   unsigned int ncallers,
 					   mmrace_probe_fn fn,
 					   mmrace_admit_fn admit,
-					   int entry_arg, const void *ctx);
+					   int entry_arg,
+					   enum mmrace_page_key key,
+					   unsigned int counter, const void *ctx);
+/*
+ * Filter @probe to pages whose pfn or head pfn is @pfn (MMRACE_PFN_ANY:
+ * every page): others are turned away before any callback and counted. A
+ * call sees the old filter or the new one.
+ */
+void mmrace_probe_filter_pfn(struct mmrace_probe *probe, u64 pfn);
 /*
  * Whether a probe of @kind, handing over argument @arg (ENTRY) or admitting
  * on @entry_arg (RETURN_REGARGS; negative: none), at the ftrace call of a
@@ -154,9 +183,12 @@ enum mmrace_tracepoint {
  * (always for MMRACE_TP_REF_MOD).
  */
 int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
-			       const void *ctx);
+			       unsigned int counter, const void *ctx);
 void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
 				  mmrace_probe_fn fn, const void *ctx);
+/* mmrace_probe_filter_pfn() for the registration of @tp, @fn and @ctx. */
+void mmrace_tracepoint_filter_pfn(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx, u64 pfn);
 
 /* caller_filter.c (with the entry-probe filter kprobe_glue.c uses). */
 

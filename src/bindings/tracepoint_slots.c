@@ -4,7 +4,8 @@
  * take one probe function per registration, told apart by its data; each
  * registration of a Rust callback takes one slot of a small table, whose
  * address is that data. page_ref_mod (a plain reference change, such as
- * folio_get()) has no result: its probe always calls the callback.
+ * folio_get()) has no result: its probe always calls the callback. Each
+ * carries a page filter (page_key.h), checked first.
  */
 #include <linux/mutex.h>
 #include <linux/tracepoint.h>
@@ -12,12 +13,15 @@
 #include <trace/events/page_ref.h>
 #endif
 
+#include "page_key.h"
 #include "shim.h"
 
 #ifdef CONFIG_DEBUG_PAGE_REF
 struct mmrace_tp_probe {
 	mmrace_probe_fn fn;
 	const void *ctx;
+	unsigned int counter;
+	u64 key;		/* the page filter (page_key.h) */
 };
 
 /* One registration per (tracepoint, fn, ctx): data identifies it. */
@@ -26,7 +30,7 @@ static void mmrace_tp_on_success(void *data, struct page *page, int v,
 {
 	const struct mmrace_tp_probe *tp = data;
 
-	if (ret)
+	if (ret && !mmrace_key_skips(READ_ONCE(tp->key), (unsigned long)page))
 		tp->fn(tp->ctx, (unsigned long)page);
 }
 
@@ -34,7 +38,8 @@ static void mmrace_tp_on_mod(void *data, struct page *page, int v)
 {
 	const struct mmrace_tp_probe *tp = data;
 
-	tp->fn(tp->ctx, (unsigned long)page);
+	if (!mmrace_key_skips(READ_ONCE(tp->key), (unsigned long)page))
+		tp->fn(tp->ctx, (unsigned long)page);
 }
 
 #define MMRACE_TP_SLOTS 8
@@ -42,7 +47,7 @@ static struct mmrace_tp_probe mmrace_tp_slots[3][MMRACE_TP_SLOTS];
 static DEFINE_MUTEX(mmrace_tp_lock);
 
 int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
-			       const void *ctx)
+			       unsigned int counter, const void *ctx)
 {
 	struct mmrace_tp_probe *slot = NULL;
 	int i, ret;
@@ -60,6 +65,8 @@ int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
 	}
 	slot->fn = fn;
 	slot->ctx = ctx;
+	slot->counter = counter;
+	slot->key = 0;
 	if (tp == MMRACE_TP_REF_MOD_UNLESS)
 		ret = register_trace_page_ref_mod_unless(mmrace_tp_on_success,
 							 slot);
@@ -97,18 +104,41 @@ void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
 		tracepoint_synchronize_unregister();
 		slot->fn = NULL;
 		slot->ctx = NULL;
+		slot->key = 0;
+	}
+	mutex_unlock(&mmrace_tp_lock);
+}
+
+void mmrace_tracepoint_filter_pfn(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx, u64 pfn)
+{
+	struct mmrace_tp_probe *slot;
+	int i;
+
+	mutex_lock(&mmrace_tp_lock);
+	for (i = 0; i < MMRACE_TP_SLOTS; i++) {
+		slot = &mmrace_tp_slots[tp][i];
+		if (slot->fn == fn && slot->ctx == ctx)
+			WRITE_ONCE(slot->key, mmrace_key_make(MMRACE_KEY_PAGE, 0,
+							      slot->counter,
+							      pfn));
 	}
 	mutex_unlock(&mmrace_tp_lock);
 }
 #else
 int mmrace_tracepoint_register(enum mmrace_tracepoint tp, mmrace_probe_fn fn,
-			       const void *ctx)
+			       unsigned int counter, const void *ctx)
 {
 	return -EOPNOTSUPP;
 }
 
 void mmrace_tracepoint_unregister(enum mmrace_tracepoint tp,
 				  mmrace_probe_fn fn, const void *ctx)
+{
+}
+
+void mmrace_tracepoint_filter_pfn(enum mmrace_tracepoint tp,
+				  mmrace_probe_fn fn, const void *ctx, u64 pfn)
 {
 }
 #endif

@@ -221,7 +221,7 @@ impl AttrOps for File {
                 writeln!(out)
             }
             Kind::Adversary => writeln!(out, "{}", c.adversary.name()),
-            Kind::Stats => w.stats.show(out),
+            Kind::Stats => w.stats.show(out, w.skipped()),
             Kind::Sites => {
                 for p in w.desc.phases {
                     for site in p.sites {
@@ -407,7 +407,7 @@ impl AttrOps for File {
                 if !control.lock().alive(i, gen) {
                     return Err(ENODEV);
                 }
-                w.stats.reset();
+                w.reset_stats();
                 Ok(())
             }
             Kind::Sites => reject(why, format_args!("read-only file")),

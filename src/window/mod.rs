@@ -20,7 +20,7 @@ use crate::abstractions::{
     folio::{flag, Flag},
     mm::{self, Page},
     pid::PidSlot,
-    probe::{Fired, Handler, Probe, Site},
+    probe::{self, Fired, Handler, Probe, Site},
     sync::Latch,
 };
 use core::fmt::Write;
@@ -340,6 +340,10 @@ pub(crate) struct Window {
     /// at unload. The module's worker zaps in it.
     pub(crate) target_ref: PidSlot,
     pub(crate) stats: stats::Stats,
+    /// [`probe::skipped`] for this window when its statistics were last
+    /// reset: the calls its probes' page filters turned away since then
+    /// count as entered and filtered out ([`Window::skipped`]).
+    skip_base: AtomicU64,
     /// How many more windows may open (`times`); -1: unlimited.
     times_left: AtomicI64,
     /// Events that passed the page, task and caller filters (for
@@ -390,6 +394,7 @@ impl Window {
             defined_name: [const { AtomicU8::new(0) }; MAX_NAME + 1],
             published: Latch::new(Settings::DEFAULT.to_words()),
             stats: stats::Stats::new(),
+            skip_base: AtomicU64::new(0),
             times_left: AtomicI64::new(-1),
             events: AtomicU64::new(0),
             arrivals: AtomicU64::new(0),
@@ -718,10 +723,23 @@ impl Window {
         Handler::fire(self, &Fired::direct(page, phase as u32));
     }
 
+    /// Calls for other pages its probes' page filters turned away since
+    /// the statistics were reset: entered, and filtered out.
+    pub(crate) fn skipped(&self) -> u64 {
+        probe::skipped(self.skip_counter()).wrapping_sub(self.skip_base.load(Relaxed))
+    }
+
+    /// Zeroes the statistics, those the page filters count included.
+    pub(crate) fn reset_stats(&self) {
+        self.stats.reset();
+        self.skip_base
+            .store(probe::skipped(self.skip_counter()), Relaxed);
+    }
+
     /// Restarts what the handlers count and draw: statistics, `times`,
     /// the random stream (seeded with `seed`).
     fn restart(&self, seed: u64) {
-        self.stats.reset();
+        self.reset_stats();
         self.times_left.store(-1, Relaxed);
         self.seed(seed);
     }
@@ -787,7 +805,17 @@ impl Handler for Window {
             self.stats.invalid.fetch_add(1, Relaxed);
         }
     }
+
+    fn skip_counter(&self) -> u32 {
+        // Below SKIP_COUNTERS (checked at build time below).
+        self.index as u32
+    }
 }
+
+const _: () = assert!(
+    MAX_WINDOWS <= probe::SKIP_COUNTERS,
+    "every window needs a skip counter"
+);
 
 /// splitmix64's finalizer: a well-mixed 64-bit function of `x`.
 pub(crate) fn mix64(x: u64) -> u64 {
@@ -954,6 +982,19 @@ impl State {
         for (i, p, probes) in prepared {
             // INVARIANT: newly wanted, and registered.
             self.probes[i][p] = probes;
+        }
+        // The page filters follow the settings just published: a probe
+        // kept filters on its window's target page, one about to go on
+        // none (its handler, inert now, counts nothing).
+        for (i, w) in WINDOWS.iter().enumerate() {
+            let want = Self::wanted(w, &new[i]);
+            let pfn = (new[i].pfn != ANY).then_some(new[i].pfn);
+            for (p, probes) in self.probes[i].iter().enumerate() {
+                let keep = want & (1 << p) != 0;
+                for probe in probes.iter() {
+                    probe.filter_pfn(if keep { pfn } else { None });
+                }
+            }
         }
         // Unregistering waits for running handlers to return; all at once,
         // with one grace period (a probe the list has no room for goes on
@@ -1235,7 +1276,7 @@ pub(crate) fn summary(out: &mut impl Write, i: usize, s: &Settings) -> core::fmt
     write!(
         out,
         " entered={} delayed={} hits={} rendezvous_met={} rendezvous_timeout={}",
-        st.entered.load(Relaxed),
+        st.entered.load(Relaxed).wrapping_add(w.skipped()),
         st.delayed.load(Relaxed),
         st.hits.load(Relaxed),
         st.rendezvous_met.load(Relaxed),

@@ -127,10 +127,16 @@ impl Stats {
         self.max_delay_ns.fetch_max(ns, Relaxed);
     }
 
-    /// Writes the `stats` file.
-    pub(crate) fn show(&self, out: &mut impl Write) -> fmt::Result {
+    /// Writes the `stats` file, with `skipped` calls the probes' page
+    /// filters turned away before the handler counted them: entered and
+    /// filtered out.
+    pub(crate) fn show(&self, out: &mut impl Write, skipped: u64) -> fmt::Result {
         for (name, counter) in self.fields() {
-            writeln!(out, "{name}: {}", counter.load(Relaxed))?;
+            let mut value = counter.load(Relaxed);
+            if name == "entered" || name == "filtered_out" {
+                value = value.wrapping_add(skipped);
+            }
+            writeln!(out, "{name}: {value}")?;
         }
         Ok(())
     }
