@@ -71,13 +71,19 @@ static DEFINE_MUTEX(mmrace_direct_lock);
 /*
  * The stubs: one per slot, each loading its number into %r11 (free at a
  * function's entry: not an argument, clobbered by any call) and jumping to
- * the common body.
+ * the fast path.
+ *
+ * The fast path, in one frame, saves %rax (the vector-register count of a
+ * variadic call), the six argument registers and the slot, and asks
+ * mmrace_direct_filter_fast(slot, args) which users the call may concern:
+ * none, and it restores them and returns into the function; some, and it
+ * restores them and goes on to the common body with the mask in %r10.
  *
  * The common body, entered with the stack as the function's ftrace call
  * left it ([rsp] the function past that call, [rsp+8] its caller), builds
  * ftrace's two frames (the caller's, then the function's), saves %rax (the
  * vector-register count of a variadic call) and the six argument registers,
- * and calls mmrace_direct_entry(slot, args, caller). Frame of %rbp:
+ * and calls mmrace_direct_entry(slot, args, caller, mask). Frame of %rbp:
  * 48 caller, 40 function, 32 saved %rbp, 0-24 the two frames; -8 %rax,
  * -16..-56 %r9..%rdi (args[] at -56), -64 slot, -72 the entry's mask.
  *
@@ -97,7 +103,7 @@ static DEFINE_MUTEX(mmrace_direct_lock);
 	"mmrace_direct_stub" #n ":\n"					\
 	ASM_ENDBR							\
 	"	movl $" #n ", %r11d\n"					\
-	"	jmp mmrace_direct_common\n"				\
+	"	jmp mmrace_direct_fast\n"				\
 	"	.size mmrace_direct_stub" #n ", .-mmrace_direct_stub" #n "\n"
 
 asm("	.pushsection .text, \"ax\", @progbits\n"
@@ -110,6 +116,37 @@ MMRACE_DIRECT_STUB(6) MMRACE_DIRECT_STUB(7) MMRACE_DIRECT_STUB(8)
 MMRACE_DIRECT_STUB(9) MMRACE_DIRECT_STUB(10) MMRACE_DIRECT_STUB(11)
 MMRACE_DIRECT_STUB(12) MMRACE_DIRECT_STUB(13) MMRACE_DIRECT_STUB(14)
 MMRACE_DIRECT_STUB(15)
+"	.type mmrace_direct_fast, @function\n"
+"mmrace_direct_fast:\n"
+"	pushq %rbp\n"
+"	movq %rsp, %rbp\n"
+"	pushq %r11\n"
+"	pushq %rax\n"
+"	pushq %r9\n"
+"	pushq %r8\n"
+"	pushq %rcx\n"
+"	pushq %rdx\n"
+"	pushq %rsi\n"
+"	pushq %rdi\n"
+"	subq $8, %rsp\n"
+"	movq %r11, %rdi\n"
+"	leaq 8(%rsp), %rsi\n"
+"	call mmrace_direct_filter_fast\n"
+"	movq %rax, %r10\n"
+"	addq $8, %rsp\n"
+"	popq %rdi\n"
+"	popq %rsi\n"
+"	popq %rdx\n"
+"	popq %rcx\n"
+"	popq %r8\n"
+"	popq %r9\n"
+"	popq %rax\n"
+"	popq %r11\n"
+"	popq %rbp\n"
+"	testq %r10, %r10\n"
+"	jnz mmrace_direct_common\n"
+"	" __stringify(RET) "\n"
+"	.size mmrace_direct_fast, .-mmrace_direct_fast\n"
 "	.type mmrace_direct_common, @function\n"
 "mmrace_direct_common:\n"
 "	pushq %rbp\n"
@@ -131,6 +168,7 @@ MMRACE_DIRECT_STUB(15)
 "	movq %r11, %rdi\n"
 "	leaq 16(%rsp), %rsi\n"
 "	movq 48(%rbp), %rdx\n"
+"	movq %r10, %rcx\n"
 "	call mmrace_direct_entry\n"
 "	movq %rax, (%rsp)\n"
 "	movq 16(%rsp), %rdi\n"
@@ -169,6 +207,8 @@ MMRACE_DIRECT_STUB(15)
 
 /* It returns into the body with a push and a return: not a plain frame. */
 STACK_FRAME_NON_STANDARD(mmrace_direct_common);
+/* It leaves for mmrace_direct_common with a conditional jump. */
+STACK_FRAME_NON_STANDARD(mmrace_direct_fast);
 
 /* The trampoline of slot @n: its stub. */
 static unsigned long mmrace_direct_stub(unsigned int n)
@@ -190,28 +230,44 @@ static bool mmrace_direct_caller_ok(const struct mmrace_direct_user *u,
 }
 
 /*
- * From the trampoline, at the function's entry: runs its entry users and
- * returns the mask of its return users that want this call's return (each
- * then holds an in-flight count until mmrace_direct_exit()).
+ * From the trampoline's fast path, at the function's entry: the users the
+ * call may concern, after the page filters of those without a caller
+ * filter (read from the slot: no user is touched). Most calls end here.
  */
-u64 notrace mmrace_direct_entry(unsigned long slot, const unsigned long *args,
-				unsigned long parent)
+u64 notrace mmrace_direct_filter_fast(unsigned long slot,
+				      const unsigned long *args)
 {
-	struct mmrace_direct_slot *s = &mmrace_direct_slots[slot];
-	struct mmrace_direct_user *u;
+	const struct mmrace_direct_slot *s = &mmrace_direct_slots[slot];
 	unsigned int i, nr;
-	u64 key, want = 0, mask = 0;
-	int bit;
+	u64 key, want = 0;
 
-	/* The page filters first: most calls end here. */
 	nr = min_t(unsigned int, READ_ONCE(s->nr), MMRACE_DIRECT_USERS);
 	for (i = 0; i < nr; i++) {
 		key = READ_ONCE(s->keys[i]);
 		if (!mmrace_key_skips(key, args[MMRACE_KEY_ARG(key)]))
 			want |= BIT_ULL(i);
 	}
-	if (!want || !rcu_is_watching())
+	return want;
+}
+
+/*
+ * From the trampoline, for a call some users (@want) may concern: runs the
+ * entry users and returns the mask of the return users that want this
+ * call's return (each then holds an in-flight count until
+ * mmrace_direct_exit()).
+ */
+u64 notrace mmrace_direct_entry(unsigned long slot, const unsigned long *args,
+				unsigned long parent, u64 want)
+{
+	struct mmrace_direct_slot *s = &mmrace_direct_slots[slot];
+	struct mmrace_direct_user *u;
+	unsigned int i, nr;
+	u64 key, mask = 0;
+	int bit;
+
+	if (!rcu_is_watching())
 		return 0;
+	nr = min_t(unsigned int, READ_ONCE(s->nr), MMRACE_DIRECT_USERS);
 	bit = ftrace_test_recursion_trylock(READ_ONCE(s->ip), parent);
 	if (bit < 0)
 		return 0;

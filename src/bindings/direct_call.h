@@ -50,9 +50,11 @@ void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n);
 
 /* direct_call.c's own: its trampolines (asm) and what they call. */
 void mmrace_direct_stubs(void);
+void mmrace_direct_fast(void);
 void mmrace_direct_common(void);
+u64 mmrace_direct_filter_fast(unsigned long slot, const unsigned long *args);
 u64 mmrace_direct_entry(unsigned long slot, const unsigned long *args,
-			unsigned long parent);
+			unsigned long parent, u64 want);
 void mmrace_direct_exit(unsigned long slot, u64 mask, unsigned long ret);
 
 #endif /* MMRACE_DIRECT_CALL_H */
