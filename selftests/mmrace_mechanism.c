@@ -124,16 +124,16 @@ int main(void)
 {
 	char path[256], buf[4096], *line, *save, pbuf[64];
 	struct mmrace_stats s, other;
-	struct race_page p;
+	struct race_page p, q;
 	bool ftrace, direct, ok = true;
-	unsigned int i, lines = 0;
+	unsigned int i, j, lines = 0;
 	int ret;
 
 	ksft_print_header();
 	ret = mmrace_get();
 	if (ret < 0)
 		ksft_exit_skip("cannot load mmrace.ko: %s\n", strerror(-ret));
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	ftrace = ftrace_has("try_grab_folio_fast");
 	direct = ftrace && direct_calls_supported();
 	ksft_print_msg("kernel %s a function tracer for kprobes, %s direct calls\n",
@@ -255,6 +255,37 @@ int main(void)
 			 (unsigned long long)s.entered,
 			 (unsigned long long)s.filtered_out,
 			 (unsigned long long)other.entered);
+
+	/*
+	 * The page filter the glue applies before the handler: with a
+	 * target on another page, every read is turned away yet counted as
+	 * entered and filtered out; with the target on the page read, every
+	 * read reaches the window.
+	 */
+	ret = race_memfd_page(&q);
+	if (ret)
+		ksft_exit_fail_msg("no second page: %s\n", strerror(-ret));
+	for (i = 0; i < 2; i++) {
+		struct race_page *t = i ? &p : &q;
+
+		mmrace_write(MMRACE_WINDOWS "/mech_acc/stats", "0");
+		if (win_target("mech_acc", t->addr))
+			ksft_exit_fail_msg("cannot target mech_acc\n");
+		for (j = 0; j < READS; j++)
+			if (pread(p.memfd, pbuf, sizeof(pbuf), 0) != sizeof(pbuf))
+				ksft_exit_fail_msg("pread: %s\n", strerror(errno));
+		win_stats("mech_acc", i ? &s : &other);
+		win_print("mech_acc", i ? "target: the page read" : "target: another page",
+			  i ? &s : &other);
+	}
+	ksft_test_result(other.entered >= READS && other.filtered_out == other.entered &&
+			 s.entered >= READS && s.entered - s.filtered_out >= READS,
+			 "page filter: target on another page, %llu of %llu calls filtered out; on the page read, %llu of %llu reach the window\n",
+			 (unsigned long long)other.filtered_out,
+			 (unsigned long long)other.entered,
+			 (unsigned long long)(s.entered - s.filtered_out),
+			 (unsigned long long)s.entered);
+	race_page_free(&q);
 	mmrace_write(DEFINE, "-:mech_acc");
 	mmrace_write(DEFINE, "-:mech_accf");
 	ksft_test_result(!direct_listed("folio_mark_accessed"),
