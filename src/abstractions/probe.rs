@@ -696,7 +696,8 @@ fn page_key(value: Option<Value>) -> bindings::mmrace_page_key {
     match value {
         Some(Value::Page) => bindings::mmrace_page_key_MMRACE_KEY_PAGE,
         Some(Value::Folio) => bindings::mmrace_page_key_MMRACE_KEY_FOLIO,
-        // Entries and claimed values are checked in Rust.
+        Some(Value::XaEntry) => bindings::mmrace_page_key_MMRACE_KEY_XA,
+        // Claimed values are checked in Rust.
         _ => bindings::mmrace_page_key_MMRACE_KEY_NONE,
     }
 }
@@ -837,7 +838,11 @@ impl Probe {
                 // The page filter applies to the value `trampoline` gets
                 // (entry) or `admit_trampoline` gets (return).
                 let key = match *when {
-                    When::Return => page_key(site.entry.map(|(_, value)| value)),
+                    // The entry argument if it names the page, else the
+                    // return value.
+                    When::Return => {
+                        page_key(Some(site.entry.map_or(site.value, |(_, value)| value)))
+                    }
                     When::Entry { .. } => page_key(Some(site.value)),
                     When::Register { .. } => page_key(None),
                 };

@@ -216,6 +216,12 @@ static unsigned long mmrace_direct_stub(unsigned int n)
 	return (unsigned long)mmrace_direct_stubs + n * MMRACE_DIRECT_STUB_SIZE;
 }
 
+/* Whether @u's page filter applies at entry (else to the return value). */
+static bool mmrace_direct_key_at_entry(const struct mmrace_direct_user *u)
+{
+	return !u->ret || u->entry_arg >= 0;
+}
+
 static bool mmrace_direct_caller_ok(const struct mmrace_direct_user *u,
 				    unsigned long parent)
 {
@@ -282,7 +288,7 @@ u64 notrace mmrace_direct_entry(unsigned long slot, const unsigned long *args,
 			continue;
 		/* With a caller filter, the page filter comes second. */
 		key = READ_ONCE(u->key);
-		if (u->ncallers &&
+		if (u->ncallers && mmrace_direct_key_at_entry(u) &&
 		    mmrace_key_skips(key, args[MMRACE_KEY_ARG(key)]))
 			continue;
 		if (!u->ret) {
@@ -314,7 +320,9 @@ void notrace mmrace_direct_exit(unsigned long slot, u64 mask, unsigned long ret)
 			continue;
 		/* Not NULL: retiring it waits for this call's count. */
 		u = READ_ONCE(s->users[i]);
-		if (!READ_ONCE(u->dead))
+		if (!READ_ONCE(u->dead) &&
+		    (mmrace_direct_key_at_entry(u) ||
+		     !mmrace_key_skips(READ_ONCE(u->key), ret)))
 			u->fn(u->ctx, ret);
 		/* Release: the detach sees this call done with @u. */
 		atomic_dec_return_release(&u->inflight);
@@ -382,7 +390,7 @@ void mmrace_direct_filter(struct mmrace_direct_user *user, u64 key)
 
 	mutex_lock(&mmrace_direct_lock);
 	WRITE_ONCE(user->key, key);
-	if (!user->ncallers)
+	if (!user->ncallers && mmrace_direct_key_at_entry(user))
 		WRITE_ONCE(s->keys[user->index], key);
 	mutex_unlock(&mmrace_direct_lock);
 }

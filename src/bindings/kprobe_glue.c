@@ -70,7 +70,7 @@ static int mmrace_kretprobe_entry(struct kretprobe_instance *ri,
 	/* Non-zero: no return probe for this call. */
 	if (!mmrace_probe_caller_ok(probe, regs))
 		return 1;
-	if (probe->entry_arg >= 0 &&
+	if (probe->admit && probe->entry_arg >= 0 &&
 	    mmrace_key_skips(READ_ONCE(probe->key),
 			     regs_get_kernel_argument(regs, probe->entry_arg)))
 		return 1;
@@ -88,8 +88,12 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 {
 	struct mmrace_probe *probe =
 		container_of(get_kretprobe(ri), struct mmrace_probe, krp);
+	unsigned long value = regs_return_value(regs);
 
-	probe->fn(probe->ctx, regs_return_value(regs));
+	/* Without an entry argument, the filter is on the return value. */
+	if (probe->entry_arg >= 0 ||
+	    !mmrace_key_skips(READ_ONCE(probe->key), value))
+		probe->fn(probe->ctx, value);
 	return 0;
 }
 
@@ -195,10 +199,13 @@ void mmrace_probe_filter_pfn(struct mmrace_probe *probe, u64 pfn)
 	int arg = ret ? probe->entry_arg : (int)probe->arg;
 	u64 key = 0;
 
-	/* A return probe filters on its entry argument, if it has one. */
-	if (probe->kind != MMRACE_PROBE_REGISTER && arg >= 0)
-		key = mmrace_key_make(probe->key_kind, arg, probe->counter,
-				      pfn);
+	/*
+	 * A return probe filters on its entry argument if it has one, else
+	 * on its return value (argument 0 in the key: unused).
+	 */
+	if (probe->kind != MMRACE_PROBE_REGISTER)
+		key = mmrace_key_make(probe->key_kind, arg < 0 ? 0 : arg,
+				      probe->counter, pfn);
 	if (probe->direct)
 		mmrace_direct_filter(&probe->du, key);
 	else

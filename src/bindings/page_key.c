@@ -19,8 +19,10 @@ u64 mmrace_key_make(enum mmrace_page_key kind, unsigned int arg,
 	    counter >= MMRACE_SKIP_COUNTERS)
 		return 0;
 	key = MMRACE_KEY_ON | (u64)arg << 56 | (u64)counter << 48 | pfn;
-	if (kind == MMRACE_KEY_FOLIO)
+	if (kind == MMRACE_KEY_FOLIO || kind == MMRACE_KEY_XA)
 		key |= MMRACE_KEY_FOLIO;
+	if (kind == MMRACE_KEY_XA)
+		key |= MMRACE_KEY_XA;
 	return key;
 }
 

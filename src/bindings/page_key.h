@@ -9,6 +9,8 @@
  *
  *   bit 63     a filter is set
  *   bit 62     the value is a struct folio * (its own head page)
+ *   bit 61     the value is an xarray entry: a folio, or a value or
+ *              internal entry (bits 0-1), which the filter passes on
  *   bits 56-58 the argument the value is (direct calls)
  *   bits 48-55 the skip counter
  *   bits 0-47  the pfn
@@ -24,6 +26,7 @@
 
 #define MMRACE_KEY_ON		BIT_ULL(63)
 #define MMRACE_KEY_FOLIO	BIT_ULL(62)
+#define MMRACE_KEY_XA		BIT_ULL(61)
 #define MMRACE_KEY_ARG(key)	((unsigned int)((key) >> 56) & 7)
 #define MMRACE_KEY_COUNTER(key)	((unsigned int)((key) >> 48) & 0xff)
 #define MMRACE_KEY_PFN(key)	((key) & GENMASK_ULL(47, 0))
@@ -46,7 +49,8 @@ static __always_inline bool mmrace_key_skips(u64 key, unsigned long value)
 	struct page *page = (struct page *)value;
 	unsigned long want = MMRACE_KEY_PFN(key);
 
-	if (!key || !value || page_to_pfn(page) == want)
+	if (!key || !value || ((key & MMRACE_KEY_XA) && (value & 3)) ||
+	    page_to_pfn(page) == want)
 		return false;
 	if (!(key & MMRACE_KEY_FOLIO) &&
 	    page_to_pfn(compound_head(page)) == want)

@@ -90,6 +90,8 @@ enum mmrace_page_key {
 	MMRACE_KEY_NONE,
 	MMRACE_KEY_PAGE,
 	MMRACE_KEY_FOLIO,
+	/* An xarray entry: a folio, or a value or internal entry (passed on). */
+	MMRACE_KEY_XA,
 };
 
 /* A page filter's "any page". */
@@ -115,9 +117,10 @@ u64 mmrace_skipped(unsigned int counter);
  * from one of the [start, end) pairs in @callers (an empty pair never
  * matches). A RETURN probe calls @admit (if not NULL) at entry, with
  * argument @entry_arg if it is not negative, and hooks the return only if
- * it agrees. @key is what the value handed to @fn (ENTRY) or @admit
- * (RETURN, RETURN_REGARGS) is, for the page filter
- * (mmrace_probe_filter_pfn()), whose turned-away calls count in @counter.
+ * it agrees. @key is what the value handed to @fn (ENTRY), or to @admit
+ * (RETURN, RETURN_REGARGS with @entry_arg) or else @fn (their return
+ * value), is, for the page filter (mmrace_probe_filter_pfn()), whose
+ * turned-away calls count in @counter.
  * Returns the probe or an ERR_PTR.
  */
 struct mmrace_probe *mmrace_probe_register(const char *symbol,
