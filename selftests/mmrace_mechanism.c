@@ -28,6 +28,11 @@
 #define READS 200
 #define DEFINE MMRACE_WINDOWS "/define"
 
+/* Windows whose probes the glue filters by page, one per mechanism. */
+static const char * const filtered[] = {
+	"gup_fast_pre_grab", "pagecache_pre_grab", "pagecache_post_grab",
+};
+
 static const char * const builtin[] = {
 	"gup_fast_pre_grab", "gup_fast_post_grab", "migrate_freeze",
 	"compact_isolate", "pagecache_pre_grab", "pagecache_post_grab",
@@ -257,35 +262,51 @@ int main(void)
 			 (unsigned long long)other.entered);
 
 	/*
-	 * The page filter the glue applies before the handler: with a
-	 * target on another page, every read is turned away yet counted as
-	 * entered and filtered out; with the target on the page read, every
-	 * read reaches the window.
+	 * The page filter the glue applies before the handler, on three
+	 * mechanisms: gup_fast_pre_grab (a direct call at an entry),
+	 * pagecache_pre_grab/loaded (a kretprobe's return value, an xarray
+	 * entry) and pagecache_post_grab (a tracepoint). With the target on
+	 * another page, every GUP-fast and read of this page is turned away
+	 * yet counted as entered and filtered out; with the target on this
+	 * page, every one reaches the window.
 	 */
+	mmrace_control("reset");
 	ret = race_memfd_page(&q);
 	if (ret)
 		ksft_exit_fail_msg("no second page: %s\n", strerror(-ret));
+	ok = true;
 	for (i = 0; i < 2; i++) {
 		struct race_page *t = i ? &p : &q;
+		unsigned int k;
 
-		mmrace_write(MMRACE_WINDOWS "/mech_acc/stats", "0");
-		if (win_target("mech_acc", t->addr))
-			ksft_exit_fail_msg("cannot target mech_acc\n");
+		mmrace_control("reset");
+		for (k = 0; k < ARRAY_SIZE(filtered); k++) {
+			if (win_target(filtered[k], t->addr) ||
+			    (!strcmp(filtered[k], "pagecache_pre_grab") &&
+			     win_set(filtered[k], "phase", "loaded")) ||
+			    win_set(filtered[k], "enable", "1"))
+				ksft_exit_fail_msg("cannot arm %s\n", filtered[k]);
+		}
 		for (j = 0; j < READS; j++)
-			if (pread(p.memfd, pbuf, sizeof(pbuf), 0) != sizeof(pbuf))
-				ksft_exit_fail_msg("pread: %s\n", strerror(errno));
-		win_stats("mech_acc", i ? &s : &other);
-		win_print("mech_acc", i ? "target: the page read" : "target: another page",
-			  i ? &s : &other);
+			if (side_gup_fast(&p) || side_read(&p))
+				ksft_exit_fail_msg("GUP-fast or pread failed\n");
+		for (k = 0; k < ARRAY_SIZE(filtered); k++) {
+			win_stats(filtered[k], &s);
+			ksft_print_msg("target on %s: %s entered %llu, filtered out %llu\n",
+				       i ? "this page" : "another page",
+				       filtered[k],
+				       (unsigned long long)s.entered,
+				       (unsigned long long)s.filtered_out);
+			if (s.entered < READS ||
+			    (i ? s.entered - s.filtered_out < READS :
+				 s.filtered_out != s.entered))
+				ok = false;
+		}
 	}
-	ksft_test_result(other.entered >= READS && other.filtered_out == other.entered &&
-			 s.entered >= READS && s.entered - s.filtered_out >= READS,
-			 "page filter: target on another page, %llu of %llu calls filtered out; on the page read, %llu of %llu reach the window\n",
-			 (unsigned long long)other.filtered_out,
-			 (unsigned long long)other.entered,
-			 (unsigned long long)(s.entered - s.filtered_out),
-			 (unsigned long long)s.entered);
+	ksft_test_result(ok, "page filter: with the target on another page, %d GUP-fasts and reads entered and filtered out in gup_fast_pre_grab (direct), pagecache_pre_grab (return value) and pagecache_post_grab (tracepoint); on this page, all reach them\n",
+			 READS);
 	race_page_free(&q);
+	mmrace_control("reset");
 	mmrace_write(DEFINE, "-:mech_acc");
 	mmrace_write(DEFINE, "-:mech_accf");
 	ksft_test_result(!direct_listed("folio_mark_accessed"),
