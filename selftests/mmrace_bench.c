@@ -38,7 +38,7 @@
 
 #define MAX_REPS 16
 
-static unsigned int run_ms = 2000, reps = 7, gup_pages = 256, loops = 2000;
+static unsigned int run_ms = 2000, reps = 11, gup_pages = 256, loops = 2000;
 
 struct window_bench {
 	const char *window;
@@ -294,7 +294,7 @@ static void overhead_table(void)
 		"GUP-fast, us/page", "pread, us/call", "move_pages, us/move",
 	};
 	static double v[NR_STATES][3][MAX_REPS];
-	double med[NR_STATES][3];
+	double med[NR_STATES][3], min[NR_STATES][3];
 	char names[NR_STATES][64], mech[NR_STATES][64];
 	struct race_page anon, shm, other;
 	unsigned int r, st, k, i;
@@ -342,12 +342,12 @@ static void overhead_table(void)
 	mmrace_control("reset");
 
 	printf("Overhead\n--------\n\n");
-	printf("%u repetitions, the states interleaved in each; median (min-max), and the median's ratio to \"not loaded\". GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes. \"Armed, filtered\": every window below armed (default phases) with a ``target`` on a page the workloads never touch; then each alone. The mechanism is how its probes reach their sites (table below): ``ftrace`` (a kprobe on the function's ftrace call), ``int3`` (a breakpoint), ``tracepoint``.\n\n",
+	printf("%u repetitions, the states interleaved in each; median (min-max), then the median's ratio to \"not loaded\" and the minimum's (the host's TCG speed changes for seconds at a time: the minimum, what a state costs at least, is the steadier of the two). GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes. \"Armed, filtered\": every window below armed (default phases) with a ``target`` on a page the workloads never touch; then each alone. The mechanism is how its probes reach their sites (table below): ``direct`` (the function's ftrace call made a direct call of mmrace's trampoline), ``ftrace`` (a kprobe on the function's ftrace call), ``int3`` (a breakpoint), ``tracepoint``. Every probe whose value is a page or folio carries the target's pfn: calls for other pages are turned away in the glue, before any handler (windows.rst, \"How probes reach their sites\").\n\n",
 	       reps, gup_pages);
-	printf("==================================== ====================== ================================ ================================ ================================\n");
-	printf("state                                mechanism              %-32s %-32s %-32s\n",
+	printf("==================================== ====================== ======================================== ======================================== ========================================\n");
+	printf("state                                mechanism              %-40s %-40s %-40s\n",
 	       work[0], work[1], work[2]);
-	printf("==================================== ====================== ================================ ================================ ================================\n");
+	printf("==================================== ====================== ======================================== ======================================== ========================================\n");
 	for (st = 0; st < NR_STATES; st++) {
 		char cell[3][64];
 
@@ -360,17 +360,19 @@ static void overhead_table(void)
 			}
 			m = median(v[st][k], reps);
 			med[st][k] = m;
+			min[st][k] = lo;
 			snprintf(cell[k], sizeof(cell[k]),
-				 "%.3f (%.3f-%.3f) x%.3f", m, lo, hi,
-				 med[0][k] ? m / med[0][k] : 0);
+				 "%.3f (%.3f-%.3f) x%.2f/x%.2f", m, lo, hi,
+				 med[0][k] ? m / med[0][k] : 0,
+				 min[0][k] ? lo / min[0][k] : 0);
 		}
-		printf("%-36s %-22s %-32s %-32s %-32s\n", names[st], mech[st],
+		printf("%-36s %-22s %-40s %-40s %-40s\n", names[st], mech[st],
 		       cell[0], cell[1], cell[2]);
 	}
-	printf("==================================== ====================== ================================ ================================ ================================\n\n");
+	printf("==================================== ====================== ======================================== ======================================== ========================================\n\n");
 
 	printf("Sites and mechanisms\n--------------------\n\n");
-	printf("Each site of the windows above (``sites``; the default phases are armed), and how its probe reaches it. A return probe (``:return``) is a kretprobe: its entry rides the mechanism given, its entry filter turns away calls that cannot match (disarmed, another task, or another page when the entry names it), and only the others return through the rethook trampoline.\n\n");
+	printf("Each site of the windows above (``sites``; the default phases are armed), and how its probe reaches it. A return probe (``:return``) is a kretprobe (its entry rides the mechanism given; ``int3`` or ``ftrace``) or, where the function's arguments all travel in registers, a direct call whose trampoline calls the body itself; either way its entry filter turns away calls that cannot match (disarmed, another task, or another page when the entry names it), and only the others have their return hooked.\n\n");
 	printf("==================== ====================================================================== ==========\n");
 	printf("window               site                                                                   mechanism\n");
 	printf("==================== ====================================================================== ==========\n");
