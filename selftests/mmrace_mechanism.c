@@ -125,9 +125,50 @@ static bool listed_as_expected(const char *symbol)
 	return any && all;
 }
 
+/*
+ * Caller filters: defines two windows (@in, whose caller a shmem read of
+ * @p has, and @out, whose caller it never has), arms them for this
+ * process with zero-length windows, reads @p READS times, and gives their
+ * statistics in @in_s and @out_s and @in's first "sites" line in @site.
+ * Each read enters @in (its caller check matched) and never @out.
+ */
+static bool caller_pair(struct race_page *p, const char *in, const char *out,
+			struct mmrace_stats *in_s, struct mmrace_stats *out_s,
+			char *site, size_t len)
+{
+	const char *defs[2] = { in, out };
+	char names[2][32], path[256], buf[64];
+	unsigned int i;
+
+	mmrace_control("reset");
+	for (i = 0; i < 2; i++) {
+		/* "p:NAME ..." or "r:NAME ...": the name. */
+		if (sscanf(defs[i], "%*c:%31s", names[i]) != 1 ||
+		    mmrace_write(DEFINE, defs[i]) ||
+		    win_set(names[i], "pid", "%d", getpid()) ||
+		    win_set(names[i], "enable", "1")) {
+			ksft_print_msg("cannot define or arm '%s'\n", defs[i]);
+			return false;
+		}
+	}
+	snprintf(path, sizeof(path), MMRACE_WINDOWS "/%s/sites", names[0]);
+	if (mmrace_read(path, site, len) <= 0)
+		site[0] = '\0';
+	site[strcspn(site, "\n")] = '\0';
+	ksft_print_msg("%s: %s\n", names[0], site);
+	for (i = 0; i < READS; i++)
+		if (pread(p->memfd, buf, sizeof(buf), 0) != sizeof(buf))
+			ksft_exit_fail_msg("pread: %s\n", strerror(errno));
+	win_stats(names[0], in_s);
+	win_print(names[0], "after the reads", in_s);
+	win_stats(names[1], out_s);
+	win_print(names[1], "after the reads", out_s);
+	return true;
+}
+
 int main(void)
 {
-	char path[256], buf[4096], *line, *save, pbuf[64];
+	char path[256], buf[4096], *line, *save;
 	struct mmrace_stats s, other;
 	struct race_page p, q;
 	bool ftrace, direct, ok = true;
@@ -183,32 +224,10 @@ int main(void)
 	 * windows, this process only: each read enters the first (its
 	 * entry's caller check matched) and never the second.
 	 */
-	mmrace_control("reset");
-	ret = mmrace_write(DEFINE, "r:mech_shmem filemap_get_entry<-shmem_get_folio_gfp|shmem_get_folio folio=$retval");
-	if (!ret)
-		ret = mmrace_write(DEFINE, "r:mech_fault filemap_get_entry<-filemap_fault folio=$retval");
-	if (ret)
-		ksft_exit_fail_msg("cannot define: %s\n", strerror(-ret));
-	for (i = 0; i < 2; i++) {
-		const char *w = i ? "mech_fault" : "mech_shmem";
-
-		if (win_set(w, "pid", "%d", getpid()) ||
-		    win_set(w, "enable", "1"))
-			ksft_exit_fail_msg("cannot arm %s\n", w);
-	}
-	snprintf(path, sizeof(path), MMRACE_WINDOWS "/mech_shmem/sites");
-	if (mmrace_read(path, buf, sizeof(buf)) <= 0)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	ksft_print_msg("mech_shmem: %s\n", buf);
-	for (i = 0; i < READS; i++)
-		if (pread(p.memfd, pbuf, sizeof(pbuf), 0) != sizeof(pbuf))
-			ksft_exit_fail_msg("pread: %s\n", strerror(errno));
-	win_stats("mech_shmem", &s);
-	win_print("mech_shmem", "after the reads", &s);
-	win_stats("mech_fault", &other);
-	win_print("mech_fault", "after the reads", &other);
-	ksft_test_result(s.entered - s.filtered_out >= READS &&
+	ok = caller_pair(&p, "r:mech_shmem filemap_get_entry<-shmem_get_folio_gfp|shmem_get_folio folio=$retval",
+			 "r:mech_fault filemap_get_entry<-filemap_fault folio=$retval",
+			 &s, &other, buf, sizeof(buf));
+	ksft_test_result(ok && s.entered - s.filtered_out >= READS &&
 			 other.entered == 0 &&
 			 (!ftrace_has("filemap_get_entry") ||
 			  strstr(buf, "[ftrace]")),
@@ -225,32 +244,10 @@ int main(void)
 	 * shmem's read marks the folio accessed when it reads from offset 0,
 	 * filemap_read() (other files) never for this memfd.
 	 */
-	mmrace_control("reset");
-	ret = mmrace_write(DEFINE, "p:mech_acc folio_mark_accessed<-shmem_file_read_iter folio=$arg1");
-	if (!ret)
-		ret = mmrace_write(DEFINE, "p:mech_accf folio_mark_accessed<-filemap_read folio=$arg1");
-	if (ret)
-		ksft_exit_fail_msg("cannot define: %s\n", strerror(-ret));
-	for (i = 0; i < 2; i++) {
-		const char *w = i ? "mech_accf" : "mech_acc";
-
-		if (win_set(w, "pid", "%d", getpid()) ||
-		    win_set(w, "enable", "1"))
-			ksft_exit_fail_msg("cannot arm %s\n", w);
-	}
-	snprintf(path, sizeof(path), MMRACE_WINDOWS "/mech_acc/sites");
-	if (mmrace_read(path, buf, sizeof(buf)) <= 0)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	ksft_print_msg("mech_acc: %s\n", buf);
-	for (i = 0; i < READS; i++)
-		if (pread(p.memfd, pbuf, sizeof(pbuf), 0) != sizeof(pbuf))
-			ksft_exit_fail_msg("pread: %s\n", strerror(errno));
-	win_stats("mech_acc", &s);
-	win_print("mech_acc", "after the reads", &s);
-	win_stats("mech_accf", &other);
-	win_print("mech_accf", "after the reads", &other);
-	ksft_test_result(s.entered - s.filtered_out >= READS &&
+	ok = caller_pair(&p, "p:mech_acc folio_mark_accessed<-shmem_file_read_iter folio=$arg1",
+			 "p:mech_accf folio_mark_accessed<-filemap_read folio=$arg1",
+			 &s, &other, buf, sizeof(buf));
+	ksft_test_result(ok && s.entered - s.filtered_out >= READS &&
 			 other.entered == 0 &&
 			 (!direct || (strstr(buf, "[direct]") &&
 				      direct_listed("folio_mark_accessed"))),

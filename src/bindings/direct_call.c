@@ -106,6 +106,16 @@ static DEFINE_MUTEX(mmrace_direct_lock);
 	"	jmp mmrace_direct_fast\n"				\
 	"	.size mmrace_direct_stub" #n ", .-mmrace_direct_stub" #n "\n"
 
+/* %rax and the argument registers, args[0] (%rdi) on top. */
+#define MMRACE_DIRECT_PUSH_ARGS						\
+	"	pushq %rax\n"						\
+	"	pushq %r9\n"						\
+	"	pushq %r8\n"						\
+	"	pushq %rcx\n"						\
+	"	pushq %rdx\n"						\
+	"	pushq %rsi\n"						\
+	"	pushq %rdi\n"
+
 asm("	.pushsection .text, \"ax\", @progbits\n"
 "	.balign 16, 0xcc\n"
 "	.globl mmrace_direct_stubs\n"
@@ -121,13 +131,7 @@ MMRACE_DIRECT_STUB(15)
 "	pushq %rbp\n"
 "	movq %rsp, %rbp\n"
 "	pushq %r11\n"
-"	pushq %rax\n"
-"	pushq %r9\n"
-"	pushq %r8\n"
-"	pushq %rcx\n"
-"	pushq %rdx\n"
-"	pushq %rsi\n"
-"	pushq %rdi\n"
+MMRACE_DIRECT_PUSH_ARGS
 "	subq $8, %rsp\n"
 "	movq %r11, %rdi\n"
 "	leaq 8(%rsp), %rsi\n"
@@ -156,13 +160,7 @@ MMRACE_DIRECT_STUB(15)
 "	pushq 24(%rsp)\n"
 "	pushq %rbp\n"
 "	movq %rsp, %rbp\n"
-"	pushq %rax\n"
-"	pushq %r9\n"
-"	pushq %r8\n"
-"	pushq %rcx\n"
-"	pushq %rdx\n"
-"	pushq %rsi\n"
-"	pushq %rdi\n"
+MMRACE_DIRECT_PUSH_ARGS
 "	subq $16, %rsp\n"
 "	movq %r11, 8(%rsp)\n"
 "	movq %r11, %rdi\n"
