@@ -18,11 +18,11 @@ u64 mmrace_key_make(enum mmrace_page_key kind, unsigned int arg,
 	    pfn > GENMASK_ULL(47, 0) || arg > 7 ||
 	    counter >= MMRACE_SKIP_COUNTERS)
 		return 0;
-	key = MMRACE_KEY_ON | (u64)arg << 56 | (u64)counter << 48 | pfn;
+	key = MMRACE_KEYBIT_ON | (u64)arg << 56 | (u64)counter << 48 | pfn;
 	if (kind == MMRACE_KEY_FOLIO || kind == MMRACE_KEY_XA)
-		key |= MMRACE_KEY_FOLIO;
+		key |= MMRACE_KEYBIT_FOLIO;
 	if (kind == MMRACE_KEY_XA)
-		key |= MMRACE_KEY_XA;
+		key |= MMRACE_KEYBIT_XA;
 	return key;
 }
 

@@ -24,9 +24,9 @@
 
 #include "shim.h"
 
-#define MMRACE_KEY_ON		BIT_ULL(63)
-#define MMRACE_KEY_FOLIO	BIT_ULL(62)
-#define MMRACE_KEY_XA		BIT_ULL(61)
+#define MMRACE_KEYBIT_ON		BIT_ULL(63)
+#define MMRACE_KEYBIT_FOLIO	BIT_ULL(62)
+#define MMRACE_KEYBIT_XA	BIT_ULL(61)
 #define MMRACE_KEY_ARG(key)	((unsigned int)((key) >> 56) & 7)
 #define MMRACE_KEY_COUNTER(key)	((unsigned int)((key) >> 48) & 0xff)
 #define MMRACE_KEY_PFN(key)	((key) & GENMASK_ULL(47, 0))
@@ -49,10 +49,10 @@ static __always_inline bool mmrace_key_skips(u64 key, unsigned long value)
 	struct page *page = (struct page *)value;
 	unsigned long want = MMRACE_KEY_PFN(key);
 
-	if (!key || !value || ((key & MMRACE_KEY_XA) && (value & 3)) ||
+	if (!key || !value || ((key & MMRACE_KEYBIT_XA) && (value & 3)) ||
 	    page_to_pfn(page) == want)
 		return false;
-	if (!(key & MMRACE_KEY_FOLIO) &&
+	if (!(key & MMRACE_KEYBIT_FOLIO) &&
 	    page_to_pfn(compound_head(page)) == want)
 		return false;
 	this_cpu_inc(mmrace_skips[MMRACE_KEY_COUNTER(key)]);
