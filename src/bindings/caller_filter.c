@@ -16,16 +16,8 @@
 bool mmrace_entry_caller_in(const unsigned long *ranges, unsigned int n,
 			    struct pt_regs *regs)
 {
-	unsigned long ret;
-	unsigned int i;
-
-	if (!n)
-		return true;
-	ret = *(unsigned long *)kernel_stack_pointer(regs);
-	for (i = 0; i < n; i++)
-		if (ret >= ranges[2 * i] && ret < ranges[2 * i + 1])
-			return true;
-	return false;
+	return !n || mmrace_caller_in(ranges, n,
+				      *(unsigned long *)kernel_stack_pointer(regs));
 }
 
 bool mmrace_stack_has_caller(const unsigned long *ranges, unsigned int n,

@@ -10,8 +10,25 @@
 #include <linux/types.h>
 
 /*
- * At a probed function's entry: whether its return address lies in one of
- * the @n [start, end) pairs of @ranges; always true when @n is 0 (no filter).
+ * Whether return address @ret lies in one of the @n [start, end) pairs of
+ * @ranges; always true when @n is 0 (no filter).
+ */
+static inline bool mmrace_caller_in(const unsigned long *ranges,
+				    unsigned int n, unsigned long ret)
+{
+	unsigned int i;
+
+	if (!n)
+		return true;
+	for (i = 0; i < n; i++)
+		if (ret >= ranges[2 * i] && ret < ranges[2 * i + 1])
+			return true;
+	return false;
+}
+
+/*
+ * At a probed function's entry: mmrace_caller_in() of its return address
+ * (x86-64: the stack top).
  */
 bool mmrace_entry_caller_in(const unsigned long *ranges, unsigned int n,
 			    struct pt_regs *regs);

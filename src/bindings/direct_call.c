@@ -38,6 +38,7 @@
 #include <linux/rcupdate.h>
 #include <linux/trace_recursion.h>
 
+#include "caller_filter.h"
 #include "direct_call.h"
 #include "page_key.h"
 
@@ -220,19 +221,6 @@ static bool mmrace_direct_key_at_entry(const struct mmrace_direct_user *u)
 	return !u->ret || u->entry_arg >= 0;
 }
 
-static bool mmrace_direct_caller_ok(const struct mmrace_direct_user *u,
-				    unsigned long parent)
-{
-	unsigned int i;
-
-	if (!u->ncallers)
-		return true;
-	for (i = 0; i < u->ncallers; i++)
-		if (parent >= u->callers[2 * i] && parent < u->callers[2 * i + 1])
-			return true;
-	return false;
-}
-
 /*
  * From the trampoline's fast path, at the function's entry: the users the
  * call may concern, after the page filters of those without a caller
@@ -282,7 +270,7 @@ u64 notrace mmrace_direct_entry(unsigned long slot, const unsigned long *args,
 		/* Pairs with the attach's release: @u is filled in. */
 		u = smp_load_acquire(&s->users[i]);
 		if (!u || READ_ONCE(u->dead) ||
-		    !mmrace_direct_caller_ok(u, parent))
+		    !mmrace_caller_in(u->callers, u->ncallers, parent))
 			continue;
 		/* With a caller filter, the page filter comes second. */
 		key = READ_ONCE(u->key);
