@@ -10,15 +10,18 @@
  * 3. overhead: GUP-fast (CONFIG_GUP_TEST's GUP_FAST_BENCHMARK), a
  *    page-cache read loop and a move_pages loop, with the module not
  *    loaded, loaded with every window disarmed, loaded with every
- *    window armed but filtered to a page the workload never touches, and
- *    with each window so armed alone; interleaved in the same boot,
+ *    window armed but filtered to a page the workload never touches, with
+ *    the windows on each workload's path so armed, and with each window
+ *    so armed alone; interleaved in the same boot,
  *    medians and spread; and how each window's probes reach their sites
  *    (direct, ftrace, int3, tracepoint), from its "sites" file.
  *
  * Prints reStructuredText tables between "BEGIN RST" and "END RST", which
  * scripts/bench.sh puts into Documentation/benchmarks.rst. --smoke runs
  * everything briefly, for make check; --overhead the overhead tables alone
- * (MMRACE_BENCH=--overhead make bench: the document is not rewritten).
+ * (MMRACE_BENCH=--overhead make bench: the document is not rewritten);
+ * --overhead-table the overhead table without the table of sites (make
+ * bench's second boot, with kprobes jump optimization on).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +39,9 @@
 #include "mmrace_lib.h"
 #include "race.h"
 
-#define MAX_REPS 16
+#define MAX_REPS 32
 
-static unsigned int run_ms = 2000, reps = 11, gup_pages = 256, loops = 2000;
+static unsigned int run_ms = 2000, reps = 21, gup_pages = 256, loops = 2000;
 
 struct window_bench {
 	const char *window;
@@ -269,32 +272,87 @@ static void mechanisms(const char *window, char *out, size_t len, bool table)
 	}
 }
 
-/* Every bench window armed (@only < 0) or window @only alone, filtered. */
-static void arm_filtered(int only, const struct race_page *other)
+/*
+ * The windows on each workload's path, armed together in a state of their
+ * own: GUP-fast's (its two windows), pread's (the page-cache windows) and
+ * move_pages's (migration's and compaction's): the cost a user pays who
+ * arms the windows of the race they chase.
+ */
+static const struct {
+	const char *name;
+	unsigned int mask;	/* bits of windows[] */
+} paths[] = {
+	{ "GUP-fast's windows (gup_fast_*)", 1u << 0 | 1u << 1 },
+	{ "pread's windows (pagecache_*)", 1u << 4 | 1u << 5 },
+	{ "move_pages's (migrate, compact)", 1u << 2 | 1u << 3 },
+};
+
+/* Whether kprobes jump-optimizes probes here (an int3 otherwise). */
+static bool kprobes_optimized(void)
+{
+	char buf[8];
+
+	return mmrace_read("/proc/sys/debug/kprobes-optimization", buf,
+			   sizeof(buf)) > 0 && buf[0] == '1';
+}
+
+/*
+ * With jump optimization on, waits (at most 2 s) until kprobes' delayed
+ * optimizer is done with the probes just armed: the number of
+ * [OPTIMIZED] probes in kprobes/list unchanged for 100 ms. A probe left
+ * armed spends its life optimized; the first jiffies on an int3 are not
+ * what it costs.
+ */
+static void settle(void)
+{
+	static char buf[16384];
+	int last = -1, same = 0, n, i;
+	const char *q;
+
+	if (!kprobes_optimized())
+		return;
+	for (i = 0; i < 100 && same < 5; i++) {
+		usleep(20000);
+		if (mmrace_read("/sys/kernel/debug/kprobes/list", buf,
+				sizeof(buf)) < 0)
+			return;
+		for (n = 0, q = buf; (q = strstr(q, "[OPTIMIZED]")); q++)
+			n++;
+		same = n == last ? same + 1 : 0;
+		last = n;
+	}
+}
+
+/* The windows of @mask armed, filtered to another page. */
+static void arm_filtered(unsigned int mask, const struct race_page *other)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(windows); i++) {
-		if (only >= 0 && i != (unsigned int)only)
+		if (!(mask & 1u << i))
 			continue;
 		win_target(windows[i].window, other->addr);
 		win_set(windows[i].window, "enable", "1");
 	}
+	settle();
 }
 
 /*
  * States: not loaded, loaded and disarmed, every window armed but filtered
- * to another page, then each window so armed alone (which hook costs what).
+ * to another page, the windows of each path so armed, then each window
+ * alone (which hook costs what).
  */
-#define NR_STATES (3 + ARRAY_SIZE(windows))
+#define FIRST_PATH 3
+#define FIRST_ALONE (FIRST_PATH + ARRAY_SIZE(paths))
+#define NR_STATES (FIRST_ALONE + ARRAY_SIZE(windows))
 
-static void overhead_table(void)
+static void overhead_table(bool sites)
 {
 	static const char * const work[] = {
 		"GUP-fast, us/page", "pread, us/call", "move_pages, us/move",
 	};
 	static double v[NR_STATES][3][MAX_REPS];
-	double med[NR_STATES][3], min[NR_STATES][3];
+	double paired[NR_STATES][3], min[NR_STATES][3];
 	char names[NR_STATES][64], mech[NR_STATES][64];
 	struct race_page anon, shm, other;
 	unsigned int r, st, k, i;
@@ -317,11 +375,16 @@ static void overhead_table(void)
 	snprintf(mech[0], sizeof(mech[0]), "-");
 	snprintf(mech[1], sizeof(mech[1]), "-");
 	snprintf(mech[2], sizeof(mech[2]), "all below");
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		snprintf(names[FIRST_PATH + i], sizeof(names[0]), "... %s",
+			 paths[i].name);
+		snprintf(mech[FIRST_PATH + i], sizeof(mech[0]), "as below");
+	}
 	for (i = 0; i < ARRAY_SIZE(windows); i++) {
-		snprintf(names[3 + i], sizeof(names[0]), "... %s alone",
-			 windows[i].window);
-		mechanisms(windows[i].window, mech[3 + i], sizeof(mech[0]),
-			   false);
+		snprintf(names[FIRST_ALONE + i], sizeof(names[0]),
+			 "... %s alone", windows[i].window);
+		mechanisms(windows[i].window, mech[FIRST_ALONE + i],
+			   sizeof(mech[0]), false);
 	}
 
 	for (r = 0; r < reps; r++) {
@@ -333,17 +396,42 @@ static void overhead_table(void)
 					mmrace_load();
 				mmrace_control("reset");
 			}
-			if (st >= 2)
-				arm_filtered(st == 2 ? -1 : (int)st - 3, &other);
+			if (st == 2)
+				arm_filtered(~0u, &other);
+			else if (st >= FIRST_ALONE)
+				arm_filtered(1u << (st - FIRST_ALONE), &other);
+			else if (st >= FIRST_PATH)
+				arm_filtered(paths[st - FIRST_PATH].mask, &other);
 			workloads(&anon, &shm, &v[st][0][r], &v[st][1][r],
 				  &v[st][2][r]);
 		}
 	}
 	mmrace_control("reset");
 
-	printf("Overhead\n--------\n\n");
-	printf("%u repetitions, the states interleaved in each; median (min-max), then the median's ratio to \"not loaded\" and the minimum's (the host's TCG speed changes for seconds at a time: the minimum, what a state costs at least, is the steadier of the two). GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes. \"Armed, filtered\": every window below armed (default phases) with a ``target`` on a page the workloads never touch; then each alone. The mechanism is how its probes reach their sites (table below): ``direct`` (the function's ftrace call made a direct call of mmrace's trampoline), ``ftrace`` (a kprobe on the function's ftrace call), ``int3`` (a breakpoint), ``tracepoint``. Every probe whose value is a page or folio carries the target's pfn: calls for other pages are turned away in the glue, before any handler (windows.rst, \"How probes reach their sites\").\n\n",
-	       reps, gup_pages);
+	/*
+	 * Each state's time over "not loaded"'s in the same repetition: the
+	 * states of one repetition run within a second or two, mostly at one
+	 * of the host's speeds.
+	 */
+	for (st = 0; st < NR_STATES; st++) {
+		for (k = 0; k < 3; k++) {
+			double ratio[MAX_REPS];
+
+			for (r = 0; r < reps; r++)
+				ratio[r] = v[0][k][r] ? v[st][k][r] / v[0][k][r] : 0;
+			paired[st][k] = median(ratio, reps);
+		}
+	}
+
+	if (kprobes_optimized())
+		printf("Overhead, kprobes jump-optimized\n--------------------------------\n\n");
+	else
+		printf("Overhead, kprobes on breakpoints\n--------------------------------\n\n");
+	printf("%u repetitions, the states interleaved in each; median (min-max), then the median of its ratios to \"not loaded\" in the same repetition, and the ratio of the minimums (the host's TCG speed changes for seconds at a time: the states of one repetition run within a second or two, mostly at one speed, and the minimum is what a state costs at least). GUP-fast: ``GUP_FAST_BENCHMARK`` on %u pages; pread: 64 bytes of a shmem page; move_pages: one page between the two nodes. \"Armed, filtered\": every window below armed (default phases) with a ``target`` on a page the workloads never touch; then the windows on each workload's path (read each in its own column), then each window alone. %s The mechanism is how its probes reach their sites (table below): ``direct`` (the function's ftrace call made a direct call of mmrace's trampoline), ``ftrace`` (a kprobe on the function's ftrace call), ``callsite`` (a kprobe right after each call of the function in the callers the site names), ``int3`` (a breakpoint), ``tracepoint``. Every probe whose value is a page or folio carries the target's pfn: calls for other pages are turned away in the glue, before any handler (windows.rst, \"How probes reach their sites\").\n\n",
+	       reps, gup_pages,
+	       kprobes_optimized() ?
+	       "kprobes jump-optimizes the kprobes it can (the kernel's default: what a kernel on KVM or hardware does), after each arming the bench waits for its optimizer." :
+	       "kprobes jump optimization is off (multi-threaded TCG, Documentation/testing.rst): every kprobe is a breakpoint, a trap at each hit.");
 	printf("==================================== ====================== ======================================== ======================================== ========================================\n");
 	printf("state                                mechanism              %-40s %-40s %-40s\n",
 	       work[0], work[1], work[2]);
@@ -359,20 +447,20 @@ static void overhead_table(void)
 				hi = v[st][k][r] > hi ? v[st][k][r] : hi;
 			}
 			m = median(v[st][k], reps);
-			med[st][k] = m;
 			min[st][k] = lo;
 			snprintf(cell[k], sizeof(cell[k]),
 				 "%.3f (%.3f-%.3f) x%.2f/x%.2f", m, lo, hi,
-				 med[0][k] ? m / med[0][k] : 0,
-				 min[0][k] ? lo / min[0][k] : 0);
+				 paired[st][k], min[0][k] ? lo / min[0][k] : 0);
 		}
 		printf("%-36s %-22s %-40s %-40s %-40s\n", names[st], mech[st],
 		       cell[0], cell[1], cell[2]);
 	}
 	printf("==================================== ====================== ======================================== ======================================== ========================================\n\n");
 
+	if (!sites)
+		goto out;
 	printf("Sites and mechanisms\n--------------------\n\n");
-	printf("Each site of the windows above (``sites``; the default phases are armed), and how its probe reaches it. A return probe (``:return``) is a kretprobe (its entry rides the mechanism given; ``int3`` or ``ftrace``) or, where the function's arguments all travel in registers, a direct call whose trampoline calls the body itself; either way its entry filter turns away calls that cannot match (disarmed, another task, or another page when the entry names it), and only the others have their return hooked.\n\n");
+	printf("Each site of the windows above (``sites``; the default phases are armed), and how its probe reaches it. A return probe (``:return``) with callers is a kprobe right after each call of the function in those callers (``callsite``: calls from elsewhere pay nothing, and none pays a return hook); without, a kretprobe (its entry rides the mechanism given; ``int3`` or ``ftrace``) or, where the function's arguments all travel in registers, a direct call whose trampoline calls the body itself; either way its entry filter turns away calls that cannot match (disarmed, another task, or another page when the entry names it), and only the others have their return hooked.\n\n");
 	printf("==================== ====================================================================== ==========\n");
 	printf("window               site                                                                   mechanism\n");
 	printf("==================== ====================================================================== ==========\n");
@@ -381,6 +469,7 @@ static void overhead_table(void)
 	for (i = 0; i < ARRAY_SIZE(windows); i++)
 		mechanisms(windows[i].window, mech[0], sizeof(mech[0]), true);
 	printf("==================== ====================================================================== ==========\n\n");
+out:
 	race_page_free(&shm);
 	race_page_free(&other);
 	close(anon.gup_fd);
@@ -389,6 +478,8 @@ static void overhead_table(void)
 int main(int argc, char **argv)
 {
 	bool overhead_only = argc > 1 && !strcmp(argv[1], "--overhead");
+	/* The overhead table alone (make bench's second boot). */
+	bool table_only = argc > 1 && !strcmp(argv[1], "--overhead-table");
 
 	if (argc > 1 && !strcmp(argv[1], "--smoke")) {
 		run_ms = 200;
@@ -396,7 +487,9 @@ int main(int argc, char **argv)
 		gup_pages = 16;
 		loops = 100;
 	}
-	if (race_nodes() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+	/* The overhead table alone needs no second CPU (make bench's one). */
+	if (race_nodes() < 2 ||
+	    (!table_only && sysconf(_SC_NPROCESSORS_ONLN) < 2)) {
 		printf("bench needs two CPUs and two NUMA nodes\n");
 		return 4;
 	}
@@ -405,11 +498,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("BEGIN RST\n");
-	if (!overhead_only) {
+	if (!overhead_only && !table_only) {
 		amplification();
 		rendezvous();
 	}
-	overhead_table();
+	overhead_table(!table_only);
 	printf("END RST\n");
 	fflush(stdout);
 	return 0;

@@ -65,6 +65,7 @@ int main(void)
 			 armed, strerror(-ret));
 	ksft_test_result(!hook_listed("try_grab_folio_fast") &&
 			 !hook_listed("xas_load") &&
+			 !hook_listed("filemap_get_entry") &&
 			 !hook_listed("move_to_new_folio"),
 			 "no kprobe left registered after unload\n");
 	race_run(&p, side_gup_fast, side_migrate, 200, &gups, &moves);

@@ -153,6 +153,11 @@ pub(crate) enum Mechanism {
     /// saved registers beyond the arguments, and a return hooked only for
     /// the calls whose entry passed the filter.
     Direct,
+    /// A return site with callers: a kprobe right after each call of the
+    /// function in those callers (a breakpoint, or a jump if kprobes
+    /// optimizes it), so that calls from elsewhere pay nothing and the
+    /// others no return hook.
+    CallSites,
 }
 
 impl Mechanism {
@@ -164,6 +169,7 @@ impl Mechanism {
             Mechanism::Int3 => "int3",
             Mechanism::Tracepoint => "tracepoint",
             Mechanism::Direct => "direct",
+            Mechanism::CallSites => "callsite",
         }
     }
 
@@ -174,6 +180,7 @@ impl Mechanism {
             Mechanism::Int3 => 2,
             Mechanism::Tracepoint => 3,
             Mechanism::Direct => 4,
+            Mechanism::CallSites => 5,
         }
     }
 
@@ -183,6 +190,7 @@ impl Mechanism {
             2 => Mechanism::Int3,
             3 => Mechanism::Tracepoint,
             4 => Mechanism::Direct,
+            5 => Mechanism::CallSites,
             _ => Mechanism::Unknown,
         }
     }
@@ -549,7 +557,51 @@ impl Site {
                 site.mechanism.store(mechanism.code(), Relaxed);
             }
         }
+        for site in sites {
+            if site.mechanism() != Mechanism::Direct && site.on_call_sites() {
+                site.mechanism.store(Mechanism::CallSites.code(), Relaxed);
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the site's probe goes on the call sites of its function in
+    /// its callers (a return site with callers and no entry argument, on
+    /// a kernel where those calls are found), once resolved.
+    fn on_call_sites(&self) -> bool {
+        let Hook::Kprobe {
+            offset: 0,
+            when: When::Return,
+            ..
+        } = &self.hook
+        else {
+            return false;
+        };
+        let Some((func, _)) = self.range(0) else {
+            return false;
+        };
+        let entry_arg = self
+            .entry
+            .map_or(-1, |(arg, _)| i32::try_from(arg).unwrap_or(i32::MAX));
+        let mut ranges = [0usize; 2 * MAX_CALLERS];
+        let mut n = 0;
+        for (start, end) in self.caller_ranges() {
+            ranges[2 * n] = start;
+            ranges[2 * n + 1] = end;
+            n += 1;
+        }
+        let n = n as u32;
+        let kind = if self.register_args {
+            bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN_REGARGS
+        } else {
+            bindings::mmrace_probe_kind_MMRACE_PROBE_RETURN
+        };
+        // SAFETY: the helper only compares its arguments.
+        let eligible = unsafe { bindings::mmrace_probe_call_sites(kind, 0, entry_arg, n) };
+        // SAFETY: `ranges` holds `n` (start, end) pairs of resolved
+        // symbols (or zeros); the helper reads the text they span without
+        // faulting.
+        eligible && unsafe { bindings::mmrace_call_sites_count(func, ranges.as_ptr(), n) } > 0
     }
 
     /// How the site's probe reaches it, as found by [`Site::resolve`].
@@ -756,6 +808,11 @@ struct Registration {
     /// Caller ranges for tracepoint sites, as (start, end) pairs (empty
     /// for kprobes: their glue holds them).
     callers: KVec<usize>,
+    /// The value is checked before any use, whatever the site declares:
+    /// a site on call sites ([`Mechanism::CallSites`]) reads `%rax` right
+    /// after a call, and a jump elsewhere in the caller may reach the same
+    /// instruction with anything in `%rax`.
+    checked: bool,
 }
 
 enum Raw {
@@ -802,6 +859,7 @@ impl Probe {
                 value: site.value,
                 entry: site.entry.map(|(_, value)| value),
                 callers,
+                checked: site.on_call_sites(),
             },
             GFP_KERNEL,
         )?;
@@ -1004,7 +1062,7 @@ unsafe extern "C" fn admit_trampoline(ctx: *const c_void, arg: usize, has_arg: b
         Some(value) if has_arg => {
             // SAFETY: as for `trampoline`, from `Site::known_at_entry`'s
             // contract.
-            match unsafe { decode(value, arg) } {
+            match unsafe { decode(value, arg, false) } {
                 Ok(page) => page,
                 // A wrong claim is counted at return, if at all.
                 Err(()) => return true,
@@ -1016,17 +1074,27 @@ unsafe extern "C" fn admit_trampoline(ctx: *const c_void, arg: usize, has_arg: b
 }
 
 /// The page `arg`, a `value`: `Err` when a claimed value fails its check.
+/// With `checked`, a page, folio or xarray entry is checked as a claimed
+/// one is, and one that fails is no page (`Ok(None)`), not a wrong claim.
 ///
 /// # Safety
 ///
-/// Unless `value` is [`Value::Claimed`], `arg` must be what `value` says.
-unsafe fn decode(value: Value, arg: usize) -> core::result::Result<Option<Page>, ()> {
+/// Unless `value` is [`Value::Claimed`] or `checked`, `arg` must be what
+/// `value` says.
+unsafe fn decode(
+    value: Value,
+    arg: usize,
+    checked: bool,
+) -> core::result::Result<Option<Page>, ()> {
     Ok(match value {
+        Value::Page if checked => Page::from_claimed_page(arg),
+        Value::Folio if checked => Page::from_claimed_folio(arg),
+        // Value (bit 0) and internal (bit 1) entries are not folios.
+        Value::XaEntry if checked && arg & 3 == 0 => Page::from_claimed_folio(arg),
         // SAFETY: the caller guarantees what `arg` is.
         Value::Page => unsafe { Page::from_raw_page(arg) },
         // SAFETY: as above.
         Value::Folio => unsafe { Page::from_raw_folio(arg) },
-        // Value (bit 0) and internal (bit 1) entries are not folios.
         // SAFETY: as above; the remaining entries are folio pointers.
         Value::XaEntry if arg & 3 == 0 => unsafe { Page::from_raw_folio(arg) },
         Value::XaEntry => None,
@@ -1055,9 +1123,9 @@ unsafe extern "C" fn trampoline(ctx: *const c_void, arg: usize) {
     // (invariant of `Probe`).
     let reg = unsafe { &*ctx.cast::<Registration>() };
     // SAFETY: the site's declaration guarantees what `arg` is
-    // (`Site::kprobe`'s contract; tracepoints pass a struct page), and a
-    // claimed value is checked before any use.
-    let page = match unsafe { decode(reg.value, arg) } {
+    // (`Site::kprobe`'s contract; tracepoints pass a struct page), unless
+    // the value is claimed or `checked`: then it is checked before any use.
+    let page = match unsafe { decode(reg.value, arg, reg.checked) } {
         Ok(page) => page,
         Err(()) => {
             reg.handler.invalid(reg.tag);

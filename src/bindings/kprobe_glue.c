@@ -12,11 +12,27 @@
 #include <linux/ptrace.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "caller_filter.h"
 #include "direct_call.h"
 #include "page_key.h"
 #include "shim.h"
+
+/* Most call sites a return probe on call sites takes (call_site below). */
+#define MMRACE_MAX_CALL_SITES 8
+
+/*
+ * A return probe on a call site: a kprobe right after one call of the
+ * function in a caller, and a disabled one on the call itself, which
+ * proves to kprobes' decoder that the call is an instruction (nothing is
+ * written there; it costs no call anything).
+ */
+struct mmrace_call_site {
+	struct kprobe call;
+	struct kprobe ret;
+	struct mmrace_probe *probe;
+};
 
 struct mmrace_probe {
 	struct kretprobe krp;	/* krp.kp alone for an entry probe */
@@ -34,6 +50,9 @@ struct mmrace_probe {
 	u64 key;		/* the page filter (page_key.h) */
 	bool direct;		/* on a direct call: @du, not @krp */
 	struct mmrace_direct_user du;
+	/* A return probe on its call sites: these, not @krp. */
+	unsigned int nsites;
+	struct mmrace_call_site *sites;
 };
 
 /* Whether the call being probed comes from the caller the probe wants. */
@@ -94,6 +113,138 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
 	if (probe->entry_arg >= 0 ||
 	    !mmrace_key_skips(READ_ONCE(probe->key), value))
 		probe->fn(probe->ctx, value);
+	return 0;
+}
+
+/*
+ * Right after a call of the function, in one of its callers: the return
+ * value is in %ax, and the caller needs no check (the site is in it). A
+ * jump elsewhere in the caller may reach the same instruction with
+ * anything in %ax: only a filter that reads nothing (a folio or xarray
+ * key: the pfn is arithmetic) applies here, and the callback checks the
+ * value before any use.
+ */
+static int mmrace_call_site_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct mmrace_call_site *site =
+		container_of(kp, struct mmrace_call_site, ret);
+	struct mmrace_probe *probe = site->probe;
+	unsigned long value = regs_return_value(regs);
+	u64 key = READ_ONCE(probe->key);
+
+	if (!(key & MMRACE_KEYBIT_FOLIO) || !mmrace_key_skips(key, value))
+		probe->fn(probe->ctx, value);
+	return 0;
+}
+
+/*
+ * The calls of @func ("call rel32", x86-64) in the @n [start, end) ranges
+ * of @ranges: up to @max of their addresses into @out (if not NULL), and
+ * how many there are. Read from the text as it is now: a call under
+ * someone's breakpoint is not seen. The caller proves each address is an
+ * instruction before it trusts it.
+ */
+static unsigned int mmrace_call_sites_scan(unsigned long func,
+					   const unsigned long *ranges,
+					   unsigned int n, unsigned long *out,
+					   unsigned int max)
+{
+	unsigned int i, found = 0;
+	unsigned long a;
+	u8 insn[5];
+	s32 rel;
+
+	if (!IS_ENABLED(CONFIG_X86_64) || !func)
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (a = ranges[2 * i]; a && a + 5 <= ranges[2 * i + 1]; a++) {
+			if (copy_from_kernel_nofault(insn, (void *)a, 5))
+				break;
+			memcpy(&rel, insn + 1, 4);
+			if (insn[0] != 0xe8 || a + 5 + (long)rel != func)
+				continue;
+			if (out && found < max)
+				out[found] = a;
+			found++;
+		}
+	}
+	return found;
+}
+
+bool mmrace_probe_call_sites(enum mmrace_probe_kind kind, unsigned int offset,
+			     int entry_arg, unsigned int ncallers)
+{
+	return IS_ENABLED(CONFIG_X86_64) && kind == MMRACE_PROBE_RETURN &&
+	       !offset && entry_arg < 0 && ncallers;
+}
+
+unsigned int mmrace_call_sites_count(unsigned long func,
+				     const unsigned long *callers,
+				     unsigned int ncallers)
+{
+	unsigned int n = mmrace_call_sites_scan(func, callers, ncallers,
+						NULL, 0);
+
+	return n <= MMRACE_MAX_CALL_SITES ? n : 0;
+}
+
+/* Unregisters the first @n call sites of @probe (one grace period). */
+static void mmrace_call_sites_drop(struct mmrace_probe *probe, unsigned int n)
+{
+	struct kprobe *kps[2 * MMRACE_MAX_CALL_SITES];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		kps[2 * i] = &probe->sites[i].ret;
+		kps[2 * i + 1] = &probe->sites[i].call;
+	}
+	if (n)
+		unregister_kprobes(kps, 2 * n);
+}
+
+/*
+ * @probe (RETURN, mmrace_probe_call_sites()) on the call sites of @func in
+ * its callers: 0, or an error (none, too many, or one kprobes refuses),
+ * nothing registered.
+ */
+static int mmrace_probe_attach_call_sites(struct mmrace_probe *probe,
+					  unsigned long func)
+{
+	unsigned long calls[MMRACE_MAX_CALL_SITES];
+	unsigned int i, n;
+	int ret = 0;
+
+	n = mmrace_call_sites_scan(func, probe->callers, probe->ncallers,
+				   calls, MMRACE_MAX_CALL_SITES);
+	if (!n || n > MMRACE_MAX_CALL_SITES)
+		return -ENOENT;
+	probe->sites = kcalloc(n, sizeof(*probe->sites), GFP_KERNEL);
+	if (!probe->sites)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct mmrace_call_site *site = &probe->sites[i];
+
+		site->probe = probe;
+		site->call.addr = (kprobe_opcode_t *)calls[i];
+		site->call.flags = KPROBE_FLAG_DISABLED;
+		ret = register_kprobe(&site->call);
+		if (ret)
+			break;
+		site->ret.addr = (kprobe_opcode_t *)(calls[i] + 5);
+		site->ret.pre_handler = mmrace_call_site_pre;
+		ret = register_kprobe(&site->ret);
+		if (ret) {
+			unregister_kprobe(&site->call);
+			break;
+		}
+	}
+	if (ret) {
+		mmrace_call_sites_drop(probe, i);
+		kfree(probe->sites);
+		probe->sites = NULL;
+		return ret;
+	}
+	probe->nsites = n;
 	return 0;
 }
 
@@ -173,6 +324,16 @@ struct mmrace_probe *mmrace_probe_register(const char *symbol,
 		pr_warn_once("mmrace: %s: no direct call (%d), a kprobe instead\n",
 			     symbol, ret);
 	}
+	if (mmrace_probe_call_sites(kind, offset, admit ? entry_arg : -1,
+				    ncallers)) {
+		ret = mmrace_probe_attach_call_sites(probe, func);
+		if (!ret)
+			return probe;
+		/* -ENOENT: no call in those callers (inlined, say). */
+		if (ret != -ENOENT)
+			pr_warn_once("mmrace: %s: not on its call sites (%d), a kretprobe instead\n",
+				     symbol, ret);
+	}
 	probe->krp.kp.symbol_name = probe->symbol;
 	probe->krp.kp.offset = offset;
 	if (kind == MMRACE_PROBE_RETURN ||
@@ -215,8 +376,9 @@ void mmrace_probe_filter_pfn(struct mmrace_probe *probe, u64 pfn)
 /* Whether @probe is a kretprobe. */
 static bool mmrace_probe_is_kretprobe(const struct mmrace_probe *probe)
 {
-	return !probe->direct && (probe->kind == MMRACE_PROBE_RETURN ||
-				  probe->kind == MMRACE_PROBE_RETURN_REGARGS);
+	return !probe->direct && !probe->nsites &&
+	       (probe->kind == MMRACE_PROBE_RETURN ||
+		probe->kind == MMRACE_PROBE_RETURN_REGARGS);
 }
 
 void mmrace_probe_unregister(struct mmrace_probe *probe)
@@ -225,10 +387,13 @@ void mmrace_probe_unregister(struct mmrace_probe *probe)
 
 	if (probe->direct)
 		mmrace_direct_detach(&du, 1);
+	else if (probe->nsites)
+		mmrace_call_sites_drop(probe, probe->nsites);
 	else if (mmrace_probe_is_kretprobe(probe))
 		unregister_kretprobe(&probe->krp);
 	else
 		unregister_kprobe(&probe->krp.kp);
+	kfree(probe->sites);
 	kfree(probe);
 }
 
@@ -243,9 +408,10 @@ void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 	struct mmrace_direct_user **dus;
 	struct kretprobe **rps;
 	struct kprobe **kps;
-	unsigned int i, nk = 0, nr = 0, nd = 0;
+	unsigned int i, j, nk = 0, nr = 0, nd = 0;
 
-	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	/* An entry probe takes one, call sites two each. */
+	kps = kcalloc(2 * MMRACE_MAX_CALL_SITES * n, sizeof(*kps), GFP_KERNEL);
 	rps = kcalloc(n, sizeof(*rps), GFP_KERNEL);
 	dus = kcalloc(n, sizeof(*dus), GFP_KERNEL);
 	if (!kps || !rps || !dus) {
@@ -257,12 +423,18 @@ void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (probes[i]->direct)
+		if (probes[i]->direct) {
 			dus[nd++] = &probes[i]->du;
-		else if (mmrace_probe_is_kretprobe(probes[i]))
+		} else if (probes[i]->nsites) {
+			for (j = 0; j < probes[i]->nsites; j++) {
+				kps[nk++] = &probes[i]->sites[j].ret;
+				kps[nk++] = &probes[i]->sites[j].call;
+			}
+		} else if (mmrace_probe_is_kretprobe(probes[i])) {
 			rps[nr++] = &probes[i]->krp;
-		else
+		} else {
 			kps[nk++] = &probes[i]->krp.kp;
+		}
 	}
 	if (nd)
 		mmrace_direct_detach(dus, nd);
@@ -270,8 +442,10 @@ void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 		unregister_kprobes(kps, nk);
 	if (nr)
 		unregister_kretprobes(rps, nr);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		kfree(probes[i]->sites);
 		kfree(probes[i]);
+	}
 	kfree(kps);
 	kfree(rps);
 	kfree(dus);

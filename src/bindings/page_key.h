@@ -41,18 +41,27 @@ u64 mmrace_key_make(enum mmrace_page_key kind, unsigned int arg,
 		    unsigned int counter, u64 pfn);
 
 /*
+ * How far past its head a folio's tail page can be: 2^18 pages (a 1 GiB
+ * hugetlb folio). A page further from the key's pfn is no tail of it.
+ */
+#define MMRACE_KEY_TAIL_SPAN	0x40000
+
+/*
  * Whether @key turns @value away (counted); never for no key, a NULL value
  * or a page of the key's pfn. @value must be what the key's kind says.
  */
 static __always_inline bool mmrace_key_skips(u64 key, unsigned long value)
 {
 	struct page *page = (struct page *)value;
-	unsigned long want = MMRACE_KEY_PFN(key);
+	unsigned long want = MMRACE_KEY_PFN(key), off;
 
-	if (!key || !value || ((key & MMRACE_KEYBIT_XA) && (value & 3)) ||
-	    page_to_pfn(page) == want)
+	if (!key || !value || ((key & MMRACE_KEYBIT_XA) && (value & 3)))
 		return false;
-	if (!(key & MMRACE_KEYBIT_FOLIO) &&
+	off = page_to_pfn(page) - want;
+	if (!off)
+		return false;
+	/* A page just past the key's may be one of its tails. */
+	if (!(key & MMRACE_KEYBIT_FOLIO) && off < MMRACE_KEY_TAIL_SPAN &&
 	    page_to_pfn(compound_head(page)) == want)
 		return false;
 	this_cpu_inc(mmrace_skips[MMRACE_KEY_COUNTER(key)]);

@@ -78,6 +78,11 @@ enum mmrace_probe_mechanism {
 	MMRACE_MECH_FTRACE,
 	/* The function's ftrace call, made a direct call (direct_call.c). */
 	MMRACE_MECH_DIRECT,
+	/*
+	 * A return probe: kprobes right after each call of the function in
+	 * its callers (int3s, or jumps if kprobes optimizes them).
+	 */
+	MMRACE_MECH_CALL_SITES,
 };
 
 struct mmrace_probe;
@@ -109,8 +114,10 @@ u64 mmrace_skipped(unsigned int counter);
  * Register a probe at @symbol+@offset (ENTRY, REGISTER) or at @symbol's
  * return (RETURN, RETURN_REGARGS; @offset 0), @symbol copied. @func is the
  * function's start (0: not known). Where mmrace_probe_direct() allows and
- * @func is known, the probe rides a direct call (direct_call.c); else it is
- * a kprobe or a kretprobe. For ENTRY, @arg is the index of
+ * @func is known, the probe rides a direct call (direct_call.c); where
+ * mmrace_probe_call_sites() allows, it goes on the call sites of @func in
+ * its callers (the value: %ax right after each call); else it is a kprobe
+ * or a kretprobe. For ENTRY, @arg is the index of
  * the argument handed to @fn; for REGISTER, the pt_regs offset of the
  * register. If @ncallers (at most
  * MMRACE_MAX_CALLERS) is non-zero, the probe only fires when called directly
@@ -148,6 +155,23 @@ void mmrace_probe_filter_pfn(struct mmrace_probe *probe, u64 pfn);
  */
 bool mmrace_probe_direct(enum mmrace_probe_kind kind, unsigned int arg,
 			 int entry_arg);
+/*
+ * Whether a probe of @kind at @offset, admitting on @entry_arg (negative:
+ * none), filtered on @ncallers callers, goes on the call sites of its
+ * function in those callers when there are some (a RETURN probe at offset
+ * 0 with callers and no entry argument): one kprobe right after each call,
+ * which fires only for those calls, instead of a kretprobe on every call.
+ */
+bool mmrace_probe_call_sites(enum mmrace_probe_kind kind, unsigned int offset,
+			     int entry_arg, unsigned int ncallers);
+/*
+ * How many call sites of the function starting at @func the @ncallers
+ * [start, end) pairs of @callers hold (read from the text, not proven to
+ * be instructions), 0 if more than such a probe takes.
+ */
+unsigned int mmrace_call_sites_count(unsigned long func,
+				     const unsigned long *callers,
+				     unsigned int ncallers);
 /* Unregister and free; waits for running handlers to return. */
 void mmrace_probe_unregister(struct mmrace_probe *probe);
 /* The same for @n probes, with one RCU grace period per kind for all. */
