@@ -569,16 +569,22 @@ impl Site {
     /// its callers (a return site with callers and no entry argument, on
     /// a kernel where those calls are found), once resolved.
     fn on_call_sites(&self) -> bool {
+        self.call_sites() > 0
+    }
+
+    /// How many call sites of its function the site's callers hold, if
+    /// its probe goes on them (0: it does not).
+    fn call_sites(&self) -> u32 {
         let Hook::Kprobe {
             offset: 0,
             when: When::Return,
             ..
         } = &self.hook
         else {
-            return false;
+            return 0;
         };
         let Some((func, _)) = self.range(0) else {
-            return false;
+            return 0;
         };
         let entry_arg = self
             .entry
@@ -598,10 +604,24 @@ impl Site {
         };
         // SAFETY: the helper only compares its arguments.
         let eligible = unsafe { bindings::mmrace_probe_call_sites(kind, 0, entry_arg, n) };
+        if !eligible {
+            return 0;
+        }
         // SAFETY: `ranges` holds `n` (start, end) pairs of resolved
         // symbols (or zeros); the helper reads the text they span without
         // faulting.
-        eligible && unsafe { bindings::mmrace_call_sites_count(func, ranges.as_ptr(), n) } > 0
+        unsafe { bindings::mmrace_call_sites_count(func, ranges.as_ptr(), n) }
+    }
+
+    /// Writes how the site's probe reaches it, e.g. ` [direct]`; for call
+    /// sites, how many (each a kprobe and a disabled one in
+    /// `kprobes/list`): ` (2 calls) [callsite]`.
+    pub(crate) fn describe_mechanism(&self, f: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let mechanism = self.mechanism();
+        if mechanism == Mechanism::CallSites {
+            write!(f, " ({} calls)", self.call_sites())?;
+        }
+        write!(f, " [{}]", mechanism.name())
     }
 
     /// How the site's probe reaches it, as found by [`Site::resolve`].

@@ -201,7 +201,8 @@ impl AttrOps for File {
                     Some(site) => {
                         write!(out, "site: ")?;
                         site.describe(out)?;
-                        writeln!(out, " [{}]", site.mechanism().name())
+                        site.describe_mechanism(out)?;
+                        writeln!(out)
                     }
                     None => Ok(()),
                 }
@@ -227,7 +228,8 @@ impl AttrOps for File {
                     for site in p.sites {
                         write!(out, "{}: ", p.name)?;
                         site.describe(out)?;
-                        writeln!(out, " [{}]", site.mechanism().name())?;
+                        site.describe_mechanism(out)?;
+                        writeln!(out)?;
                     }
                 }
                 Ok(())
