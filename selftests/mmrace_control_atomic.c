@@ -139,12 +139,12 @@ static void discover(void)
 					       w->direct[p][w->ndirect[p]++]);
 				continue;
 			}
-			/* "(N calls) [callsite]": two kprobes per call. */
+			/* "(N call[s]) [callsite]": two kprobes per call. */
 			if (strstr(colon + 1, "[callsite]")) {
 				const char *n = strstr(colon + 1, " (");
 				int calls = 0;
 
-				if (n && sscanf(n, " (%d calls)", &calls) == 1)
+				if (n && sscanf(n, " (%d call", &calls) == 1)
 					w->kprobes[p] += 2 * calls;
 				continue;
 			}

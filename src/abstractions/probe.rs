@@ -615,11 +615,12 @@ impl Site {
 
     /// Writes how the site's probe reaches it, e.g. ` [direct]`; for call
     /// sites, how many (each a kprobe and a disabled one in
-    /// `kprobes/list`): ` (2 calls) [callsite]`.
+    /// `kprobes/list`): ` (1 call) [callsite]`, ` (2 calls) [callsite]`.
     pub(crate) fn describe_mechanism(&self, f: &mut impl core::fmt::Write) -> core::fmt::Result {
         let mechanism = self.mechanism();
         if mechanism == Mechanism::CallSites {
-            write!(f, " ({} calls)", self.call_sites())?;
+            let n = self.call_sites();
+            write!(f, " ({n} call{})", if n == 1 { "" } else { "s" })?;
         }
         write!(f, " [{}]", mechanism.name())
     }
