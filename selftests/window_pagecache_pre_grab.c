@@ -9,8 +9,7 @@ int main(void)
 {
 	static const struct window_test t = {
 		.window = "pagecache_pre_grab",
-		/* Its return, probed after the call in each lookup. */
-		.probe_symbol = "filemap_get_entry",
+		.probe_symbol = "xas_load",
 		.memfd = true,
 		.side_a = side_read,
 		.a_name = "pread",

@@ -574,8 +574,16 @@ impl Site {
 
     /// How many call sites of its function the site's callers hold, if
     /// its probe goes on them (0: it does not).
+    ///
+    /// Only defined windows' sites go there. A call site's probe is an
+    /// int3 unless kprobes optimizes it, and its handler, the window, then
+    /// runs with interrupts off, where a kretprobe's return handler runs
+    /// with them on: the built-in return sites keep their documented
+    /// context (an adversary's `zap` must be able to flush the window
+    /// CPU's TLB while the window holds).
     fn call_sites(&self) -> u32 {
         let Hook::Kprobe {
+            symbol: Sym::Owned(_),
             offset: 0,
             when: When::Return,
             ..
@@ -908,8 +916,12 @@ impl Probe {
                     }
                 };
                 let pairs = u32::try_from(ranges.len() / 2).map_err(|_| EINVAL)?;
-                // The function's start, for a direct call (0: a kprobe).
-                let func = site.range(0).map_or(0, |(start, _)| start);
+                // The function's start, for a direct call or call sites
+                // (0: neither; the glue then makes a kprobe or kretprobe).
+                let func = match *when {
+                    When::Return if !site.register_args && !site.on_call_sites() => 0,
+                    _ => site.range(0).map_or(0, |(start, _)| start),
+                };
                 let entry_arg = match site.entry {
                     Some((arg, _)) => i32::try_from(arg).map_err(|_| EINVAL)?,
                     None => -1,

@@ -115,9 +115,10 @@ u64 mmrace_skipped(unsigned int counter);
  * return (RETURN, RETURN_REGARGS; @offset 0), @symbol copied. @func is the
  * function's start (0: not known). Where mmrace_probe_direct() allows and
  * @func is known, the probe rides a direct call (direct_call.c); where
- * mmrace_probe_call_sites() allows, it goes on the call sites of @func in
- * its callers (the value: %ax right after each call); else it is a kprobe
- * or a kretprobe. For ENTRY, @arg is the index of
+ * mmrace_probe_call_sites() allows and @func is given (the caller's
+ * choice: 0 keeps a kretprobe), it goes on the call sites of @func in its
+ * callers (the value: %ax right after each call); else it is a kprobe or
+ * a kretprobe. For ENTRY, @arg is the index of
  * the argument handed to @fn; for REGISTER, the pt_regs offset of the
  * register. If @ncallers (at most
  * MMRACE_MAX_CALLERS) is non-zero, the probe only fires when called directly
