@@ -881,6 +881,8 @@ impl Probe {
             Hook::Kprobe { .. } => (ranges, KVec::new()),
             Hook::Tracepoint { .. } => (KVec::new(), ranges),
         };
+        // Scans the callers' text: once per registration.
+        let on_call_sites = site.on_call_sites();
         let registration = KBox::new(
             Registration {
                 handler,
@@ -888,7 +890,7 @@ impl Probe {
                 value: site.value,
                 entry: site.entry.map(|(_, value)| value),
                 callers,
-                checked: site.on_call_sites(),
+                checked: on_call_sites,
             },
             GFP_KERNEL,
         )?;
@@ -919,7 +921,7 @@ impl Probe {
                 // The function's start, for a direct call or call sites
                 // (0: neither; the glue then makes a kprobe or kretprobe).
                 let func = match *when {
-                    When::Return if !site.register_args && !site.on_call_sites() => 0,
+                    When::Return if !site.register_args && !on_call_sites => 0,
                     _ => site.range(0).map_or(0, |(start, _)| start),
                 };
                 let entry_arg = match site.entry {
