@@ -18,6 +18,11 @@
 #   MMRACE_MUTANT_MODES    armed, off or "armed off" (windows disabled with
 #                          MMRACE_WINDOWS=off; default armed)
 #   MMRACE_MUTANT_RUNS     runs of each test per kernel (default 1)
+#   MMRACE_MUTANT_BOOTS    boots of each kernel and mode (default 1), the
+#                          runs repeated in each: a mutant caught by a
+#                          panic (a warning, a BUG, a hung task) ends its
+#                          guest at its first catch, so N boots of one run
+#                          each are what counts it N times
 #   MMRACE_CAP_S           per-test time cap, seconds (default: the test's)
 #   MMRACE_SKIP_CLEAN=1    do not run the clean kernel
 #   MMRACE_MUTANT_UPSTREAM suites of the kernel's own mm selftests to run on
@@ -41,6 +46,7 @@ dir=${MUTANTS_DIR:-$MMRACE_TOP/selftests/mutants}
 dir=$(cd "$dir" && pwd)
 modes=${MMRACE_MUTANT_MODES:-armed}
 runs=${MMRACE_MUTANT_RUNS:-1}
+boots=${MMRACE_MUTANT_BOOTS:-1}
 which_tests=${MMRACE_MUTANT_TESTS:-all}
 
 patches=()
@@ -69,9 +75,17 @@ own_test() { sed -n 's/^Test: *\([a-z0-9_]*\).*/\1/p' "$1" | head -n 1; }
 also_tests() { sed -n 's/^Also-Test: *\([a-z0-9_]*\).*/\1/p' "$1"; }
 
 run_kernel() { # LABEL IMAGE MODE TEST...
-	local label=$1 image=$2 mode=$3 vm t i
-	shift 3
+	local b
+	for ((b = 1; b <= boots; b++)); do
+		boot_kernel "$b" "$@"
+	done
+}
+
+boot_kernel() { # BOOT LABEL IMAGE MODE TEST...
+	local boot=$1 label=$2 image=$3 mode=$4 vm t i
+	shift 4
 	local o=$out/$label-$mode
+	[ "$boots" = 1 ] || o=$o-boot$boot
 	mkdir -p "$o"
 	cp -r "$build/payload" "$o/payload"
 	: >"$o/payload/tests"
@@ -81,15 +95,17 @@ run_kernel() { # LABEL IMAGE MODE TEST...
 	cp "$o/payload/tests" "$o/tests"
 	"$MMRACE_TOP/scripts/build-initramfs.sh" "$o/payload" "$o/initrd.gz"
 	rm -rf "$o/payload"
-	echo "# $label, windows $mode: $* (x$runs; logs in ${o#"$MMRACE_TOP"/})"
+	echo "# $label, windows $mode: $* (x$runs, boot $boot of $boots; logs in ${o#"$MMRACE_TOP"/})"
 	set +e
 	MMRACE_APPEND="MMRACE_WINDOWS=$mode ${MMRACE_CAP_S:+MMRACE_CAP_S=$MMRACE_CAP_S}" \
 		MMRACE_TIMEOUT=$((600 + runs * ${#@} * 150)) \
 		"$MMRACE_TOP/scripts/run-vm.sh" "$image" "$o/initrd.gz" "$o" check
 	vm=$?
 	set -e
-	"$MMRACE_TOP/scripts/mutant-runs.sh" "$label" "$mode" "$o" "$o/tests" \
-		>>"$out/results.tsv"
+	# Run numbers go on across boots (boot 2's first run is runs + 1).
+	"$MMRACE_TOP/scripts/mutant-runs.sh" "$label" "$mode" "$o" "$o/tests" |
+		awk -F'\t' -v OFS='\t' -v base=$(((boot - 1) * runs)) \
+			'{ $4 += base; print }' >>"$out/results.tsv"
 	[ "$vm" != 2 ] || echo "# $label: the guest died or hung (see ${o#"$MMRACE_TOP"/}/console.log)"
 }
 

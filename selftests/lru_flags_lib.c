@@ -9,6 +9,8 @@
  * isolation, and a watchdog for a lost wake-up or a folio locked for good.
  * With ->compact, compaction of the pages' node (sysfs) instead of
  * move_pages(2), the reader on page 0 only, the window targeted at it.
+ * With ->define, LRU moves of page 0 (activation by read(2), deactivation
+ * by MADV_COLD) instead, held by windows the test defines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,7 +53,9 @@ static unsigned long moved, not_moved;
 static unsigned long reads;	/* the reader's progress */
 static unsigned long rounds;	/* the migrator's (__atomic) */
 static int reading = -1;	/* the page it reads, or -1 (__atomic) */
-static int npages_read = NPAGES;	/* the reader's pages: 1 with ->compact */
+static int npages_read = NPAGES;	/* the reader's pages: 1 with ->compact, ->define */
+static int dev_fd;		/* the device (->define's reads) */
+static char deact_name[32];	/* ->define's second window, at lru_deactivate() */
 static int cnode;		/* the node ->compact compacts */
 /* The compactor's state, shared with its process (->compact). */
 static struct compactor_shared {
@@ -158,6 +162,41 @@ static void *migrator(void *arg)
 	return NULL;
 }
 
+/*
+ * Side B with ->define: moves page 0 between the LRU lists. Two reads of
+ * it through the file, with a read of page 1 between them (read(2) marks
+ * a folio accessed once per run of reads of it), make
+ * folio_mark_accessed() queue its activation (PG_referenced, then
+ * folio_activate()); MADV_COLD of its mapping first drains this CPU's LRU
+ * batches (lru_add_drain(): lru_activate() runs here, in this thread, in
+ * the window) and queues its deactivation, which the second MADV_COLD
+ * drains (lru_deactivate(), the second window). MADV_COLD skips a folio
+ * mapped twice: the reader maps page 0 only for the instant of its read.
+ */
+static void *mover(void *arg)
+{
+	static const off_t order[] = { 0, 1, 0 };
+	char buf[64];
+	unsigned int i;
+
+	(void)arg;
+	regress_pin_cpu(1);
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		(void)__atomic_load_n((char *)map_b, __ATOMIC_RELAXED);
+		for (i = 0; i < ARRAY_SIZE(order); i++) {
+			if (pread(dev_fd, buf, sizeof(buf), order[i] * psize) !=
+			    sizeof(buf))
+				ksft_exit_fail_msg("read: %s\n", strerror(errno));
+		}
+		if (madvise(map_b, psize, MADV_COLD) ||
+		    madvise(map_b, psize, MADV_COLD))
+			ksft_exit_fail_msg("MADV_COLD: %s\n", strerror(errno));
+		moved++;
+		__atomic_add_fetch(&rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static void *reader(void *arg)
 {
 	int i;
@@ -173,6 +212,8 @@ static void *reader(void *arg)
 			__atomic_store_n(&reading, i, __ATOMIC_RELAXED);
 			v = __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
 			__atomic_store_n(&reading, -1, __ATOMIC_RELAXED);
+			if (test->define)
+				madvise(p, psize, MADV_DONTNEED);
 			if (v != pattern(i))
 				regress_violation(&r, "page %d read %#llx, not %#llx",
 						  i, (unsigned long long)v,
@@ -242,6 +283,48 @@ static bool watchdog(void)
 	return false;
 }
 
+/* ->define's windows go with the test, whatever its verdict. */
+static void undefine(void)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "-:%s", test->window);
+	mmrace_write(MMRACE_WINDOWS "/define", line);
+	snprintf(line, sizeof(line), "-:%s", deact_name);
+	mmrace_write(MMRACE_WINDOWS "/define", line);
+}
+
+/*
+ * ->define's windows: ->window at lru_activate()'s entry (->define) and
+ * ->window with "_d" at lru_deactivate()'s, each on the folio (the second
+ * argument), for this process, targeted at page 0 (mapped by side B).
+ */
+static void define_windows(const struct lru_flags_test *t)
+{
+	char line[128];
+	int ret;
+
+	snprintf(deact_name, sizeof(deact_name), "%s_d", t->window);
+	snprintf(line, sizeof(line), "p:%s lru_deactivate folio=$arg2",
+		 deact_name);
+	ret = mmrace_write(MMRACE_WINDOWS "/define", t->define);
+	if (!ret) {
+		atexit(undefine);
+		ret = mmrace_write(MMRACE_WINDOWS "/define", line);
+	}
+	if (ret)
+		ksft_exit_skip("windows/define refused \"%s\" or \"%s\": %s\n",
+			       t->define, line, strerror(-ret));
+	regress_arm(&r, t->window, NULL, 2000, REGRESS_PROCESS);
+	regress_arm(&r, deact_name, NULL, 2000, REGRESS_PROCESS);
+	(void)__atomic_load_n(map_b, __ATOMIC_RELAXED);
+	ret = win_target(t->window, (void *)map_b);
+	if (!ret)
+		ret = win_target(deact_name, (void *)map_b);
+	if (ret)
+		ksft_exit_fail_msg("target: %s\n", strerror(-ret));
+}
+
 void lru_flags_run(const struct lru_flags_test *t)
 {
 	struct mmrace_stats s;
@@ -254,7 +337,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 
 	test = t;
 	regress_init(&r, t->name, 15);
-	if (race_nodes() < 2)
+	if (!t->define && race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
@@ -274,15 +357,21 @@ void lru_flags_run(const struct lru_flags_test *t)
 			    sizeof(mask) * 8))
 			ksft_exit_skip("set_mempolicy: %s\n", strerror(errno));
 	}
+	if (t->define)
+		npages_read = 1;
 	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
+	dev_fd = fd;
 	if (t->compact && syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0))
 		ksft_exit_fail_msg("set_mempolicy: %s\n", strerror(errno));
 	map_a = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	map_b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map_a == MAP_FAILED || map_b == MAP_FAILED)
 		ksft_exit_fail_msg("mmap %s: %s\n", dev, strerror(errno));
-	regress_arm(&r, "compact_isolate", t->phase, 2000,
-		    t->compact ? REGRESS_TREE : REGRESS_PROCESS);
+	if (t->define && r.armed)
+		define_windows(t);
+	else if (!t->define)
+		regress_arm(&r, "compact_isolate", t->phase, 2000,
+			    t->compact ? REGRESS_TREE : REGRESS_PROCESS);
 	if (t->compact && r.armed) {
 		int ret;
 
@@ -307,7 +396,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 	}
 	pthread_create(&a, NULL, reader, NULL);
 	if (!t->compact)
-		pthread_create(&b, NULL, migrator, NULL);
+		pthread_create(&b, NULL, t->define ? mover : migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	if (sh)
@@ -322,11 +411,20 @@ void lru_flags_run(const struct lru_flags_test *t)
 	if (sh)
 		ksft_print_msg("%lu faulting reads; %lu compactions of node %d\n",
 			       reads, sh->rounds, cnode);
+	else if (t->define)
+		ksft_print_msg("%lu faulting reads; %lu rounds of activation and deactivation\n",
+			       reads, moved);
 	else
 		ksft_print_msg("%lu faulting reads; pages moved %lu times, not moved %lu times\n",
 			       reads, moved, not_moved);
-	if (r.armed && !win_stats("compact_isolate", &s))
+	if (r.armed && t->define) {
+		if (!win_stats(t->window, &s))
+			regress_exercised(&r, t->exercised(&s));
+		if (!win_stats(deact_name, &s))
+			regress_exercised(&r, t->exercised(&s));
+	} else if (r.armed && !win_stats("compact_isolate", &s)) {
 		regress_exercised(&r, t->exercised(&s));
+	}
 	if (!stuck) {
 		munmap(map_a, len);
 		munmap(map_b, len);

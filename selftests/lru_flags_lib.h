@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The LRU folio flag tests' shared workload (lru_flags_lib.c): what differs
- * between them is the compact_isolate phase that holds the folio and the
- * window statistic that counts the interleaving.
+ * between them is the window (a compact_isolate phase, or a defined
+ * window) that holds the folio, what side B does to it, and the window
+ * statistic that counts the interleaving.
  */
 #ifndef MMRACE_LRU_FLAGS_LIB_H
 #define MMRACE_LRU_FLAGS_LIB_H
@@ -24,6 +25,15 @@ struct lru_flags_test {
 	 * page 0 (the one the reader faults).
 	 */
 	bool compact;
+	/*
+	 * LRU moves instead of move_pages(2): the side-B thread activates
+	 * the pages (read(2) twice: folio_mark_accessed()) and deactivates
+	 * them (MADV_COLD), the reader on page 0 only, and the window is a
+	 * defined one (->define, a windows/define line; ->window its name)
+	 * targeted at page 0.
+	 */
+	const char *define;
+	const char *window;
 };
 
 /* Runs the test and exits with its verdict (regress_finish()). */
