@@ -5,7 +5,11 @@
 # "LABEL MODE TEST RUN VERDICT SECONDS", one per line of TESTLIST (a test
 # listed N times ran N times): the run's KTAP line in OUTDIR/results.log,
 # "fail" if scan-log.sh -r blames a kernel-log splat on that run, "died" if
-# it never reported (the guest died). A kernel log that cannot be scanned
+# it started and never reported (the guest died during it), "not-run" if
+# it never started (the guest died before), "error" if it failed without a
+# verdict of its own (no "mmrace-detect: ... detected=1" line: it could not
+# run, or gave up setting up) and without a splat, which is not a catch. A
+# kernel log that cannot be scanned
 # (scan-log.sh exit 2) turns every "pass" or "skip" into "unscanned", which
 # counts neither as a pass of the clean kernel nor as a mutant caught.
 #
@@ -23,10 +27,16 @@ BEGIN {
 	while ((getline s < splats) > 0) bad[s] = 1
 	while ((getline t < list) > 0) order[++nt] = t
 }
-/^# selftests: mmrace: / { t = $4; k = t "#" (++seen[t]); secs[k] = ""; next }
-/mmrace-detect:/ { for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) secs[k] = substr($i, 9); next }
+/^# selftests: mmrace: / { t = $4; k = t "#" (++seen[t]); secs[k] = ""; started[k] = 1; next }
+/mmrace-detect:/ {
+	for (i = 1; i <= NF; i++) {
+		if ($i ~ /^seconds=/) secs[k] = substr($i, 9)
+		if ($i == "detected=1") detected[k] = 1
+	}
+	next
+}
 /^(not )?ok [0-9]+ selftests: mmrace: / {
-	v = ($1 == "not") ? "fail" : "pass"
+	v = ($1 == "not") ? ((k in detected) ? "fail" : "error") : "pass"
 	if ($0 ~ /# SKIP/) v = "skip"
 	if ($0 ~ /# TIMEOUT/) v = "timeout"
 	if (k in bad) v = "fail"
@@ -35,7 +45,8 @@ BEGIN {
 END {
 	for (i = 1; i <= nt; i++) {
 		t = order[i]; k = t "#" (++r[t])
-		v = (k in verdict) ? verdict[k] : ((k in bad) ? "fail" : "died")
+		v = (k in verdict) ? verdict[k] : ((k in bad) ? "fail" : \
+			((k in started) ? "died" : "not-run"))
 		if (unscanned && (v == "pass" || v == "skip")) v = "unscanned"
 		printf "%s\t%s\t%s\t%d\t%s\t%s\n", label, mode, t, r[t], v, secs[k]
 	}

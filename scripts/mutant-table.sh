@@ -13,7 +13,9 @@
 # verdict is reported in a section of its own.
 #
 # A cell reads "ok", "skip", "FAIL 1.2s" (failed, seconds to detection),
-# "died" (the guest died during the test), "unscanned" (its kernel log could
+# "died" (the guest died during the test), "error" (it failed without a
+# verdict: it could not run or set up; neither a pass nor a catch),
+# "unscanned" (its kernel log could
 # not be scanned: neither a pass nor a catch) or "-" (not run); with several
 # runs, "FAIL 19/20 1.2s" (failed runs, median seconds of those).
 #
@@ -53,6 +55,8 @@ BEGIN {
 	cnt[key, v]++
 	if (bad(v)) { nbad[key]++; if ($6 != "" && $6 !~ /^seed=/) secs[key] = secs[key] " " $6 }
 	if (v == "build-failed") buildfail[k] = 1
+	# A run the guest never started (it died in an earlier one) is no run.
+	if (v == "not-run") { runs[key]--; cnt[key, v]--; if (!runs[key]) delete runs[key] }
 }
 END {
 	status = 0
@@ -77,6 +81,8 @@ END {
 					if (runs[key] > 1) c = c " " nbad[key] "/" runs[key]
 					s = median(secs[key]); if (s != "") c = c " " s "s"
 					if (key in seeds) c = c " seed" seeds[key]
+				} else if (cnt[key, "error"]) {
+					c = "error"; if (runs[key] > 1) c = c " " cnt[key, "error"] "/" runs[key]
 				} else if (cnt[key, "unscanned"]) {
 					c = "unscanned"; if (runs[key] > 1) c = c " " cnt[key, "unscanned"] "/" runs[key]
 				} else if (cnt[key, "skip"]) {
@@ -104,6 +110,7 @@ END {
 					t = (m == "upstream") ? mtests[m, j] : tests[j]
 					key = k SUBSEP m SUBSEP t
 					if (nbad[key]) msg = msg " " t "(" m ")"
+					else if (cnt[key, "error"]) msg = msg " " t "(" m ", error)"
 					else if (cnt[key, "unscanned"]) msg = msg " " t "(kernel log not scanned)"
 					else if (m == "armed" && cnt[key, "skip"]) msg = msg " " t "(skipped)"
 				}

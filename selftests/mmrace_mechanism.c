@@ -6,16 +6,20 @@
  * trace is a direct call of mmrace's trampoline, and so is the return of
  * try_grab_folio_fast() (its arguments travel in registers): armed, it is
  * listed in tracefs enabled_functions ("direct-->mmrace_direct_stub"), not
- * in kprobes/list. Another return site of such a function is a kretprobe
- * riding ftrace ([FTRACE] in kprobes/list); elsewhere (lib/, built without
- * ftrace calls: xas_load; a kernel without the tracer) a probe is an int3
- * kprobe. A defined window's return site with callers is a kprobe right
- * after each call of the function in those callers ("callsite"). Caller
- * filters hold on all: a window defined on filemap_get_entry()'s return
- * for the shmem callers (its call site there) and one on
- * folio_mark_accessed()'s entry for shmem_file_read_iter() (a direct
- * call, its caller read from the trampoline's frame) see this process's
- * reads of a memfd, the same for other callers none.
+ * in kprobes/list. A return site with callers (xas_load()'s and
+ * xas_find()'s into the page-cache lookups) is a kprobe right after each
+ * call of the function in those callers ("callsite": kprobes/list shows
+ * them at caller+offset, nothing on xas_load itself; "sites" gives the
+ * number of calls; without calls in the callers, as fault-around's on the
+ * debug kernel, a kretprobe). Another return site
+ * of a traceable function is a kretprobe riding ftrace ([FTRACE] in
+ * kprobes/list); elsewhere (lib/, built without ftrace calls; a kernel
+ * without the tracer) a probe is an int3 kprobe. Caller filters hold on
+ * both kinds: a window defined on filemap_get_entry()'s return for the
+ * shmem callers (its call sites there) and one on folio_mark_accessed()'s
+ * entry for shmem_file_read_iter() (a direct call, its caller read from
+ * the trampoline's frame) see this process's reads of a memfd, the same
+ * for other callers none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,7 +86,15 @@ static bool site_ok(const char *window, char *line, bool ftrace,
 		want = "tracepoint";
 	} else if (strstr(line, "+0x")) {
 		want = "int3";	/* inside a function: no ftrace call there */
+	} else if (strstr(line, ":return<-") && strstr(line, " call")) {
+		/* "(N calls)": after each call in the callers. */
+		want = "callsite";
 	} else {
+		/*
+		 * Without calls in the callers (inlined, or more than eight:
+		 * the debug kernel's fault-around), a kretprobe, its entry as
+		 * any entry's.
+		 */
 		char sym[128];
 
 		/* lib/ (xas_load, xas_find) is built without ftrace calls. */
@@ -125,6 +137,35 @@ static bool listed_as_expected(const char *symbol)
 		all = all && !strstr(line, "[FTRACE]") == !ftrace;
 	}
 	return any && all;
+}
+
+/*
+ * Whether kprobes/list shows the call sites of pagecache_pre_grab/loaded
+ * (kprobes inside filemap_get_entry() or filemap_get_read_batch()) and
+ * nothing on xas_load() itself.
+ */
+static bool call_sites_listed(void)
+{
+	static char buf[16384];
+	char *line, *save;
+	bool any = false, on_callee = false;
+
+	if (mmrace_read("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, " filemap_get_entry+0x") ||
+		    strstr(line, " filemap_get_read_batch+0x")) {
+			ksft_print_msg("kprobes/list: %s\n", line);
+			any = true;
+		}
+		if (strstr(line, " xas_load+")) {
+			ksft_print_msg("kprobes/list: %s (on the callee)\n",
+				       line);
+			on_callee = true;
+		}
+	}
+	return any && !on_callee;
 }
 
 /*
@@ -212,12 +253,11 @@ int main(void)
 	ksft_test_result((direct ? direct_listed("try_grab_folio_fast") &&
 					   !kprobe_listed("try_grab_folio_fast") :
 				  listed_as_expected("try_grab_folio_fast")) &&
-			 listed_as_expected("xas_load"),
-			 "armed: try_grab_folio_fast's return %s, xas_load's a kretprobe (%s) in kprobes/list\n",
+			 call_sites_listed(),
+			 "armed: try_grab_folio_fast's return %s, xas_load's return kprobes at its call sites in kprobes/list\n",
 			 direct ? "a direct call in enabled_functions" :
 			 ftrace_has("try_grab_folio_fast") ? "a kretprobe [FTRACE] in kprobes/list" :
-			 "an int3 kretprobe in kprobes/list",
-			 ftrace_has("xas_load") ? "[FTRACE]" : "int3");
+			 "an int3 kretprobe in kprobes/list");
 
 	/*
 	 * Caller filters on call sites: defined return windows on

@@ -9,7 +9,8 @@ int main(void)
 {
 	static const struct window_test t = {
 		.window = "pagecache_pre_grab",
-		.probe_symbol = "xas_load",
+		/* Its return, probed after the call in each lookup. */
+		.probe_symbol = "filemap_get_entry",
 		.memfd = true,
 		.side_a = side_read,
 		.a_name = "pread",

@@ -575,15 +575,12 @@ impl Site {
     /// How many call sites of its function the site's callers hold, if
     /// its probe goes on them (0: it does not).
     ///
-    /// Only defined windows' sites go there. A call site's probe is an
-    /// int3 unless kprobes optimizes it, and its handler, the window, then
-    /// runs with interrupts off, where a kretprobe's return handler runs
-    /// with them on: the built-in return sites keep their documented
-    /// context (an adversary's `zap` must be able to flush the window
-    /// CPU's TLB while the window holds).
+    /// The window runs in the caller's context there, as in a kretprobe's
+    /// return handler: on an int3 the glue diverts it out of the
+    /// breakpoint (`divert.c`), so an adversary's `zap` can still flush the
+    /// window CPU's TLB while the window holds.
     fn call_sites(&self) -> u32 {
         let Hook::Kprobe {
-            symbol: Sym::Owned(_),
             offset: 0,
             when: When::Return,
             ..

@@ -10,12 +10,14 @@
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "caller_filter.h"
 #include "direct_call.h"
+#include "divert.h"
 #include "page_key.h"
 #include "shim.h"
 
@@ -53,6 +55,8 @@ struct mmrace_probe {
 	/* A return probe on its call sites: these, not @krp. */
 	unsigned int nsites;
 	struct mmrace_call_site *sites;
+	/* Being unregistered: its call sites divert no more (divert.c). */
+	bool dying;
 };
 
 /* Whether the call being probed comes from the caller the probe wants. */
@@ -123,6 +127,10 @@ static int mmrace_kretprobe_ret(struct kretprobe_instance *ri,
  * anything in %ax: only a filter that reads nothing (a folio or xarray
  * key: the pfn is arithmetic) applies here, and the callback checks the
  * value before any use.
+ *
+ * On an int3 the callback is diverted (divert.c): it runs once the
+ * breakpoint has returned, in the caller's own context, as a kretprobe's
+ * return handler would, and the instruction runs after it.
  */
 static int mmrace_call_site_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -132,8 +140,15 @@ static int mmrace_call_site_pre(struct kprobe *kp, struct pt_regs *regs)
 	unsigned long value = regs_return_value(regs);
 	u64 key = READ_ONCE(probe->key);
 
-	if (!(key & MMRACE_KEYBIT_FOLIO) || !mmrace_key_skips(key, value))
-		probe->fn(probe->ctx, value);
+	if (mmrace_divert_back(kp, regs))
+		return 0;
+	if ((key & MMRACE_KEYBIT_FOLIO) && mmrace_key_skips(key, value))
+		return 0;
+	if (READ_ONCE(probe->dying))
+		return 0;
+	if (mmrace_divert(kp, regs, probe->fn, probe->ctx, value))
+		return 1;
+	probe->fn(probe->ctx, value);
 	return 0;
 }
 
@@ -188,12 +203,38 @@ unsigned int mmrace_call_sites_count(unsigned long func,
 	return n <= MMRACE_MAX_CALL_SITES ? n : 0;
 }
 
+/*
+ * Before call sites' breakpoints go: no new divert, and every divert in
+ * flight back at its instruction (each is an RCU read-side section from
+ * its int3 to its return, divert.c), so that none returns to a breakpoint
+ * that is gone.
+ */
+static void mmrace_call_sites_quiesce(struct mmrace_probe **probes,
+				      unsigned int n)
+{
+	bool any = false;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (probes[i]->nsites) {
+			WRITE_ONCE(probes[i]->dying, true);
+			any = true;
+		}
+	}
+	if (any)
+		synchronize_rcu();
+}
+
 /* Unregisters the first @n call sites of @probe (one grace period). */
 static void mmrace_call_sites_drop(struct mmrace_probe *probe, unsigned int n)
 {
 	struct kprobe *kps[2 * MMRACE_MAX_CALL_SITES];
 	unsigned int i;
 
+	/* A failed attach's sites may have been hit already. */
+	WRITE_ONCE(probe->dying, true);
+	if (n)
+		synchronize_rcu();
 	for (i = 0; i < n; i++) {
 		kps[2 * i] = &probe->sites[i].ret;
 		kps[2 * i + 1] = &probe->sites[i].call;
@@ -422,6 +463,7 @@ void mmrace_probes_unregister(struct mmrace_probe **probes, unsigned int n)
 			mmrace_probe_unregister(probes[i]);
 		return;
 	}
+	mmrace_call_sites_quiesce(probes, n);
 	for (i = 0; i < n; i++) {
 		if (probes[i]->direct) {
 			dus[nd++] = &probes[i]->du;
