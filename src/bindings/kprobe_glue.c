@@ -158,12 +158,18 @@ static int mmrace_call_site_pre(struct kprobe *kp, struct pt_regs *regs)
  * how many there are. Read from the text as it is now: a call under
  * someone's breakpoint is not seen. The caller proves each address is an
  * instruction before it trusts it.
+ *
+ * Callers in a module ("%pS" names it: "[mod]") are left out: kprobes
+ * removes a going module's probes itself, with no grace period of ours
+ * first, and a divert in flight (divert.c) would return to an instruction
+ * whose breakpoint is gone.
  */
 static unsigned int mmrace_call_sites_scan(unsigned long func,
 					   const unsigned long *ranges,
 					   unsigned int n, unsigned long *out,
 					   unsigned int max)
 {
+	char sym[KSYM_SYMBOL_LEN];
 	unsigned int i, found = 0;
 	unsigned long a;
 	u8 insn[5];
@@ -172,6 +178,11 @@ static unsigned int mmrace_call_sites_scan(unsigned long func,
 	if (!IS_ENABLED(CONFIG_X86_64) || !func)
 		return 0;
 	for (i = 0; i < n; i++) {
+		if (!ranges[2 * i])
+			continue;
+		sprint_symbol(sym, ranges[2 * i]);
+		if (strchr(sym, '['))
+			continue;
 		for (a = ranges[2 * i]; a && a + 5 <= ranges[2 * i + 1]; a++) {
 			if (copy_from_kernel_nofault(insn, (void *)a, 5))
 				break;
