@@ -55,7 +55,6 @@ static unsigned long rounds;	/* the migrator's (__atomic) */
 static int reading = -1;	/* the page it reads, or -1 (__atomic) */
 static int npages_read = NPAGES;	/* the reader's pages: 1 with ->compact, ->define */
 static int dev_fd;		/* the device (->define's reads) */
-static char deact_name[32];	/* ->define's second window, at lru_deactivate() */
 static int cnode;		/* the node ->compact compacts */
 /* The compactor's state, shared with its process (->compact). */
 static struct compactor_shared {
@@ -212,7 +211,7 @@ static void *reader(void *arg)
 			__atomic_store_n(&reading, i, __ATOMIC_RELAXED);
 			v = __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
 			__atomic_store_n(&reading, -1, __ATOMIC_RELAXED);
-			if (test->define)
+			if (test->define[0].name)
 				madvise(p, psize, MADV_DONTNEED);
 			if (v != pattern(i))
 				regress_violation(&r, "page %d read %#llx, not %#llx",
@@ -287,47 +286,41 @@ static bool watchdog(void)
 static void undefine(void)
 {
 	char line[64];
+	size_t i;
 
-	snprintf(line, sizeof(line), "-:%s", test->window);
-	mmrace_write(MMRACE_WINDOWS "/define", line);
-	snprintf(line, sizeof(line), "-:%s", deact_name);
-	mmrace_write(MMRACE_WINDOWS "/define", line);
+	for (i = 0; i < ARRAY_SIZE(test->define) && test->define[i].name; i++) {
+		snprintf(line, sizeof(line), "-:%s", test->define[i].name);
+		mmrace_write(MMRACE_WINDOWS "/define", line);
+	}
 }
 
 /*
- * ->define's windows: ->window at lru_activate()'s entry (->define) and
- * ->window with "_d" at lru_deactivate()'s, each on the folio (the second
- * argument), for this process, targeted at page 0 (mapped by side B).
+ * ->define's windows, defined, armed for this process with a 2 ms delay
+ * and targeted at page 0 (mapped by side B); SKIP if one is refused.
  */
 static void define_windows(const struct lru_flags_test *t)
 {
-	char line[128];
+	size_t i;
 	int ret;
 
-	snprintf(deact_name, sizeof(deact_name), "%s_d", t->window);
-	snprintf(line, sizeof(line), "p:%s lru_deactivate folio=$arg2",
-		 deact_name);
-	ret = mmrace_write(MMRACE_WINDOWS "/define", t->define);
-	if (!ret) {
-		atexit(undefine);
-		ret = mmrace_write(MMRACE_WINDOWS "/define", line);
+	atexit(undefine);
+	for (i = 0; i < ARRAY_SIZE(t->define) && t->define[i].name; i++) {
+		ret = mmrace_write(MMRACE_WINDOWS "/define", t->define[i].line);
+		if (ret)
+			ksft_exit_skip("windows/define refused \"%s\": %s\n",
+				       t->define[i].line, strerror(-ret));
+		regress_arm(&r, t->define[i].name, NULL, 2000, REGRESS_PROCESS);
+		(void)__atomic_load_n(map_b, __ATOMIC_RELAXED);
+		ret = win_target(t->define[i].name, (void *)map_b);
+		if (ret)
+			ksft_exit_fail_msg("target: %s\n", strerror(-ret));
 	}
-	if (ret)
-		ksft_exit_skip("windows/define refused \"%s\" or \"%s\": %s\n",
-			       t->define, line, strerror(-ret));
-	regress_arm(&r, t->window, NULL, 2000, REGRESS_PROCESS);
-	regress_arm(&r, deact_name, NULL, 2000, REGRESS_PROCESS);
-	(void)__atomic_load_n(map_b, __ATOMIC_RELAXED);
-	ret = win_target(t->window, (void *)map_b);
-	if (!ret)
-		ret = win_target(deact_name, (void *)map_b);
-	if (ret)
-		ksft_exit_fail_msg("target: %s\n", strerror(-ret));
 }
 
 void lru_flags_run(const struct lru_flags_test *t)
 {
 	struct mmrace_stats s;
+	size_t i;
 	pid_t child = -1;
 	pthread_t a, b;
 	char dev[32];
@@ -337,7 +330,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 
 	test = t;
 	regress_init(&r, t->name, 15);
-	if (!t->define && race_nodes() < 2)
+	if (!t->define[0].name && race_nodes() < 2)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
@@ -357,7 +350,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 			    sizeof(mask) * 8))
 			ksft_exit_skip("set_mempolicy: %s\n", strerror(errno));
 	}
-	if (t->define)
+	if (t->define[0].name)
 		npages_read = 1;
 	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
 	dev_fd = fd;
@@ -367,9 +360,9 @@ void lru_flags_run(const struct lru_flags_test *t)
 	map_b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map_a == MAP_FAILED || map_b == MAP_FAILED)
 		ksft_exit_fail_msg("mmap %s: %s\n", dev, strerror(errno));
-	if (t->define && r.armed)
+	if (t->define[0].name && r.armed)
 		define_windows(t);
-	else if (!t->define)
+	else if (!t->define[0].name)
 		regress_arm(&r, "compact_isolate", t->phase, 2000,
 			    t->compact ? REGRESS_TREE : REGRESS_PROCESS);
 	if (t->compact && r.armed) {
@@ -396,7 +389,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 	}
 	pthread_create(&a, NULL, reader, NULL);
 	if (!t->compact)
-		pthread_create(&b, NULL, t->define ? mover : migrator, NULL);
+		pthread_create(&b, NULL, t->define[0].name ? mover : migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	if (sh)
@@ -411,17 +404,16 @@ void lru_flags_run(const struct lru_flags_test *t)
 	if (sh)
 		ksft_print_msg("%lu faulting reads; %lu compactions of node %d\n",
 			       reads, sh->rounds, cnode);
-	else if (t->define)
+	else if (t->define[0].name)
 		ksft_print_msg("%lu faulting reads; %lu rounds of activation and deactivation\n",
 			       reads, moved);
 	else
 		ksft_print_msg("%lu faulting reads; pages moved %lu times, not moved %lu times\n",
 			       reads, moved, not_moved);
-	if (r.armed && t->define) {
-		if (!win_stats(t->window, &s))
-			regress_exercised(&r, t->exercised(&s));
-		if (!win_stats(deact_name, &s))
-			regress_exercised(&r, t->exercised(&s));
+	if (r.armed && t->define[0].name) {
+		for (i = 0; i < ARRAY_SIZE(t->define) && t->define[i].name; i++)
+			if (!win_stats(t->define[i].name, &s))
+				regress_exercised(&r, t->exercised(&s));
 	} else if (r.armed && !win_stats("compact_isolate", &s)) {
 		regress_exercised(&r, t->exercised(&s));
 	}

@@ -26,14 +26,16 @@ struct lru_flags_test {
 	 */
 	bool compact;
 	/*
-	 * LRU moves instead of move_pages(2): the side-B thread activates
-	 * the pages (read(2) twice: folio_mark_accessed()) and deactivates
-	 * them (MADV_COLD), the reader on page 0 only, and the window is a
-	 * defined one (->define, a windows/define line; ->window its name)
-	 * targeted at page 0.
+	 * LRU moves instead of move_pages(2), if ->define[0].name is set:
+	 * the side-B thread activates page 0 (read(2) twice:
+	 * folio_mark_accessed()) and deactivates it (MADV_COLD), the reader
+	 * on page 0 only, and the windows are the ones the test defines
+	 * (each a name and its windows/define line), targeted at page 0.
 	 */
-	const char *define;
-	const char *window;
+	struct lru_flags_window {
+		const char *name;
+		const char *line;
+	} define[2];
 };
 
 /* Runs the test and exits with its verdict (regress_finish()). */

@@ -64,8 +64,10 @@ int main(void)
 		.invariant = "a folio's lock state survives its moves between LRU lists",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,
-		.define = "p:lru_move lru_activate folio=$arg2",
-		.window = "lru_move",
+		.define = {
+			{ "lru_move", "p:lru_move lru_activate folio=$arg2" },
+			{ "lru_move_d", "p:lru_move_d lru_deactivate folio=$arg2" },
+		},
 	};
 
 	lru_flags_run(&t);
