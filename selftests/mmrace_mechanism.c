@@ -36,7 +36,8 @@
 
 /* Windows whose probes the glue filters by page, one per mechanism. */
 static const char * const filtered[] = {
-	"gup_fast_pre_grab", "pagecache_pre_grab", "pagecache_post_grab",
+	"gup_fast_pre_grab", "gup_fast_post_grab", "pagecache_pre_grab",
+	"pagecache_post_grab",
 };
 
 static const char * const builtin[] = {
@@ -301,7 +302,9 @@ int main(void)
 
 	/*
 	 * The page filter the glue applies before the handler, on three
-	 * mechanisms: gup_fast_pre_grab (a direct call at an entry),
+	 * mechanisms: gup_fast_pre_grab and gup_fast_post_grab (two users of
+	 * one direct call, an entry and a return, both filtered at the entry
+	 * by the trampoline's quick check),
 	 * pagecache_pre_grab/loaded (a kretprobe's return value, an xarray
 	 * entry) and pagecache_post_grab (a tracepoint). With the target on
 	 * another page, every GUP-fast and read of this page is turned away
@@ -341,7 +344,7 @@ int main(void)
 				ok = false;
 		}
 	}
-	ksft_test_result(ok, "page filter: with the target on another page, %d GUP-fasts and reads entered and filtered out in gup_fast_pre_grab (direct), pagecache_pre_grab (return value) and pagecache_post_grab (tracepoint); on this page, all reach them\n",
+	ksft_test_result(ok, "page filter: with the target on another page, %d GUP-fasts and reads entered and filtered out in gup_fast_pre_grab and gup_fast_post_grab (direct), pagecache_pre_grab (return value) and pagecache_post_grab (tracepoint); on this page, all reach them\n",
 			 READS);
 	race_page_free(&q);
 	mmrace_control("reset");
