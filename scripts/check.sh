@@ -74,7 +74,7 @@ guest_results "$st" "$st/payload/tests" "$vm" guest-st
 
 # The kernel's own mm selftests, plainly and under mmrace-run (its own
 # guest boot, 4 vCPUs). migration (about 4 minutes for both passes) is left
-# to make check-upstream, to keep a cold make check under 20 minutes.
+# to make check-upstream, to keep make check's time down (README).
 # MMRACE_CHECK_UPSTREAM=0 leaves them all out. The profile runs without
 # adversaries here (MMRACE_ADVERSARIES overrides): make check-upstream's
 # default, the transparent set, is measured on cow only so far

@@ -303,8 +303,8 @@ int main(void)
 	/*
 	 * The page filter the glue applies before the handler, on three
 	 * mechanisms: gup_fast_pre_grab and gup_fast_post_grab (two users of
-	 * one direct call, an entry and a return, both filtered at the entry
-	 * by the trampoline's quick check),
+	 * one direct call, an entry and a return, both filtered at the
+	 * entry),
 	 * pagecache_pre_grab/loaded (a kretprobe's return value, an xarray
 	 * entry) and pagecache_post_grab (a tracepoint). With the target on
 	 * another page, every GUP-fast and read of this page is turned away

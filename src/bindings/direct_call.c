@@ -70,49 +70,9 @@ static struct mmrace_direct_slot mmrace_direct_slots[MMRACE_DIRECT_SLOTS];
 static DEFINE_MUTEX(mmrace_direct_lock);
 
 /*
- * What the trampoline's quick check reads of a slot (64 bytes a slot, the
- * layout the asm below assumes):
- *
- *   @nr       the slot's nr, or MMRACE_DIRECT_QUICK_MAX + 1 when it has more
- *             users than the check handles (the C filter then decides);
- *   @key[i]   user i's page filter in the form the asm compares: the struct
- *             page of the key's pfn, bit 0 set for a folio key (no tail can
- *             match), bits 1-2 the argument (0-2); 0 where no quick check
- *             applies (no filter, a caller filter, an xarray entry, an
- *             argument past %rdx, no user): the call goes to the C filter;
- *   @skips[i] the per-CPU counter user i's skips count in (page_key.h).
- *
- * Each word is written whole, under mmrace_direct_lock; @skips[i] before
- * @key[i] (a reader that sees a key sees its counter).
- */
-#define MMRACE_DIRECT_QUICK_MAX 2
-
-struct mmrace_direct_quick {
-	u64 nr;
-	u64 key[MMRACE_DIRECT_QUICK_MAX];
-	u64 skips[MMRACE_DIRECT_QUICK_MAX];
-	u64 pad[3];
-};
-
-static struct mmrace_direct_quick
-	mmrace_direct_quick[MMRACE_DIRECT_SLOTS] __aligned(64);
-static_assert(sizeof(struct mmrace_direct_quick) == 64);
-static_assert(offsetof(struct mmrace_direct_quick, key) == 8);
-static_assert(offsetof(struct mmrace_direct_quick, skips) == 24);
-
-/*
  * The stubs: one per slot, each loading its number into %r11 (free at a
  * function's entry: not an argument, clobbered by any call) and jumping to
- * the quick check.
- *
- * The quick check, for slots of one or two users whose filters it can read
- * (struct mmrace_direct_quick): for each user, the argument its key names
- * is compared with the key's struct page, with no call and two registers
- * saved. A call that every user's key turns away is counted in their skip
- * counters and returns into the function; any other call (a NULL value,
- * the key's page or a page just past it that may be one of its tails, a
- * user without a quick key) goes on to the fast path, which decides it
- * exactly.
+ * the fast path.
  *
  * The fast path, in one frame, saves %rax (the vector-register count of a
  * variadic call), the six argument registers and the slot, and asks
@@ -144,7 +104,7 @@ static_assert(offsetof(struct mmrace_direct_quick, skips) == 24);
 	"mmrace_direct_stub" #n ":\n"					\
 	ASM_ENDBR							\
 	"	movl $" #n ", %r11d\n"					\
-	"	jmp mmrace_direct_quick_check\n"			\
+	"	jmp mmrace_direct_fast\n"				\
 	"	.size mmrace_direct_stub" #n ", .-mmrace_direct_stub" #n "\n"
 
 /* %rax and the argument registers, args[0] (%rdi) on top. */
@@ -157,34 +117,6 @@ static_assert(offsetof(struct mmrace_direct_quick, skips) == 24);
 	"	pushq %rsi\n"						\
 	"	pushq %rdi\n"
 
-/* A page this far past the key's (bytes of struct page) may be a tail. */
-#define MMRACE_DIRECT_QUICK_SPAN 0x1000000
-
-/*
- * One quick key, in %rax, against its argument: on to 9f (the call may
- * concern the user) or on past the macro (turned away). Clobbers %rcx.
- */
-#define MMRACE_DIRECT_QUICK_KEY						\
-	"	testq %rax, %rax\n"					\
-	"	jz 9f\n"						\
-	"	movq %rdi, %rcx\n"					\
-	"	testb $2, %al\n"					\
-	"	cmovnzq %rsi, %rcx\n"					\
-	"	testb $4, %al\n"					\
-	"	cmovnzq %rdx, %rcx\n"					\
-	"	testq %rcx, %rcx\n"					\
-	"	jz 9f\n"						\
-	"	xorq %rax, %rcx\n"					\
-	"	cmpq $63, %rcx\n"					\
-	"	jbe 9f\n"						\
-	"	xorq %rax, %rcx\n"					\
-	"	subq %rax, %rcx\n"					\
-	"	testb $1, %al\n"					\
-	"	jnz 1f\n"						\
-	"	cmpq $" __stringify(MMRACE_DIRECT_QUICK_SPAN) ", %rcx\n" \
-	"	jb 9f\n"						\
-	"1:\n"
-
 asm("	.pushsection .text, \"ax\", @progbits\n"
 "	.balign 16, 0xcc\n"
 "	.globl mmrace_direct_stubs\n"
@@ -195,38 +127,6 @@ MMRACE_DIRECT_STUB(6) MMRACE_DIRECT_STUB(7) MMRACE_DIRECT_STUB(8)
 MMRACE_DIRECT_STUB(9) MMRACE_DIRECT_STUB(10) MMRACE_DIRECT_STUB(11)
 MMRACE_DIRECT_STUB(12) MMRACE_DIRECT_STUB(13) MMRACE_DIRECT_STUB(14)
 MMRACE_DIRECT_STUB(15)
-"	.type mmrace_direct_quick_check, @function\n"
-"mmrace_direct_quick_check:\n"
-"	leaq mmrace_direct_quick(%rip), %r10\n"
-"	shlq $6, %r11\n"
-"	addq %r11, %r10\n"
-"	shrq $6, %r11\n"
-"	cmpq $0, (%r10)\n"
-"	je 8f\n"
-"	cmpq $" __stringify(MMRACE_DIRECT_QUICK_MAX) ", (%r10)\n"
-"	ja mmrace_direct_fast\n"
-"	pushq %rax\n"
-"	pushq %rcx\n"
-"	movq 8(%r10), %rax\n"
-MMRACE_DIRECT_QUICK_KEY
-"	cmpq $1, (%r10)\n"
-"	je 7f\n"
-"	movq 16(%r10), %rax\n"
-MMRACE_DIRECT_QUICK_KEY
-"	movq 32(%r10), %rcx\n"
-"	incq %gs:(%rcx)\n"
-"7:\n"
-"	movq 24(%r10), %rcx\n"
-"	incq %gs:(%rcx)\n"
-"	popq %rcx\n"
-"	popq %rax\n"
-"8:\n"
-"	" __stringify(RET) "\n"
-"9:\n"
-"	popq %rcx\n"
-"	popq %rax\n"
-"	jmp mmrace_direct_fast\n"
-"	.size mmrace_direct_quick_check, .-mmrace_direct_quick_check\n"
 "	.type mmrace_direct_fast, @function\n"
 "mmrace_direct_fast:\n"
 "	pushq %rbp\n"
@@ -308,49 +208,11 @@ MMRACE_DIRECT_PUSH_ARGS
 STACK_FRAME_NON_STANDARD(mmrace_direct_common);
 /* It leaves for mmrace_direct_common with a conditional jump. */
 STACK_FRAME_NON_STANDARD(mmrace_direct_fast);
-/* It pushes without a frame and leaves for mmrace_direct_fast. */
-STACK_FRAME_NON_STANDARD(mmrace_direct_quick_check);
 
 /* The trampoline of slot @n: its stub. */
 static unsigned long mmrace_direct_stub(unsigned int n)
 {
 	return (unsigned long)mmrace_direct_stubs + n * MMRACE_DIRECT_STUB_SIZE;
-}
-
-/*
- * The quick check's form of @key (struct mmrace_direct_quick), or 0 where it
- * cannot compare it.
- */
-static u64 mmrace_direct_quick_key(u64 key)
-{
-	unsigned int arg = MMRACE_KEY_ARG(key);
-
-	if (sizeof(struct page) % 64 ||
-	    MMRACE_KEY_TAIL_SPAN * sizeof(struct page) >
-		    MMRACE_DIRECT_QUICK_SPAN)
-		return 0;
-	if (!key || (key & MMRACE_KEYBIT_XA) || arg > 2)
-		return 0;
-	return (unsigned long)pfn_to_page(MMRACE_KEY_PFN(key)) |
-	       ((key & MMRACE_KEYBIT_FOLIO) ? 1 : 0) | (arg << 1);
-}
-
-/* Sets the quick check's view of user @i of slot @n to @key. */
-static void mmrace_direct_quick_set(unsigned int n, unsigned int i, u64 key)
-{
-	struct mmrace_direct_quick *q = &mmrace_direct_quick[n];
-	u64 quick = mmrace_direct_quick_key(key);
-
-	lockdep_assert_held(&mmrace_direct_lock);
-	if (i >= MMRACE_DIRECT_QUICK_MAX)
-		return;
-	if (quick) {
-		WRITE_ONCE(q->skips[i],
-			   (__force unsigned long)&mmrace_skips[MMRACE_KEY_COUNTER(key)]);
-		/* The counter first: a check that sees the key sees it. */
-		smp_wmb();
-	}
-	WRITE_ONCE(q->key[i], quick);
 }
 
 /* Whether @u's page filter applies at entry (else to the return value). */
@@ -486,14 +348,10 @@ int mmrace_direct_attach(struct mmrace_direct_user *user, unsigned long func)
 	user->slot = s - mmrace_direct_slots;
 	user->index = i;
 	WRITE_ONCE(s->keys[i], 0);
-	mmrace_direct_quick_set(user->slot, i, 0);
 	/* Pairs with the entries' acquire: they see @user filled in. */
 	smp_store_release(&s->users[i], user);
-	if (i >= s->nr) {
+	if (i >= s->nr)
 		WRITE_ONCE(s->nr, i + 1);
-		WRITE_ONCE(mmrace_direct_quick[user->slot].nr,
-			   min(i + 1, MMRACE_DIRECT_QUICK_MAX + 1));
-	}
 	ret = 0;
 	if (s->ip)
 		goto out;
@@ -506,8 +364,6 @@ int mmrace_direct_attach(struct mmrace_direct_user *user, unsigned long func)
 	if (ret) {
 		ftrace_free_filter(&s->ops);
 		memset(s, 0, sizeof(*s));
-		memset(&mmrace_direct_quick[user->slot], 0,
-		       sizeof(mmrace_direct_quick[0]));
 	}
 out:
 	mutex_unlock(&mmrace_direct_lock);
@@ -520,10 +376,8 @@ void mmrace_direct_filter(struct mmrace_direct_user *user, u64 key)
 
 	mutex_lock(&mmrace_direct_lock);
 	WRITE_ONCE(user->key, key);
-	if (!user->ncallers && mmrace_direct_key_at_entry(user)) {
+	if (!user->ncallers && mmrace_direct_key_at_entry(user))
 		WRITE_ONCE(s->keys[user->index], key);
-		mmrace_direct_quick_set(user->slot, user->index, key);
-	}
 	mutex_unlock(&mmrace_direct_lock);
 }
 
@@ -538,7 +392,6 @@ void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n)
 	for (i = 0; i < n; i++) {
 		s = &mmrace_direct_slots[users[i]->slot];
 		WRITE_ONCE(s->keys[users[i]->index], 0);
-		mmrace_direct_quick_set(users[i]->slot, users[i]->index, 0);
 	}
 	mutex_unlock(&mmrace_direct_lock);
 	for (i = 0; i < n; i++)
@@ -560,8 +413,6 @@ void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n)
 		tramp = mmrace_direct_stub(users[i]->slot);
 		unregister_ftrace_direct(&s->ops, tramp, true);
 		memset(s, 0, sizeof(*s));
-		memset(&mmrace_direct_quick[users[i]->slot], 0,
-		       sizeof(mmrace_direct_quick[0]));
 	}
 	mutex_unlock(&mmrace_direct_lock);
 }

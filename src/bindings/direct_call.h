@@ -50,7 +50,6 @@ void mmrace_direct_detach(struct mmrace_direct_user **users, unsigned int n);
 
 /* direct_call.c's own: its trampolines (asm) and what they call. */
 void mmrace_direct_stubs(void);
-void mmrace_direct_quick_check(void);
 void mmrace_direct_fast(void);
 void mmrace_direct_common(void);
 u64 mmrace_direct_filter_fast(unsigned long slot, const unsigned long *args);
