@@ -75,7 +75,9 @@ Each mutant kernel (selftests/mutants/) against its own regression test,
 $runs runs with the windows armed and $runs with every window disabled
 (\`\`MMRACE_WINDOWS=off\`\`), each run capped at 60 s: runs that detected it /
 runs, and the median seconds to detection (a run that did not detect counts
-as 60 s; \`\`>=\`\` when most did not).
+as 60 s; \`\`>=\`\` when most did not); \`\`skip N/N\`\`: the test skipped in every
+run, so it did not run against the mutant (a one-task adversary test,
+marked \`\`+\`\`, has no adversary without a window).
 EOT
 		echo
 		"$MMRACE_TOP/scripts/mutant-report.sh" 60 "$out"/mutants-*.tsv

@@ -7,6 +7,10 @@
 # mutant counts as the cap (MMRACE_CAP_S), so the off-mode median is a lower
 # bound when fewer than half its runs detected it.
 #
+# A test that skipped in every run of a mode (the one-task adversary tests
+# with the windows off: no adversary without a window) shows "skip N/N"
+# there, and no ratio: it did not run against the mutant.
+#
 # One row per mutant and test: its own test first, then its Also-Test:
 # tests (the single-threaded adversary tests of issue 16 next to the
 # two-party test of the same race), each under the same cap.
@@ -28,6 +32,7 @@ $2 == "armed" || $2 == "off" {
 	n[k, m]++
 	det = ($5 == "fail" || $5 == "died" || $5 == "timeout")
 	if (det) d[k, m]++
+	if ($5 == "skip") sk[k, m]++
 	s = det && $6 != "" ? $6 : cap
 	t[k, m] = t[k, m] " " s
 }
@@ -42,6 +47,8 @@ END {
 		a = n[k, "armed"] ? sprintf("%d/%d %ss", d[k, "armed"], n[k, "armed"], ma) : "-"
 		o = n[k, "off"] ? sprintf("%d/%d %s%ss", d[k, "off"], n[k, "off"], (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo) : "-"
 		r = (ma > 0 && mo != "") ? sprintf("%s%.1fx", (d[k, "off"] * 2 < n[k, "off"]) ? ">=" : "", mo / ma) : "-"
+		if (n[k, "armed"] && sk[k, "armed"] == n[k, "armed"]) { a = sprintf("skip %d/%d", n[k, "armed"], n[k, "armed"]); r = "-" }
+		if (n[k, "off"] && sk[k, "off"] == n[k, "off"]) { o = sprintf("skip %d/%d", n[k, "off"], n[k, "off"]); r = "-" }
 		printf "%-38s %-40s %-12s %-14s %s\n", mut[k], test[k], a, o, r
 	}
 	print line

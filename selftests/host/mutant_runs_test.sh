@@ -6,8 +6,10 @@
 # guest run in which test t ran twice and u once, as KTAP: a splat is blamed
 # on the run it happened in; a kernel log that cannot be scanned (no
 # console.log, no splat-patterns) makes no run a pass, so that the clean
-# kernel fails and no mutant counts as caught; and check-mutants.sh does no
-# pattern matching of its own.
+# kernel fails and no mutant counts as caught; check-mutants.sh does no
+# pattern matching of its own; and the time-to-detection report
+# (scripts/mutant-report.sh) shows a test that skipped every run of a mode
+# as skipped, with no ratio, not as a miss at the cap.
 #
 # MMRACE_SCRIPTS: the scripts directory under test (default: this tree's).
 set -u
@@ -53,7 +55,7 @@ splat="[    1.0] mmrace-test: begin t
 [    3.1] mmrace-test: end u rc=0"
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 run "$work/clean" "$clean"
 expect "a clean log: the runs' own verdicts" "t#1:pass t#2:pass u#1:pass " \
 	"$(verdicts "$scripts" "$work/clean")"
@@ -77,6 +79,12 @@ run "$work/nopatrun" "$clean"
 got=$(verdicts "$work/nopat" "$work/nopatrun")
 expect "no splat-patterns: no run passes or skips" "" \
 	"$(echo "$got" | grep -oE '[a-z]+#[0-9]:(pass|skip)')"
+
+printf 'm\t%s\t%s\t1\t%s\t%s\n' armed t fail 0.50 off t pass 60.00 \
+	armed u fail 0.20 off u skip 60.00 >"$work/report.tsv"
+expect "report: a miss counts as the cap, all skips show as skipped" \
+	"$(printf 'm t 1/1 0.50s 0/1 >=60s >=120.0x\nm + u 1/1 0.20s skip 1/1 -')" \
+	"$("$scripts/mutant-report.sh" 60 "$work/report.tsv" | grep '^m ' | tr -s ' ')"
 
 own=$(grep -nE 'splat-patterns|pats\[' "$scripts/check-mutants.sh")
 expect "check-mutants.sh does no pattern matching of its own" "" "$own"
