@@ -305,7 +305,7 @@ int main(void)
 	 * mechanisms: gup_fast_pre_grab and gup_fast_post_grab (two users of
 	 * one direct call, an entry and a return, both filtered at the
 	 * entry),
-	 * pagecache_pre_grab/loaded (a kretprobe's return value, an xarray
+	 * pagecache_pre_grab/loaded (a call site's return value, an xarray
 	 * entry) and pagecache_post_grab (a tracepoint). With the target on
 	 * another page, every GUP-fast and read of this page is turned away
 	 * yet counted as entered and filtered out; with the target on this
