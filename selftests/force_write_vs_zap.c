@@ -61,9 +61,14 @@ static const char *const define[] = {
 static struct regress r;
 static size_t psize;
 static char *priv;
-static volatile int stop;
+static int stop;
 
 static const uint64_t old_word = 0x66696c6564617461ULL;
+
+static uint64_t read_word(const char *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
 
 static void undefine(void)
 {
@@ -82,7 +87,7 @@ static void *zapper(void *arg)
 {
 	(void)arg;
 	regress_pin_cpu(1);
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		madvise(priv, psize, MADV_DONTNEED);
 	return NULL;
 }
@@ -118,7 +123,7 @@ int main(void)
 			ksft_exit_skip("windows/define refused \"%s\": %s\n",
 				       define[1], strerror(-ret));
 		/* Targeted before it is armed: no opening without a target. */
-		if (*(volatile uint64_t *)priv != old_word ||
+		if (read_word(priv) != old_word ||
 		    win_target(WINDOW, priv))
 			ksft_exit_fail_msg("targeting the page cache's page failed\n");
 		regress_arm(&r, WINDOW, NULL, DELAY_US, REGRESS_PROCESS);
@@ -135,9 +140,9 @@ int main(void)
 		/* Each round starts from the page cache's page, read-only. */
 		madvise(priv, psize, MADV_DONTNEED);
 		/* The read maps the page cache's page: target it. */
-		if (*(volatile uint64_t *)priv != old_word && !r.violated)
+		if (read_word(priv) != old_word && !r.violated)
 			regress_violation(&r, "the private mapping reads %#llx before the write, not the file's %#llx",
-					  (unsigned long long)*(volatile uint64_t *)priv,
+					  (unsigned long long)read_word(priv),
 					  (unsigned long long)old_word);
 		if (r.armed && win_target(WINDOW, priv))
 			untargeted++;
@@ -156,7 +161,7 @@ int main(void)
 					  (unsigned long long)seen,
 					  (unsigned long long)v);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	if (r.armed)
 		regress_adversary_stop(&r, WINDOW, &adv);
 	else
