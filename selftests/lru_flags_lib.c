@@ -10,12 +10,15 @@
  * With ->compact, compaction of the pages' node (sysfs) instead of
  * move_pages(2), the reader on page 0 only, the window targeted at it.
  * With ->define, LRU moves of page 0 (activation by read(2), deactivation
- * by MADV_COLD) instead, held by windows the test defines.
+ * by MADV_COLD) instead, held by windows the test defines; with ->reclaim
+ * as well, node reclaim of page 0's node by a child (lru_flags_lib.h).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +59,13 @@ static int reading = -1;	/* the page it reads, or -1 (__atomic) */
 static int npages_read = NPAGES;	/* the reader's pages: 1 with ->compact, ->define */
 static int dev_fd;		/* the device (->define's reads) */
 static int cnode;		/* the node ->compact compacts */
-/* The compactor's state, shared with its process (->compact). */
+/* The compactor's or reclaimer's state, shared with its process. */
 static struct compactor_shared {
 	int stop;		/* __atomic */
 	unsigned long rounds;	/* __atomic */
+	unsigned long filled_mb;	/* the reclaimer's anonymous fill */
+	long free_kb;		/* its node's MemFree after the fill */
+	long free_pass_kb;	/* ... and after the first pass */
 } *sh;
 
 static uint64_t pattern(int i)
@@ -116,6 +122,142 @@ static void compactor(void)
 		if (ret != 1) {
 			ksft_print_msg("%s: %s\n", path, strerror(errno));
 			_exit(1);
+		}
+		__atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);
+	}
+	_exit(0);
+}
+
+
+#define FILL_FLOOR_KB (40 << 10)
+#define CHURN_BYTES (64UL << 20)
+static char churn_dev[32];	/* ->reclaim's second device */
+
+/* MemFree of node @node in kB, or 0. */
+static long node_free_kb(int node)
+{
+	char path[64], line[128];
+	long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 node);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "MemFree:"))
+			sscanf(strstr(line, "MemFree:") + 8, "%ld", &kb);
+	fclose(f);
+	return kb;
+}
+
+/* The pid of kswapd of node @node, or -1. */
+static pid_t kswapd_pid(int node)
+{
+	char path[300], comm[32], want[32];
+	struct dirent *d;
+	pid_t pid = -1;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "kswapd%d\n", node);
+	dir = opendir("/proc");
+	while (dir && pid < 0 && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			pid = atoi(d->d_name);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
+}
+
+/* The node of the page at @p (move_pages(2) without nodes), or -1. */
+static int node_of(void *p)
+{
+	int status = -1;
+
+	if (syscall(SYS_move_pages, 0, 1, &p, NULL, &status, 0))
+		return -1;
+	return status;
+}
+
+/*
+ * Side B with ->reclaim, a child process (CPU 1): holds page 0
+ * (vmsplice(2), so that reclaim can never free it and puts it back each
+ * time), fills page 0's node with anonymous memory (MPOL_BIND; there is
+ * no swap: reclaim cannot take it) until FILL_FLOOR_KB are left free,
+ * then reads a second zram device of CHURN_BYTES round and round under
+ * the same policy: its page cache pushes the node below its watermarks,
+ * and reclaim (kswapd of the node, and direct reclaim in this child)
+ * evicts the node's small file LRU, page 0 among it, over and over
+ * (isolate_lru_folios(), where the windows hold).
+ */
+/*
+ * Page 0 to the inactive list (MADV_COLD of a mapping of its own, dropped
+ * after: MADV_COLD skips a folio mapped twice), where reclaim evicts
+ * first. Nothing activates it again: the reader's mapping is MADV_RANDOM
+ * (no recency: its accesses and zaps do not mark the folio accessed).
+ */
+static void page_cold(void)
+{
+	(void)__atomic_load_n((char *)map_b, __ATOMIC_RELAXED);
+	madvise(map_b, psize, MADV_COLD);
+	madvise(map_b, psize, MADV_DONTNEED);
+}
+
+static void reclaimer(void)
+{
+	struct iovec iov = { .iov_base = map_b, .iov_len = psize };
+	const size_t chunk = 2UL << 20, limit = 2048, rd = 256UL << 10;
+	unsigned long mask = 1UL << cnode;
+	off_t off = 0;
+	int held[2], fd;
+	char *p, *buf;
+
+	regress_pin_cpu(1);
+	buf = malloc(rd);
+	fd = open(churn_dev, O_RDONLY);
+	if (!buf || fd < 0 || pipe(held) ||
+	    vmsplice(held[1], &iov, 1, 0) != (ssize_t)psize) {
+		ksft_print_msg("%s: %s\n", __func__, strerror(errno));
+		_exit(1);
+	}
+	if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask, sizeof(mask) * 8)) {
+		ksft_print_msg("set_mempolicy: %s\n", strerror(errno));
+		_exit(1);
+	}
+	while (sh->filled_mb < limit && node_free_kb(cnode) > FILL_FLOOR_KB &&
+	       !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			break;
+		madvise(p, chunk, MADV_NOHUGEPAGE);
+		memset(p, 0x5a, chunk);
+		sh->filled_mb += chunk >> 20;
+		/* Progress, for the watchdog. */
+		__atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);
+	}
+	sh->free_kb = node_free_kb(cnode);
+	/* Page 0 is held: it stays where the window's target found it. */
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		if (pread(fd, buf, rd, off) != (ssize_t)rd) {
+			ksft_print_msg("%s: %s\n", churn_dev, strerror(errno));
+			_exit(1);
+		}
+		off = (off + rd) % CHURN_BYTES;
+		if (!off) {
+			if (!sh->free_pass_kb)
+				sh->free_pass_kb = node_free_kb(cnode);
+			page_cold();
 		}
 		__atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);
 	}
@@ -309,7 +451,17 @@ static void define_windows(const struct lru_flags_test *t)
 		if (ret)
 			ksft_exit_skip("windows/define refused \"%s\": %s\n",
 				       t->define[i].line, strerror(-ret));
-		regress_arm(&r, t->define[i].name, NULL, 2000, REGRESS_PROCESS);
+		regress_arm(&r, t->define[i].name, NULL, 2000,
+			    t->reclaim ? REGRESS_TREE : REGRESS_PROCESS);
+		/* ->reclaim's first window: the node's kswapd. */
+		if (t->reclaim && i == 0) {
+			pid_t k = kswapd_pid(cnode);
+
+			if (k < 0 || win_set(t->define[i].name, "pid_tree", "0") ||
+			    win_set(t->define[i].name, "pid", "%d", k))
+				ksft_exit_fail_msg("%s: no kswapd%d to filter on\n",
+						   t->define[i].name, cnode);
+		}
 		(void)__atomic_load_n(map_b, __ATOMIC_RELAXED);
 		ret = win_target(t->define[i].name, (void *)map_b);
 		if (ret)
@@ -325,7 +477,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 	pthread_t a, b;
 	char dev[32];
 	size_t len;
-	int fd, id;
+	int fd, id, churn_id = -1;
 	bool stuck;
 
 	test = t;
@@ -334,7 +486,7 @@ void lru_flags_run(const struct lru_flags_test *t)
 		ksft_exit_skip("move_pages needs two NUMA nodes\n");
 	psize = sysconf(_SC_PAGESIZE);
 	len = NPAGES * psize;
-	if (t->compact) {
+	if (t->compact || t->reclaim) {
 		unsigned long mask;
 
 		/*
@@ -354,7 +506,8 @@ void lru_flags_run(const struct lru_flags_test *t)
 		npages_read = 1;
 	fd = mmrace_zram_file(len * 4, NPAGES, pattern, &id, dev, sizeof(dev));
 	dev_fd = fd;
-	if (t->compact && syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0))
+	if ((t->compact || t->reclaim) &&
+	    syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0))
 		ksft_exit_fail_msg("set_mempolicy: %s\n", strerror(errno));
 	map_a = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	map_b = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
@@ -365,6 +518,15 @@ void lru_flags_run(const struct lru_flags_test *t)
 	else if (!t->define[0].name)
 		regress_arm(&r, "compact_isolate", t->phase, 2000,
 			    t->compact ? REGRESS_TREE : REGRESS_PROCESS);
+	/*
+	 * ->reclaim: no mapping of page 0 but the reader's and, for the
+	 * instant of its MADV_COLD, the child's (MADV_COLD skips a folio
+	 * mapped twice).
+	 */
+	if (t->reclaim) {
+		madvise(map_b, len, MADV_DONTNEED);
+		madvise(map_a, len, MADV_RANDOM);
+	}
 	if (t->compact && r.armed) {
 		int ret;
 
@@ -376,35 +538,61 @@ void lru_flags_run(const struct lru_flags_test *t)
 	}
 	regress_exercise(&r, t->exercise);
 
-	if (t->compact) {
+	if (t->compact || t->reclaim) {
 		sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (sh == MAP_FAILED)
 			ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+		if (t->reclaim) {
+			churn_id = mmrace_zram_add(CHURN_BYTES);
+			if (churn_id < 0)
+				ksft_exit_skip("no second zram device\n");
+			snprintf(churn_dev, sizeof(churn_dev), "/dev/zram%d",
+				 churn_id);
+		}
 		child = fork();
 		if (child < 0)
 			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-		if (!child)
+		if (!child) {
+			if (t->reclaim)
+				reclaimer();
 			compactor();
+		}
 	}
 	pthread_create(&a, NULL, reader, NULL);
-	if (!t->compact)
+	if (!t->compact && !t->reclaim)
 		pthread_create(&b, NULL, t->define[0].name ? mover : migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	/*
+	 * ->reclaim's child may be asleep (killable) in a fault on page 0,
+	 * locked for good: it would hold the test's output open.
+	 */
+	if (stuck && t->reclaim)
+		kill(child, SIGKILL);
 	if (sh)
 		__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	if (!stuck) {
-		if (t->compact)
+		if (t->compact || t->reclaim)
 			waitpid(child, NULL, 0);
 		else
 			pthread_join(b, NULL);
 		pthread_join(a, NULL);
 	}
-	if (sh)
+	if (sh && t->reclaim) {
+		/* Not touched if stuck: page 0 may be locked for good. */
+		if (!stuck)
+			(void)__atomic_load_n((char *)map_b, __ATOMIC_RELAXED);
+		ksft_print_msg("page 0 on node %d; node %d: %ld kB free after the fill, %ld kB after a pass over %s\n",
+			       stuck ? -1 : node_of(map_b), cnode, sh->free_kb,
+			       sh->free_pass_kb, churn_dev);
+		ksft_print_msg("%lu faulting reads; node %d filled with %lu MB, then %lu reads of 256 kB from %s there\n",
+			       reads, cnode, sh->filled_mb,
+			       sh->rounds - sh->filled_mb / 2, churn_dev);
+	} else if (sh) {
 		ksft_print_msg("%lu faulting reads; %lu compactions of node %d\n",
 			       reads, sh->rounds, cnode);
-	else if (t->define[0].name)
+	} else if (t->define[0].name)
 		ksft_print_msg("%lu faulting reads; %lu rounds of activation and deactivation\n",
 			       reads, moved);
 	else
@@ -422,6 +610,8 @@ void lru_flags_run(const struct lru_flags_test *t)
 		munmap(map_b, len);
 		close(fd);
 		mmrace_zram_remove(id);
+		if (churn_id >= 0)
+			mmrace_zram_remove(churn_id);
 	}
 	/*
 	 * A stuck reader sleeps killable: the exit ends it. A stuck migrator

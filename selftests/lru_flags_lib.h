@@ -26,6 +26,17 @@ struct lru_flags_test {
 	 */
 	bool compact;
 	/*
+	 * Reclaim instead of move_pages(2), with ->define's windows (the
+	 * first armed for the node's kswapd, the second for the process
+	 * tree): the pages on the last node, as with ->compact; a child
+	 * holds page 0 (vmsplice(2): never evicted), fills the node with
+	 * anonymous memory (no swap: unreclaimable) and then reads another
+	 * zram device round and round there, so that reclaim, kswapd's and
+	 * the child's own direct reclaim, keeps isolating page 0 from its
+	 * LRU list (isolate_lru_folios()), cannot free it, and puts it back.
+	 */
+	bool reclaim;
+	/*
 	 * LRU moves instead of move_pages(2), if ->define[0].name is set:
 	 * the side-B thread activates page 0 (read(2) twice:
 	 * folio_mark_accessed()) and deactivates it (MADV_COLD), the reader
