@@ -65,24 +65,6 @@ static size_t psize;
 static int mem_fd;
 static unsigned long exercised[NR_KIND];
 
-/* The pfn @pid maps at @addr, 0 if none (or unreadable). */
-static uint64_t pid_pfn(pid_t pid, const void *addr)
-{
-	char path[64];
-	uint64_t e = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, sizeof(e), (unsigned long)addr / psize * sizeof(e)) !=
-	    sizeof(e))
-		e = 0;
-	close(fd);
-	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
-}
-
 /* The forced write (a failed one fails the test: FOLL_FORCE must work). */
 static void force_write(char *addr, uint64_t v)
 {
@@ -168,7 +150,7 @@ static void round_shared(bool thp, uint64_t v)
 	if (mprotect(map, thp ? THP_SIZE : psize, PROT_READ))
 		ksft_exit_fail_msg("mprotect: %s\n", strerror(errno));
 	pre = mmrace_own_pfn(page) &&
-	      mmrace_own_pfn(page) == pid_pfn(s.pid, page) &&
+	      mmrace_own_pfn(page) == mmrace_pid_pfn(s.pid, page) &&
 	      (!thp || thp_pmd_mapped(page));
 	force_write(page, v);
 	seen = sharer_read(&s);

@@ -387,6 +387,16 @@ static int page_locked(int i)
 	return ret;
 }
 
+/* Joins @t within @secs seconds: true if it ended. */
+static bool join_within(pthread_t t, double secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	return !pthread_timedjoin_np(t, NULL, &ts);
+}
+
 /* Watches the reader until the run ends; true if it is stuck. */
 static bool watchdog(void)
 {
@@ -564,20 +574,25 @@ void lru_flags_run(const struct lru_flags_test *t)
 		pthread_create(&b, NULL, t->define[0].name ? mover : migrator, NULL);
 	stuck = watchdog();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	/*
-	 * ->reclaim's child may be asleep (killable) in a fault on page 0,
-	 * locked for good: it would hold the test's output open.
-	 */
-	if (stuck && t->reclaim)
-		kill(child, SIGKILL);
 	if (sh)
 		__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
+	/*
+	 * ->reclaim's child only reads and holds memory: killed, so that it
+	 * never sleeps on (killable) in a fault on page 0 that the bug left
+	 * locked for good, holding the test's output open.
+	 */
+	if (t->reclaim)
+		kill(child, SIGKILL);
 	if (!stuck) {
 		if (t->compact || t->reclaim)
 			waitpid(child, NULL, 0);
 		else
 			pthread_join(b, NULL);
-		pthread_join(a, NULL);
+		/* A fault that began just before the end may never return. */
+		stuck = !join_within(a, 3 * STALL_S);
+		if (stuck)
+			regress_violation(&r, "the reader did not come back from a fault within %.0f s of the end: %s",
+					  3 * STALL_S, test->lost);
 	}
 	if (sh && t->reclaim) {
 		/* Not touched if stuck: page 0 may be locked for good. */

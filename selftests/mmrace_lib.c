@@ -165,10 +165,11 @@ int mmrace_kmsg_count(const char *what)
 	return found;
 }
 
-uint64_t mmrace_pagemap_entry(const void *p)
+/* The pagemap entry of @p in the pagemap file @path, 0 if unreadable. */
+static uint64_t pagemap_entry_in(const char *path, const void *p)
 {
 	long psize = sysconf(_SC_PAGESIZE);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	uint64_t e = 0;
 
 	if (fd < 0)
@@ -180,11 +181,27 @@ uint64_t mmrace_pagemap_entry(const void *p)
 	return e;
 }
 
+uint64_t mmrace_pagemap_entry(const void *p)
+{
+	return pagemap_entry_in("/proc/self/pagemap", p);
+}
+
+static uint64_t entry_pfn(uint64_t e)
+{
+	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+}
+
 uint64_t mmrace_own_pfn(const void *p)
 {
-	uint64_t e = mmrace_pagemap_entry(p);
+	return entry_pfn(mmrace_pagemap_entry(p));
+}
 
-	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+uint64_t mmrace_pid_pfn(pid_t pid, const void *p)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	return entry_pfn(pagemap_entry_in(path, p));
 }
 
 int mmrace_kpageflags(uint64_t pfn, uint64_t *flags)

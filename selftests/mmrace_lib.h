@@ -46,6 +46,8 @@ bool mmrace_kmsg_has(const char *what);
 uint64_t mmrace_pagemap_entry(const void *p);
 /* This process's pfn of @p (/proc/self/pagemap; 0 if not present). */
 uint64_t mmrace_own_pfn(const void *p);
+/* The same for process @pid's page at @p (root). */
+uint64_t mmrace_pid_pfn(pid_t pid, const void *p);
 /* The /proc/kpageflags word of @pfn in @flags: 0 or -errno. */
 int mmrace_kpageflags(uint64_t pfn, uint64_t *flags);
 /*
