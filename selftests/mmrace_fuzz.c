@@ -1039,12 +1039,17 @@ static void model(const struct file *f, const uint8_t *in, size_t len,
 		model_target(s, e);
 		break;
 	case K_WAIT_FOR:
-		if (!strcmp(s, "none"))
+		if (!strcmp(s, "none")) {
 			accepts(e, E_NONE, "none\n");
-		else if (find_window(s) >= 0 && find_window(s) != f->win)
+		} else if (find_window(s) >= 0 && find_window(s) != f->win) {
 			accepts(e, E_NONE, "%s\n", s);
-		else
+		} else if (!prof.known && find_window(s) < 0 && def_name_ok(s)) {
+			/* Phase 2: another thread may have defined it. */
+			either(e, EINVAL, E_NONE);
+			snprintf(e->text, sizeof(e->text), "%s\n", s);
+		} else {
 			rejects(e, EINVAL, "wait_for: another window or none");
+		}
 		break;
 	case K_PHASE:
 		model_phase(w, s, e);
