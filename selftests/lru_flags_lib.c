@@ -11,7 +11,7 @@
  * move_pages(2), the reader on page 0 only, the window targeted at it.
  * With ->define, LRU moves of page 0 (activation by read(2), deactivation
  * by MADV_COLD) instead, held by windows the test defines; with ->reclaim
- * as well, node reclaim of page 0's node by a child (lru_flags_lib.h).
+ * as well, reclaim of page 0's node, driven by a child (lru_flags_lib.h).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -190,17 +190,6 @@ static int node_of(void *p)
 }
 
 /*
- * Side B with ->reclaim, a child process (CPU 1): holds page 0
- * (vmsplice(2), so that reclaim can never free it and puts it back each
- * time), fills page 0's node with anonymous memory (MPOL_BIND; there is
- * no swap: reclaim cannot take it) until FILL_FLOOR_KB are left free,
- * then reads a second zram device of CHURN_BYTES round and round under
- * the same policy: its page cache pushes the node below its watermarks,
- * and reclaim (kswapd of the node, and direct reclaim in this child)
- * evicts the node's small file LRU, page 0 among it, over and over
- * (isolate_lru_folios(), where the windows hold).
- */
-/*
  * Page 0 to the inactive list (MADV_COLD of a mapping of its own, dropped
  * after: MADV_COLD skips a folio mapped twice), where reclaim evicts
  * first. Nothing activates it again: the reader's mapping is MADV_RANDOM
@@ -213,6 +202,17 @@ static void page_cold(void)
 	madvise(map_b, psize, MADV_DONTNEED);
 }
 
+/*
+ * Side B with ->reclaim, a child process (CPU 1): holds page 0
+ * (vmsplice(2), so that reclaim can never free it and puts it back each
+ * time), fills page 0's node with anonymous memory (MPOL_BIND; there is
+ * no swap: reclaim cannot take it) until FILL_FLOOR_KB are left free,
+ * then reads a second zram device of CHURN_BYTES round and round under
+ * the same policy: its page cache pushes the node below its watermarks,
+ * and reclaim (kswapd of the node, and direct reclaim in this child)
+ * evicts the node's small file LRU, page 0 among it, over and over
+ * (isolate_lru_folios(), where the windows hold).
+ */
 static void reclaimer(void)
 {
 	struct iovec iov = { .iov_base = map_b, .iov_len = psize };
