@@ -66,6 +66,7 @@ static struct compactor_shared {
 	unsigned long filled_mb;	/* the reclaimer's anonymous fill */
 	long free_kb;		/* its node's MemFree after the fill */
 	long free_pass_kb;	/* ... and after the first pass */
+	unsigned long churn_reads;	/* its reads of the second device */
 } *sh;
 
 static uint64_t pattern(int i)
@@ -179,16 +180,6 @@ static pid_t kswapd_pid(int node)
 	return pid;
 }
 
-/* The node of the page at @p (move_pages(2) without nodes), or -1. */
-static int node_of(void *p)
-{
-	int status = -1;
-
-	if (syscall(SYS_move_pages, 0, 1, &p, NULL, &status, 0))
-		return -1;
-	return status;
-}
-
 /*
  * Page 0 to the inactive list (MADV_COLD of a mapping of its own, dropped
  * after: MADV_COLD skips a folio mapped twice), where reclaim evicts
@@ -254,6 +245,7 @@ static void reclaimer(void)
 			_exit(1);
 		}
 		off = (off + rd) % CHURN_BYTES;
+		sh->churn_reads++;
 		if (!off) {
 			if (!sh->free_pass_kb)
 				sh->free_pass_kb = node_free_kb(cnode);
@@ -599,11 +591,11 @@ void lru_flags_run(const struct lru_flags_test *t)
 		if (!stuck)
 			(void)__atomic_load_n((char *)map_b, __ATOMIC_RELAXED);
 		ksft_print_msg("page 0 on node %d; node %d: %ld kB free after the fill, %ld kB after a pass over %s\n",
-			       stuck ? -1 : node_of(map_b), cnode, sh->free_kb,
+			       stuck ? -1 : page_node(map_b), cnode, sh->free_kb,
 			       sh->free_pass_kb, churn_dev);
 		ksft_print_msg("%lu faulting reads; node %d filled with %lu MB, then %lu reads of 256 kB from %s there\n",
 			       reads, cnode, sh->filled_mb,
-			       sh->rounds - sh->filled_mb / 2, churn_dev);
+			       sh->churn_reads, churn_dev);
 	} else if (sh) {
 		ksft_print_msg("%lu faulting reads; %lu compactions of node %d\n",
 			       reads, sh->rounds, cnode);

@@ -204,6 +204,16 @@ uint64_t mmrace_pid_pfn(pid_t pid, const void *p)
 	return entry_pfn(pagemap_entry_in(path, p));
 }
 
+int page_node(void *addr)
+{
+	void *pages[1] = { addr };
+	int status = -1;
+
+	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0))
+		return -errno;
+	return status;
+}
+
 int mmrace_kpageflags(uint64_t pfn, uint64_t *flags)
 {
 	int fd = open("/proc/kpageflags", O_RDONLY), ret = 0;

@@ -48,6 +48,8 @@ uint64_t mmrace_pagemap_entry(const void *p);
 uint64_t mmrace_own_pfn(const void *p);
 /* The same for process @pid's page at @p (root). */
 uint64_t mmrace_pid_pfn(pid_t pid, const void *p);
+/* The node of the page at @addr (move_pages(2) without nodes), or -errno. */
+int page_node(void *addr);
 /* The /proc/kpageflags word of @pfn in @flags: 0 or -errno. */
 int mmrace_kpageflags(uint64_t pfn, uint64_t *flags);
 /*

@@ -161,12 +161,12 @@ uint64_t sharer_read(struct sharer *s)
 	return seen;
 }
 
-char *thp_alloc(void)
+char *thp_area(int prot)
 {
 	char *map, *thp;
 
-	map = mmap(NULL, 2 * THP_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	map = mmap(NULL, 2 * THP_SIZE, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
 	if (map == MAP_FAILED)
 		return NULL;
 	thp = (char *)(((unsigned long)map + THP_SIZE - 1) & ~(THP_SIZE - 1));
@@ -178,6 +178,15 @@ char *thp_alloc(void)
 		munmap(thp, THP_SIZE);
 		return NULL;
 	}
+	return thp;
+}
+
+char *thp_alloc(void)
+{
+	char *thp = thp_area(PROT_READ | PROT_WRITE);
+
+	if (!thp)
+		return NULL;
 	memset(thp, 0x5a, THP_SIZE);
 	if (!thp_pmd_mapped(thp)) {
 		munmap(thp, THP_SIZE);
@@ -243,16 +252,6 @@ bool thp_pmd_mapped(const void *addr)
 	static const char *const fields[] = { "AnonHugePages", NULL };
 
 	return smaps_kb(addr, fields) >= THP_SIZE >> 10;
-}
-
-int page_node(void *addr)
-{
-	void *pages[1] = { addr };
-	int status = -1;
-
-	if (syscall(SYS_move_pages, 0, 1, pages, NULL, &status, 0))
-		return -errno;
-	return status;
 }
 
 int page_move(void *addr)

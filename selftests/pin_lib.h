@@ -84,6 +84,11 @@ int pin_read(void *buf);
  */
 uint64_t pinned_word(void);
 void pin_stop(void);
+/*
+ * A 2 MiB-aligned private anonymous area of its own VMA, MADV_HUGEPAGE,
+ * not touched, @prot; NULL if none could be had.
+ */
+char *thp_area(int prot);
 /* A 2 MiB-aligned anonymous THP, touched; NULL if none could be had. */
 char *thp_alloc(void);
 void thp_free(char *thp);
@@ -101,8 +106,6 @@ bool thp_pmd_mapped(const void *addr);
  * "AnonHugePages") of the VMA holding @addr, in kB; 0 if none or unreadable.
  */
 unsigned long smaps_kb(const void *addr, const char *const fields[]);
-/* The node of the page at @addr, or -errno. */
-int page_node(void *addr);
 /* 0 if the page at @addr moved to the other node, -EBUSY if it stayed. */
 int page_move(void *addr);
 /*
