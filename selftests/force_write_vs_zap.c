@@ -99,6 +99,7 @@ int main(void)
 	struct mmrace_stats s;
 	pthread_t thread;
 	uint64_t seen, v;
+	const char *line;
 	int fd, mem_fd, ret;
 	long before;
 
@@ -116,12 +117,15 @@ int main(void)
 
 	if (r.armed) {
 		atexit(undefine);
-		ret = mmrace_write(MMRACE_WINDOWS "/define", define[0]);
-		if (ret == -ENOENT)
-			ret = mmrace_write(MMRACE_WINDOWS "/define", define[1]);
+		line = define[0];
+		ret = mmrace_write(MMRACE_WINDOWS "/define", line);
+		if (ret == -ENOENT) {
+			line = define[1];
+			ret = mmrace_write(MMRACE_WINDOWS "/define", line);
+		}
 		if (ret)
 			ksft_exit_skip("windows/define refused \"%s\": %s\n",
-				       define[1], strerror(-ret));
+				       line, strerror(-ret));
 		/* Targeted before it is armed: no opening without a target. */
 		if (read_word(priv) != old_word ||
 		    win_target(WINDOW, priv))
