@@ -63,7 +63,7 @@ static int cnode;		/* the node ->compact compacts */
 static struct compactor_shared {
 	int stop;		/* __atomic */
 	unsigned long rounds;	/* __atomic */
-	unsigned long filled_mb;	/* the reclaimer's anonymous fill */
+	unsigned long filled_mb;	/* the reclaimer's fill (a memfd) */
 	long free_kb;		/* its node's MemFree after the fill */
 	long free_pass_kb;	/* ... and after the first pass */
 	unsigned long churn_reads;	/* its reads of the second device */
@@ -196,9 +196,9 @@ static void page_cold(void)
 /*
  * Side B with ->reclaim, a child process (CPU 1): holds page 0
  * (vmsplice(2), so that reclaim can never free it and puts it back each
- * time), fills page 0's node with anonymous memory (MPOL_BIND; there is
- * no swap: reclaim cannot take it) until FILL_FLOOR_KB are left free,
- * then reads a second zram device of CHURN_BYTES round and round under
+ * time), fills page 0's node with a memfd's pages (fallocate(2) under
+ * MPOL_BIND; there is no swap: reclaim cannot take them) until
+ * FILL_FLOOR_KB are left free, then reads a second zram device of CHURN_BYTES round and round under
  * the same policy: its page cache pushes the node below its watermarks,
  * and reclaim (kswapd of the node, and direct reclaim in this child)
  * evicts the node's small file LRU, page 0 among it, over and over
@@ -210,8 +210,8 @@ static void reclaimer(void)
 	const size_t chunk = 2UL << 20, limit = 2048, rd = 256UL << 10;
 	unsigned long mask = 1UL << cnode;
 	off_t off = 0;
-	int held[2], fd;
-	char *p, *buf;
+	int held[2], fd, mfd;
+	char *buf;
 
 	regress_pin_cpu(1);
 	buf = malloc(rd);
@@ -225,14 +225,22 @@ static void reclaimer(void)
 		ksft_print_msg("set_mempolicy: %s\n", strerror(errno));
 		_exit(1);
 	}
+	/*
+	 * The fill: a memfd's pages, allocated by fallocate(2) under the
+	 * policy (shmem takes the task's): no page fault, no zeroing (about
+	 * 1 s where faulting anonymous memory in took several; the KASAN
+	 * kernel still takes 45 to 55 s, and the test SKIPs there), not
+	 * reclaimable without swap, freed with this process.
+	 */
+	mfd = memfd_create("reclaim_fill", 0);
+	if (mfd < 0) {
+		ksft_print_msg("memfd_create: %s\n", strerror(errno));
+		_exit(1);
+	}
 	while (sh->filled_mb < limit && node_free_kb(cnode) > FILL_FLOOR_KB &&
 	       !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
-		p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
+		if (fallocate(mfd, 0, (off_t)sh->filled_mb << 20, chunk))
 			break;
-		madvise(p, chunk, MADV_NOHUGEPAGE);
-		memset(p, 0x5a, chunk);
 		sh->filled_mb += chunk >> 20;
 		/* Progress, for the watchdog. */
 		__atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);

@@ -30,7 +30,7 @@ struct lru_flags_test {
 	 * first armed for the node's kswapd, the second for the process
 	 * tree): the pages on the last node, as with ->compact; a child
 	 * holds page 0 (vmsplice(2): never evicted), fills the node with
-	 * anonymous memory (no swap: unreclaimable) and then reads another
+	 * a memfd's pages (no swap: unreclaimable) and then reads another
 	 * zram device round and round there, so that reclaim, kswapd's and
 	 * the child's own direct reclaim, keeps isolating page 0 from its
 	 * LRU list (isolate_lru_folios()), cannot free it, and puts it back.

@@ -14,8 +14,9 @@
  * allocated on the last node. Reclaim is driven there without memory
  * cgroups (the test kernel has none): a child process (side B, CPU 1)
  * holds page 0 (vmsplice(2): reclaim can never free it, so it isolates it
- * and puts it back, again and again), fills the node with anonymous
- * memory (MPOL_BIND; no swap, so reclaim cannot take it) until 48 MB are
+ * and puts it back, again and again), fills the node with a memfd's
+ * pages (fallocate(2) under MPOL_BIND; no swap, so reclaim cannot take
+ * them) until 40 MB are
  * left free, then reads a second zram device of 64 MB round and round
  * under the same policy: its page cache keeps the node's small file LRU
  * turning over, evicted by the node's kswapd and by direct reclaim in the
