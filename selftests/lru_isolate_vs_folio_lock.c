@@ -32,9 +32,10 @@
  *         such a folio); any BUG (VM_BUG_ON_FOLIO in folio_unlock(): a
  *         PG_locked wiped under its holder) or hung-task report in the
  *         kernel log fails it too;
- *   PASS  none of this, the window was hit, and flags_changed > 0 (window
- *         stats): some isolation had the folio's flags word written by
- *         another party (a fault locking or unlocking it, or queuing on
+ *   PASS  none of this, the window was hit, and lock_changed > 0 (window
+ *         stats): some isolation had the folio's lock bits (PG_locked,
+ *         PG_waiters; not another bit, whose loss is invisible here)
+ *         written by another party (a fault locking or unlocking it, or queuing on
  *         its lock) while the window held it, the interleaving the bug
  *         loses;
  *   SKIP  otherwise (no zram, one node, windows disabled, no such window:
@@ -47,7 +48,7 @@
 
 static unsigned long long exercised(const struct mmrace_stats *s)
 {
-	return s->flags_changed;
+	return s->lock_changed;
 }
 
 int main(void)
@@ -55,7 +56,7 @@ int main(void)
 	static const struct lru_flags_test t = {
 		.name = "lru_isolate_vs_folio_lock",
 		.phase = "lru_isolate",
-		.exercise = "LRU isolations with the folio's flags written by another party in the window (flags_changed)",
+		.exercise = "LRU isolations with the folio's lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
 		.invariant = "a folio's lock state survives its isolation from the LRU",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

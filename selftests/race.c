@@ -79,6 +79,8 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		  offsetof(struct mmrace_stats, waiters_queued) },
 		{ "flags_changed",
 		  offsetof(struct mmrace_stats, flags_changed) },
+		{ "lock_changed",
+		  offsetof(struct mmrace_stats, lock_changed) },
 		{ "adversary_posted",
 		  offsetof(struct mmrace_stats, adversary_posted) },
 		{ "adversary_started",

@@ -42,9 +42,10 @@
  *         3 * STALL_S seconds, or read foreign bytes, or side B made no
  *         progress for 3 * STALL_S seconds; any BUG (VM_BUG_ON_FOLIO in
  *         folio_unlock()) or hung-task report in the kernel log too;
- *   PASS  none of this, rcl_isok was hit, and flags_changed > 0 (both
- *         windows): some isolation by reclaim had the folio's flags word
- *         written by another party (a fault locking or unlocking it, or
+ *   PASS  none of this, rcl_isok was hit, and lock_changed > 0 (both
+ *         windows): some isolation by reclaim had the folio's lock bits
+ *         (PG_locked, PG_waiters; not another bit, whose loss is
+ *         invisible here) written by another party (a fault locking or unlocking it, or
  *         queuing on its lock) while a window held it, the interleaving
  *         the bug loses;
  *   SKIP  otherwise (no zram, fewer than two NUMA nodes, windows
@@ -57,14 +58,14 @@
 
 static unsigned long long exercised(const struct mmrace_stats *s)
 {
-	return s->flags_changed;
+	return s->lock_changed;
 }
 
 int main(void)
 {
 	static const struct lru_flags_test t = {
 		.name = "reclaim_isolate_vs_folio_lock",
-		.exercise = "isolations by reclaim with the folio's flags written by another party in the window (flags_changed)",
+		.exercise = "isolations by reclaim with the folio's lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
 		.invariant = "a folio's lock state survives its isolation by reclaim",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

@@ -16,10 +16,10 @@
  * still frees the whole block.
  * Verdict: fails on lost pages; passes only if the post-grab window was hit
  * by this test's reader and blocks were freed with the reader's reference
- * held (the scenario's "exercised" count), in some run enough of them (86)
- * that their lost tails would have exceeded that run's limit: a run with
- * fewer counts none, since a kernel that loses them passes it as well;
- * else SKIP.
+ * held (the scenario's "exercised" count), in some run enough of them
+ * (171) that their lost tails would have been twice that run's limit: a
+ * run with fewer counts none, since a kernel that loses them could pass
+ * it as well; else SKIP.
  * Mutant: 001-free-pages-leak-non-compound-tail.patch.
  */
 #include <errno.h>
@@ -40,7 +40,7 @@ int main(void)
 	/* The scenario's reader runs in this process: its windows only. */
 	regress_arm(&r, "pagecache_post_grab", NULL, 100, REGRESS_PROCESS);
 	regress_arm(&r, "pagecache_pre_grab", NULL, 20, REGRESS_PROCESS);
-	regress_exercise(&r, "frees with the reader's reference held, in runs of 86 or more (fewer would leak less than the check's noise)");
+	regress_exercise(&r, "frees with the reader's reference held, in runs of 171 or more (fewer would leak too little over the check's noise)");
 	before = mmrace_meminfo_kb("MemFree");
 	while (regress_running(&r)) {
 		ret = regress_scenario(&r, "spec_ref_reuse iterations=1000 window_us=200",

@@ -129,16 +129,17 @@ fn run(r: &mut Report<'_>, args: &Args) {
     // The dangerous interleaving, for the regression test's verdict
     // (selftests/regress.h): a free with the reader's reference held,
     // counted only when there were enough of them for the check below to
-    // tell their lost tails from the noise (86 at least): fewer, and a
-    // kernel that loses them would pass as well.
-    let visible = if contended * tail >= limit {
+    // tell their lost tails from the noise, with room to spare (their
+    // tails twice the limit: 171 at least; free pages rose by up to 41
+    // over a clean run): fewer, and a kernel that loses them could pass.
+    let visible = if contended * tail >= 2 * limit {
         contended
     } else {
         0
     };
     r.note(format_args!("exercised: {visible}"));
     r.note(format_args!(
-        "free pages before {before}, after {after}: {lost} fewer (a lost tail is {tail} pages per contended free; limit {limit}; counted as exercised: {visible}, none when the tails of so few would stay under the limit)"
+        "free pages before {before}, after {after}: {lost} fewer (a lost tail is {tail} pages per contended free; limit {limit}; counted as exercised: {visible}, none unless their tails are twice the limit)"
     ));
     r.check(
         freed > 0,

@@ -673,6 +673,10 @@ impl Window {
         if closing != before.flags {
             self.stats.flags_changed.fetch_add(1, Relaxed);
         }
+        let lock_bits = (1 << flag::Locked::BIT) | (1 << flag::Waiters::BIT);
+        if (closing ^ before.flags) & lock_bits != 0 {
+            self.stats.lock_changed.fetch_add(1, Relaxed);
+        }
         budget::settle(reservation, elapsed);
 
         // A zero-length window (delay_us=0, no rendezvous) is one look at

@@ -29,6 +29,12 @@ pub(crate) struct Stats {
     /// when the window opened: someone wrote it meanwhile (class 3: what a
     /// non-atomic read-modify-write spanning the window would undo).
     pub(crate) flags_changed: AtomicU64,
+    /// Windows at whose close the folio's lock bits (`PG_locked`,
+    /// `PG_waiters`) differ from their values when the window opened: a
+    /// task locked, unlocked or queued for the folio meanwhile (class 3:
+    /// the writes whose loss a lock waiter notices, unlike that of, say,
+    /// `PG_referenced`).
+    pub(crate) lock_changed: AtomicU64,
     /// Rendezvous waits that saw their partner arrive.
     pub(crate) rendezvous_met: AtomicU64,
     /// Rendezvous waits that ended at their timeout.
@@ -72,6 +78,7 @@ impl Stats {
             hits: AtomicU64::new(0),
             waiters_queued: AtomicU64::new(0),
             flags_changed: AtomicU64::new(0),
+            lock_changed: AtomicU64::new(0),
             rendezvous_met: AtomicU64::new(0),
             rendezvous_timeout: AtomicU64::new(0),
             total_delay_ns: AtomicU64::new(0),
@@ -88,7 +95,7 @@ impl Stats {
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 20] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 21] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -101,6 +108,7 @@ impl Stats {
             ("max_delay_ns", &self.max_delay_ns),
             ("waiters_queued", &self.waiters_queued),
             ("flags_changed", &self.flags_changed),
+            ("lock_changed", &self.lock_changed),
             ("adversary_posted", &self.adversary_posted),
             ("adversary_started", &self.adversary_started),
             ("adversary_inside", &self.adversary_inside),
