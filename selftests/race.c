@@ -81,6 +81,7 @@ int win_stats(const char *window, struct mmrace_stats *s)
 		  offsetof(struct mmrace_stats, flags_changed) },
 		{ "lock_changed",
 		  offsetof(struct mmrace_stats, lock_changed) },
+		{ "released", offsetof(struct mmrace_stats, released) },
 		{ "adversary_posted",
 		  offsetof(struct mmrace_stats, adversary_posted) },
 		{ "adversary_started",

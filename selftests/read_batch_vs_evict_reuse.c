@@ -15,9 +15,11 @@
  * reader (CPU 0) reads pages [i, i+1] of X, i even, in one pread(2); the
  * pagecache_pre_grab window holds its filemap_get_read_batch() between
  * loading the folio pointer and folio_try_get(), so that the hole folio it
- * loaded is evicted, frozen, freed or reused for Y meanwhile. The window's
- * hits (pid filter: the reader only) are those changes of the folio under
- * an unreferenced pointer.
+ * loaded is evicted, frozen, freed or reused for Y meanwhile. The windows
+ * that closed on the folio frozen, freed or out of X's mapping (the
+ * window stat released; pid filter: the reader only) are the runs of the
+ * dangerous interleaving: the reader's folio_try_get() or its slot
+ * re-check must then notice. Passes only if there were some; else SKIP.
  *
  * Invariant: a read returns the file's bytes (zeros, then page i+1's
  * pattern), never another page's or another file's: a folio whose
@@ -182,7 +184,7 @@ int main(void)
 	}
 	/* The reader's lookups only: the child is another process. */
 	regress_arm(&r, "pagecache_pre_grab", NULL, DELAY_US, REGRESS_PROCESS);
-	regress_exercise(&r, "folios changed under the reader's unreferenced pointer (pagecache_pre_grab hits)");
+	regress_exercise(&r, "folios frozen, freed or out of the file at the close of a window holding the reader's unreferenced pointer (pagecache_pre_grab released)");
 	child = fork();
 	if (child < 0) {
 		cleanup();
@@ -228,8 +230,12 @@ int main(void)
 	close(y[0]);
 	close(y[1]);
 	cleanup();
-	/* Each hit is the folio changing under the reader's pointer. */
+	/*
+	 * The windows that closed on a folio frozen, freed or out of X's
+	 * mapping: the reader's folio_try_get() or its slot re-check must
+	 * then notice (a hit may be no more than a lock taken and dropped).
+	 */
 	if (r.armed && !win_stats("pagecache_pre_grab", &s))
-		regress_exercised(&r, s.hits);
+		regress_exercised(&r, s.released);
 	regress_finish(&r, "read(2) never returns a skipped, freed or reused page-cache folio's bytes");
 }

@@ -666,7 +666,11 @@ impl Window {
         let elapsed = now_ns().saturating_sub(start);
         self.open.fetch_sub(1, SeqCst);
         let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
-        let closing = page.state().flags;
+        let end = page.state();
+        let closing = end.flags;
+        if end.refcount == 0 || end.mapping != before.mapping {
+            self.stats.released.fetch_add(1, Relaxed);
+        }
         if !waiters(before.flags) && waiters(closing) {
             self.stats.waiters_queued.fetch_add(1, Relaxed);
         }

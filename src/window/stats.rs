@@ -35,6 +35,11 @@ pub(crate) struct Stats {
     /// the writes whose loss a lock waiter notices, unlike that of, say,
     /// `PG_referenced`).
     pub(crate) lock_changed: AtomicU64,
+    /// Windows at whose close the folio's reference count is zero (frozen
+    /// or freed) or its `mapping` is no longer the one it had when the
+    /// window opened: a lookup holding an unreferenced pointer to it must
+    /// now notice (class 1).
+    pub(crate) released: AtomicU64,
     /// Rendezvous waits that saw their partner arrive.
     pub(crate) rendezvous_met: AtomicU64,
     /// Rendezvous waits that ended at their timeout.
@@ -79,6 +84,7 @@ impl Stats {
             waiters_queued: AtomicU64::new(0),
             flags_changed: AtomicU64::new(0),
             lock_changed: AtomicU64::new(0),
+            released: AtomicU64::new(0),
             rendezvous_met: AtomicU64::new(0),
             rendezvous_timeout: AtomicU64::new(0),
             total_delay_ns: AtomicU64::new(0),
@@ -95,7 +101,7 @@ impl Stats {
         }
     }
 
-    fn fields(&self) -> [(&'static str, &AtomicU64); 21] {
+    fn fields(&self) -> [(&'static str, &AtomicU64); 22] {
         [
             ("entered", &self.entered),
             ("filtered_out", &self.filtered_out),
@@ -109,6 +115,7 @@ impl Stats {
             ("waiters_queued", &self.waiters_queued),
             ("flags_changed", &self.flags_changed),
             ("lock_changed", &self.lock_changed),
+            ("released", &self.released),
             ("adversary_posted", &self.adversary_posted),
             ("adversary_started", &self.adversary_started),
             ("adversary_inside", &self.adversary_inside),
