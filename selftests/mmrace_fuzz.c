@@ -188,7 +188,7 @@ static const struct {
 	{ "pagecache_pre_grab", 0x33 },		/* migrate pageout evict freeze */
 	{ "pagecache_post_grab", 0x33 },
 	{ "migrate_freeze", 0x08 },		/* compact */
-	{ "compact_isolate", 0x28 },		/* compact freeze */
+	{ "compact_isolate", 0x08 },		/* compact */
 };
 
 /* The operations of the profile's set window @name may be given. */
