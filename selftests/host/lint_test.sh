@@ -26,7 +26,13 @@ check() { # DESCRIPTION COMMAND...
 	fi
 }
 no_warnings() {
+	local newer
 	[ -s "$1" ] || { echo "no build log at $1"; return 1; }
+	# A log older than a source speaks of another module.
+	newer=$(find "$top/src" \( -name '*.rs' -o -name '*.[ch]' \) \
+		-newer "$1" -print | head -n 1)
+	[ -z "$newer" ] ||
+		{ echo "$1 is older than $newer: build the module first"; return 1; }
 	! grep -iE '(^|[^a-z])(warning|error)(\[|:)' "$1"
 }
 
