@@ -32,11 +32,10 @@
  *         foreign bytes, or the compactor made no progress for 6 s; any
  *         BUG (VM_BUG_ON_FOLIO in folio_unlock()) or hung task in the
  *         kernel log fails it too;
- *   PASS  none of this, and lock_changed > 0 (window stats): some
- *         isolation of page 0 had the folio's lock bits (PG_locked,
- *         PG_waiters) written by another party while the window held it
- *         (a change of another bit, PG_referenced say, is not counted:
- *         its loss is invisible here);
+ *   PASS  none of this, and lock_changed > 0 (window stats): in some
+ *         isolation of page 0, another party changed PG_locked or set
+ *         PG_waiters while the window held it (a change of another bit,
+ *         PG_referenced say, is not counted: its loss is invisible here);
  *   SKIP  otherwise (no zram, one node, windows disabled, compaction
  *         never reached the page, no page_ref tracepoints).
  * Mutant: 306-compact-isolate-nonatomic-lru-clear.patch.
@@ -55,7 +54,7 @@ int main(void)
 	static const struct lru_flags_test t = {
 		.name = "compact_isolate_vs_folio_lock",
 		.phase = "isolate",
-		.exercise = "compaction isolations of the page with its lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
+		.exercise = "compaction isolations of the page with its lock taken, released or queued for by another party in the window (lock_changed: PG_locked changed or PG_waiters set)",
 		.invariant = "a folio's lock state survives its isolation by compaction",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

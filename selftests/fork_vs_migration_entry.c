@@ -73,6 +73,8 @@ static const char *const kind_name[NR_KIND] = { "page", "thp" };
 static struct regress r;
 static size_t psize;
 static unsigned long exercised[NR_KIND], before[NR_KIND], after[NR_KIND];
+/* THP rounds whose migration split the THP (fork() copied PTE entries). */
+static unsigned long split[NR_KIND];
 static uint64_t fork_ns, forks;	/* time spent in fork(), forks */
 
 /* The migrating thread and its handshake with the main one. */
@@ -168,7 +170,7 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 	 * A THP that the migration split (no free THP on the other node):
 	 * fork() found PTE migration entries, not copy_huge_pmd()'s.
 	 */
-	pmd_kept = k != K_THP || thp_pmd_mapped(page);
+	pmd_kept = k != K_THP || !(e & PM_SWAP) || thp_pmd_mapped(page);
 	put_word(page, v + 1);
 	if (write(to_child[1], "x", 1) != 1 ||
 	    read(from_child[0], &seen, sizeof(seen)) != sizeof(seen))
@@ -184,6 +186,8 @@ static void round_one(enum kind k, int round, uint64_t delay_ns,
 		if (pmd_kept) {
 			exercised[k]++;
 			regress_exercised(&r, 1);
+		} else {
+			split[k]++;
 		}
 	} else if ((e & PM_PRESENT) && (e & PM_PFN) == old_pfn) {
 		before[k]++;
@@ -231,8 +235,8 @@ int main(void)
 	ksft_print_msg("fork() took %llu us on average\n",
 		       (unsigned long long)(forks ? fork_ns / forks / 1000 : 0));
 	for (k = 0; k < NR_KIND; k++) {
-		ksft_print_msg("%s: %lu forks found the page under migration, %lu before it, %lu after; aim %llu us\n",
-			       kind_name[k], exercised[k], before[k], after[k],
+		ksft_print_msg("%s: %lu forks found the page under migration (and %lu a THP it split), %lu before it, %lu after; aim %llu us\n",
+			       kind_name[k], exercised[k], split[k], before[k], after[k],
 			       (unsigned long long)aim_ns[k] / 1000);
 		if (!exercised[k])
 			snprintf(missing + strlen(missing),

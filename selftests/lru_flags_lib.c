@@ -198,11 +198,12 @@ static void page_cold(void)
  * (vmsplice(2), so that reclaim can never free it and puts it back each
  * time), fills page 0's node with a memfd's pages (fallocate(2) under
  * MPOL_BIND; there is no swap: reclaim cannot take them) until
- * FILL_FLOOR_KB are left free, then reads a second zram device of CHURN_BYTES round and round under
- * the same policy: its page cache pushes the node below its watermarks,
- * and reclaim (kswapd of the node, and direct reclaim in this child)
- * evicts the node's small file LRU, page 0 among it, over and over
- * (isolate_lru_folios(), where the windows hold).
+ * FILL_FLOOR_KB are left free, then reads a second zram device of
+ * CHURN_BYTES round and round under the same policy: its page cache
+ * pushes the node below its watermarks, and reclaim (kswapd of the node,
+ * and direct reclaim in this child) evicts the node's small file LRU,
+ * page 0 among it, over and over (isolate_lru_folios(), where the windows
+ * hold).
  */
 static void reclaimer(void)
 {
@@ -230,7 +231,9 @@ static void reclaimer(void)
 	 * policy (shmem takes the task's): no page fault, no zeroing (about
 	 * 1 s where faulting anonymous memory in took several; the KASAN
 	 * kernel still takes 45 to 55 s, and the test SKIPs there), not
-	 * reclaimable without swap, freed with this process.
+	 * reclaimable without swap, freed with this process. Base pages:
+	 * a memfd takes THPs for fallocate(2) only with shmem_enabled
+	 * "always", "within_size" or "force", none the test kernel's.
 	 */
 	mfd = memfd_create("reclaim_fill", 0);
 	if (mfd < 0) {

@@ -33,11 +33,10 @@
  *         PG_locked wiped under its holder) or hung-task report in the
  *         kernel log fails it too;
  *   PASS  none of this, the window was hit, and lock_changed > 0 (window
- *         stats): some isolation had the folio's lock bits (PG_locked,
- *         PG_waiters; not another bit, whose loss is invisible here)
- *         written by another party (a fault locking or unlocking it, or queuing on
- *         its lock) while the window held it, the interleaving the bug
- *         loses;
+ *         stats): in some isolation, another party changed PG_locked or
+ *         set PG_waiters (a fault locking or unlocking the folio, or
+ *         queuing on its lock; not another bit, whose loss is invisible
+ *         here) while the window held it, the interleaving the bug loses;
  *   SKIP  otherwise (no zram, one node, windows disabled, no such window:
  *         it needs the page_ref tracepoints, CONFIG_DEBUG_PAGE_REF).
  * Mutant: 304-lru-isolate-nonatomic-lru-clear.patch.
@@ -56,7 +55,7 @@ int main(void)
 	static const struct lru_flags_test t = {
 		.name = "lru_isolate_vs_folio_lock",
 		.phase = "lru_isolate",
-		.exercise = "LRU isolations with the folio's lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
+		.exercise = "LRU isolations with the folio's lock taken, released or queued for by another party in the window (lock_changed: PG_locked changed or PG_waiters set)",
 		.invariant = "a folio's lock state survives its isolation from the LRU",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

@@ -38,11 +38,11 @@
  *         folio_unlock(): a PG_locked wiped under its holder) or hung-task
  *         report in the kernel log fails it too;
  *   PASS  none of this, the window was hit, and lock_changed > 0 (the
- *         two windows' stats): some move had the folio's lock bits
- *         (PG_locked, PG_waiters; not another bit, whose loss is
- *         invisible here) written by another party (a fault locking or unlocking it, or
- *         queuing on its lock) while a window held it, the interleaving
- *         the bug loses;
+ *         two windows' stats): in some move, another party changed
+ *         PG_locked or set PG_waiters (a fault locking or unlocking the
+ *         folio, or queuing on its lock; not another bit, whose loss is
+ *         invisible here) while a window held it, the interleaving the
+ *         bug loses;
  *   SKIP  otherwise (no zram, windows disabled, windows/define refused
  *         the sites: a kernel without lru_activate() or lru_deactivate()
  *         as functions).
@@ -61,7 +61,7 @@ int main(void)
 {
 	static const struct lru_flags_test t = {
 		.name = "lru_move_vs_lock_waiters",
-		.exercise = "LRU moves (activation, deactivation) with the folio's lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
+		.exercise = "LRU moves (activation, deactivation) with the folio's lock taken, released or queued for by another party in the window (lock_changed: PG_locked changed or PG_waiters set)",
 		.invariant = "a folio's lock state survives its moves between LRU lists",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

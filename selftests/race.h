@@ -27,7 +27,7 @@ struct mmrace_stats {
 	uint64_t max_delay_ns;
 	uint64_t waiters_queued;	/* PG_waiters clear -> set in a window */
 	uint64_t flags_changed;		/* flags differ at close from at open */
-	uint64_t lock_changed;		/* ... PG_locked or PG_waiters do */
+	uint64_t lock_changed;		/* PG_locked differs, PG_waiters set */
 	uint64_t released;		/* refcount 0 or mapping changed */
 	uint64_t adversary_posted;	/* adversary jobs posted */
 	uint64_t adversary_started;	/* ... taken by the helper */

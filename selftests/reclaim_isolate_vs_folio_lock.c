@@ -43,11 +43,11 @@
  *         progress for 3 * STALL_S seconds; any BUG (VM_BUG_ON_FOLIO in
  *         folio_unlock()) or hung-task report in the kernel log too;
  *   PASS  none of this, rcl_isok was hit, and lock_changed > 0 (both
- *         windows): some isolation by reclaim had the folio's lock bits
- *         (PG_locked, PG_waiters; not another bit, whose loss is
- *         invisible here) written by another party (a fault locking or unlocking it, or
- *         queuing on its lock) while a window held it, the interleaving
- *         the bug loses;
+ *         windows): in some isolation by reclaim, another party changed
+ *         PG_locked or set PG_waiters (a fault locking or unlocking the
+ *         folio, or queuing on its lock; not another bit, whose loss is
+ *         invisible here) while a window held it, the interleaving the
+ *         bug loses;
  *   SKIP  otherwise (no zram, fewer than two NUMA nodes, windows
  *         disabled, windows/define refused the site).
  * Mutant: 308-reclaim-isolate-nonatomic-lru-clear.patch.
@@ -65,7 +65,7 @@ int main(void)
 {
 	static const struct lru_flags_test t = {
 		.name = "reclaim_isolate_vs_folio_lock",
-		.exercise = "isolations by reclaim with the folio's lock bits written by another party in the window (lock_changed: PG_locked or PG_waiters)",
+		.exercise = "isolations by reclaim with the folio's lock taken, released or queued for by another party in the window (lock_changed: PG_locked changed or PG_waiters set)",
 		.invariant = "a folio's lock state survives its isolation by reclaim",
 		.lost = "its wakeup was lost (PG_waiters wiped) or PG_locked was written back",
 		.exercised = exercised,

@@ -664,9 +664,11 @@ impl Window {
             udelay_1us();
         }
         let elapsed = now_ns().saturating_sub(start);
+        // Read while still open: an adversary's freeze is held while the
+        // window is open on the page (and 100 us after).
+        let end = page.state();
         self.open.fetch_sub(1, SeqCst);
         let waiters = |flags: u64| flags & (1 << flag::Waiters::BIT) != 0;
-        let end = page.state();
         let closing = end.flags;
         if end.refcount == 0 || end.mapping != before.mapping {
             self.stats.released.fetch_add(1, Relaxed);
@@ -677,8 +679,12 @@ impl Window {
         if closing != before.flags {
             self.stats.flags_changed.fetch_add(1, Relaxed);
         }
-        let lock_bits = (1 << flag::Locked::BIT) | (1 << flag::Waiters::BIT);
-        if (closing ^ before.flags) & lock_bits != 0 {
+        // The lock's changes whose undoing someone notices: PG_locked
+        // either way, PG_waiters set (a waiter queued). PG_waiters cleared
+        // (the last waiter woken) and written back set costs one needless
+        // wake-up.
+        let locked = 1 << flag::Locked::BIT;
+        if (closing ^ before.flags) & locked != 0 || (!waiters(before.flags) && waiters(closing)) {
             self.stats.lock_changed.fetch_add(1, Relaxed);
         }
         budget::settle(reservation, elapsed);

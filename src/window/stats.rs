@@ -29,11 +29,11 @@ pub(crate) struct Stats {
     /// when the window opened: someone wrote it meanwhile (class 3: what a
     /// non-atomic read-modify-write spanning the window would undo).
     pub(crate) flags_changed: AtomicU64,
-    /// Windows at whose close the folio's lock bits (`PG_locked`,
-    /// `PG_waiters`) differ from their values when the window opened: a
-    /// task locked, unlocked or queued for the folio meanwhile (class 3:
-    /// the writes whose loss a lock waiter notices, unlike that of, say,
-    /// `PG_referenced`).
+    /// Windows at whose close the folio's `PG_locked` differs from its
+    /// value when the window opened, or its `PG_waiters` went from clear to
+    /// set: a task locked, unlocked or queued for the folio meanwhile
+    /// (class 3: the writes whose loss a lock waiter notices, unlike that
+    /// of, say, `PG_referenced`).
     pub(crate) lock_changed: AtomicU64,
     /// Windows at whose close the folio's reference count is zero (frozen
     /// or freed) or its `mapping` is no longer the one it had when the
