@@ -28,7 +28,8 @@
  * (no task left blocked), no task is left in D state, no kprobe is left
  * registered after any unload, free memory (after dropping caches) comes
  * back to its level before the test within a tolerance (see
- * MEMORY_TOLERANCE_KB), no W/D/B/L taint; the runner scans the kernel
+ * MEMORY_TOLERANCE_KB; measured again, up to MEMORY_TRIES times, while it
+ * is not), no W/D/B/L taint; the runner scans the kernel
  * log for splats.
  *
  * A monitor thread names the step the main thread is in when one takes
@@ -301,6 +302,19 @@ static void settle_and_measure(struct mem *m)
  * bytes per cycle are kmemleak's to find (the debug configuration).
  */
 #define MEMORY_TOLERANCE_KB 2048
+/*
+ * Measures taken at most, 1 s apart, while free memory is short by more:
+ * what 100 cycles leaked stays, an allocation of the moment goes (one run
+ * in about ten ended 2568 kB short, the next at HEAD 116 kB).
+ */
+#define MEMORY_TRIES 4
+
+static bool memory_short(const struct mem *before, const struct mem *after,
+			 long tolerance_kb)
+{
+	return before->free_kb - after->free_kb > tolerance_kb ||
+	       before->avail_kb - after->avail_kb > tolerance_kb;
+}
 
 /* ---- The storm ---- */
 
@@ -704,7 +718,7 @@ int main(int argc, char **argv)
 	pthread_t monitor;
 	bool joined = true, kprobes, left = false, stopped;
 	uint64_t seed = time(NULL), cseed;
-	int i, ret = 0, opt, stuck;
+	int i, ret = 0, opt, stuck, tries;
 	long quarantine_kb, tolerance_kb;
 
 	while ((opt = getopt(argc, argv, "t:n:s:")) != -1) {
@@ -913,7 +927,17 @@ int main(int argc, char **argv)
 
 	race_page_free(&anon);
 	race_page_free(&shmem);
+	quarantine_kb = mmrace_kasan_quarantine_cap_kb();
+	tolerance_kb = MEMORY_TOLERANCE_KB + quarantine_kb;
 	settle_and_measure(&after);
+	for (tries = 1; tries < MEMORY_TRIES &&
+	     memory_short(&before, &after, tolerance_kb); tries++) {
+		ksft_print_msg("free memory %+ld kB (MemAvailable %+ld kB) after settling: again in 1 s\n",
+			       after.free_kb - before.free_kb,
+			       after.avail_kb - before.avail_kb);
+		sleep(1);
+		settle_and_measure(&after);
+	}
 	ksft_print_msg("memory before/after (kB), free counting the %ld/%ld kB on per-CPU lists: MemFree %ld/%ld (%+ld), MemAvailable %ld/%ld (%+ld); Slab %ld/%ld, SUnreclaim %ld/%ld, VmallocUsed %ld/%ld\n",
 		       before.pcp_kb, after.pcp_kb, before.free_kb,
 		       after.free_kb, after.free_kb - before.free_kb,
@@ -921,14 +945,11 @@ int main(int argc, char **argv)
 		       after.avail_kb - before.avail_kb, before.slab_kb,
 		       after.slab_kb, before.unreclaim_kb, after.unreclaim_kb,
 		       before.vmalloc_kb, after.vmalloc_kb);
-	quarantine_kb = mmrace_kasan_quarantine_cap_kb();
-	tolerance_kb = MEMORY_TOLERANCE_KB + quarantine_kb;
 	if (quarantine_kb)
 		ksft_print_msg("generic KASAN: freed objects wait in its quarantine (up to %ld kB, RAM/32), still counted as Slab; tolerance %ld kB, kmemleak checks leaks\n",
 			       quarantine_kb, tolerance_kb);
 	ksft_test_result(before.free_kb > 0 &&
-			 before.free_kb - after.free_kb <= tolerance_kb &&
-			 before.avail_kb - after.avail_kb <= tolerance_kb,
+			 !memory_short(&before, &after, tolerance_kb),
 			 "free memory back to its level within %ld kB after %lu cycles (MemFree %+ld kB, MemAvailable %+ld kB)\n",
 			 tolerance_kb, cycles,
 			 after.free_kb - before.free_kb,
