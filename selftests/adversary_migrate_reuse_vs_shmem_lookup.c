@@ -121,6 +121,7 @@ int main(void)
 	struct mmrace_adversary adv = { 0 };
 	unsigned long reads = 0, untargeted = 0, moved, last_moved = 0;
 	static char exercise[160];
+	unsigned long long need;
 	long before, quarantine_kb;
 	struct mmrace_stats s = { 0 };
 	struct regress r;
@@ -165,9 +166,10 @@ int main(void)
 		ksft_print_msg("generic KASAN: up to %ld kB of freed objects wait in its quarantine; free memory may fall by %ld kB\n",
 			       quarantine_kb, noise_kb);
 	}
+	need = min_reused();
 	snprintf(exercise, sizeof(exercise),
 		 "blocks freed under the held lookup's reference (adversary_reused), counted from %llu on (fewer would leak less than the check's noise)",
-		 min_reused());
+		 need);
 	regress_exercise(&r, exercise);
 	before = free_kb();
 	while (regress_running(&r)) {
@@ -207,11 +209,11 @@ int main(void)
 	ksft_print_msg("%lu reads (%lu with the previous target); %s still PMD-mapped\n",
 		       reads, untargeted,
 		       smaps_kb(map, pmd) >= THP_SIZE >> 10 ? "THP" : "not");
-	if (s.adversary_inside && s.adversary_reused >= min_reused())
+	if (s.adversary_inside && s.adversary_reused >= need)
 		regress_exercised(&r, s.adversary_reused);
-	else if (s.adversary_reused && s.adversary_reused < min_reused())
+	else if (s.adversary_reused && s.adversary_reused < need)
 		ksft_print_msg("%llu blocks freed under the held reference: fewer than the %llu whose lost tails the free-memory check could tell from its noise\n",
-			       (unsigned long long)s.adversary_reused, min_reused());
+			       (unsigned long long)s.adversary_reused, need);
 	munmap(map, THP_SIZE);
 	close(fd);
 	regress_finish(&r, "a block freed under a speculative reference is freed whole");
